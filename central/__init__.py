@@ -1,0 +1,1 @@
+"""The central side: ingest -> store -> review -> ledger, and the reviewer console."""

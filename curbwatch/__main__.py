@@ -1,0 +1,3 @@
+from curbwatch.cli import main
+
+main()

@@ -1,0 +1,104 @@
+"""`curbwatch` console script: one group, subcommands for each side. Heavy imports stay inside commands
+so `--help` answers instantly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+import yaml
+
+from central.cli import central
+from curbwatch import __version__
+from curbwatch.cliutil import load_config_or_exit, not_implemented
+from edge.cli import edge
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="curbwatch")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="How much to log on stderr.",
+)
+def cli(log_level: str) -> None:
+    """curbwatch: notice jaywalking and littering at the edge; review them centrally before any points change."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+cli.add_command(edge)
+cli.add_command(central)
+
+
+@cli.command("check-config")
+@click.argument("config_file", type=click.Path(dir_okay=False))
+def check_config(config_file: str) -> None:
+    """Validate CONFIG_FILE and print the effective configuration (every default filled in).
+
+    Prints one line per problem and exits 2 when the file is not valid."""
+    config = load_config_or_exit(config_file)
+    click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
+
+
+@cli.command("schema")
+@click.argument("name", required=False, type=click.Choice(["infraction", "status", "camera-config"]))
+def schema(name: str | None) -> None:
+    """Print the JSON Schema of each message (or only NAME)."""
+    from models.config import CameraConfig
+    from models.infraction import InfractionMessage
+    from models.status import StatusMessage
+
+    schemas = {
+        "infraction": InfractionMessage.model_json_schema(by_alias=True),
+        "status": StatusMessage.model_json_schema(by_alias=True),
+        "camera-config": CameraConfig.model_json_schema(),
+    }
+    click.echo(json.dumps(schemas[name] if name else schemas, indent=2))
+
+
+@cli.command("config-reference")
+def config_reference_command() -> None:
+    """Print the camera configuration reference as a Markdown table (the one in README.md)."""
+    from curbwatch.reference import config_reference
+
+    click.echo(config_reference(), nl=False)
+
+
+@cli.command("demo")
+def demo() -> None:
+    """Run broker, central worker, console and an edge replay on embedded defaults."""
+    not_implemented("demo")
+
+
+@cli.command("eval")
+@click.argument("labels", type=click.Path(exists=True, dir_okay=False))
+def evaluate(labels: str) -> None:
+    """Replay each labelled clip in LABELS and print precision, recall and F1 per infraction type."""
+    not_implemented("eval")
+
+
+@cli.group("bench")
+def bench() -> None:
+    """Benchmarks that print figures as ratios against a baseline measured in the same run."""
+
+
+@bench.command("edge")
+def bench_edge() -> None:
+    """Frames per second and per-stage milliseconds of an edge replay."""
+    not_implemented("bench edge")
+
+
+@bench.command("ingest")
+def bench_ingest() -> None:
+    """Stored messages per second and publish-to-commit latency through a local broker."""
+    not_implemented("bench ingest")
+
+
+def main() -> None:
+    cli(prog_name="curbwatch")

@@ -1,0 +1,1 @@
+"""Data contracts shared by the edge and central sides: messages, topics and camera configuration."""

@@ -1,0 +1,91 @@
+"""Turn pydantic validation errors into one plain line per problem: key path, bad value, what is allowed."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used, with every problem found in it."""
+
+    def __init__(self, origin: str, problems: list[str]) -> None:
+        self.origin = origin
+        self.problems = problems
+        super().__init__(f"{origin}: " + "; ".join(problems))
+
+
+def format_loc(loc: tuple[int | str, ...]) -> str:
+    """('zones', 0, 'polygon', 1, 0) -> 'zones[0].polygon[1][0]'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType, list, tuple, typing.Annotated):
+        return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
+    return []
+
+
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class that owns the keys at `loc`, following fields and list items."""
+    current: type[BaseModel] | None = root
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            aliases = {f.alias: f for f in current.model_fields.values() if f.alias}
+            field = aliases.get(part)
+        if field is None:
+            return None
+        models = models_in(field.annotation)
+        current = models[0] if models else None
+    return current
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(error: Any, root: type[BaseModel] | None) -> str:
+    loc = tuple(error["loc"])
+    path = format_loc(loc)
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        owner = _model_at(root, loc[:-1]) if root else None
+        allowed = ""
+        if owner is not None:
+            names = sorted(f.alias or name for name, f in owner.model_fields.items())
+            allowed = f"; allowed keys here: {', '.join(names)}"
+        return f"{path}: unknown key{allowed}"
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"{path}: {_show(value)} is not allowed; allowed: {error['ctx']['expected']}"
+    if kind in ("too_short", "too_long") and isinstance(value, (list, tuple, dict)):
+        bound = error["ctx"].get("min_length" if kind == "too_short" else "max_length")
+        need = "at least" if kind == "too_short" else "at most"
+        return f"{path}: has {len(value)} items, needs {need} {bound}"
+    return f"{path}: {message} (got {_show(value)})"
+
+
+def format_validation_error(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
+    """One line per problem, in the order pydantic found them."""
+    return [_describe(error, root) for error in exc.errors()]

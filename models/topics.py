@@ -1,0 +1,75 @@
+"""MQTT topic names (DESIGN.md section 4): builders for the edge, a parser for central."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_PREFIX = "curbwatch/v1"
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+TopicKind = Literal["infraction", "evidence", "status"]
+
+
+class TopicError(ValueError):
+    """A topic that is not one of curbwatch's, with the reason."""
+
+
+def _check_ident(kind: str, value: str) -> str:
+    if not _IDENT.match(value):
+        raise TopicError(f"{kind} {value!r} is not a valid id (letters, digits, '_' or '-', at most 64)")
+    return value
+
+
+def _base(prefix: str, site: str, camera: str) -> str:
+    return f"{prefix.rstrip('/')}/{_check_ident('site', site)}/{_check_ident('camera', camera)}"
+
+
+def infraction_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{_base(prefix, site, camera)}/infraction"
+
+
+def evidence_topic(site: str, camera: str, sha256: str, prefix: str = DEFAULT_PREFIX) -> str:
+    if not _SHA256.match(sha256):
+        raise TopicError(f"evidence sha256 {sha256!r} is not 64 lowercase hex digits")
+    return f"{_base(prefix, site, camera)}/evidence/{sha256}"
+
+
+def status_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{_base(prefix, site, camera)}/status"
+
+
+def subscription(prefix: str = DEFAULT_PREFIX, share_group: str | None = None) -> str:
+    """The filter central subscribes with; a share group makes it an MQTT 5 shared subscription."""
+    topic = f"{prefix.rstrip('/')}/#"
+    return f"$share/{share_group}/{topic}" if share_group else topic
+
+
+@dataclass(frozen=True)
+class Topic:
+    kind: TopicKind
+    site: str
+    camera: str
+    sha256: str | None = None
+
+
+def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> Topic:
+    """Split a received topic into its parts, or raise TopicError saying what is wrong with it."""
+    head = prefix.rstrip("/") + "/"
+    if not topic.startswith(head):
+        raise TopicError(f"topic {topic!r} is outside the prefix {prefix!r}")
+    parts = topic[len(head) :].split("/")
+    if len(parts) < 3:
+        raise TopicError(f"topic {topic!r} has too few levels")
+    site, camera, kind, *rest = parts
+    _check_ident("site", site)
+    _check_ident("camera", camera)
+    if kind in ("infraction", "status") and not rest:
+        return Topic(kind, site, camera)
+    if kind == "evidence" and len(rest) == 1:
+        if not _SHA256.match(rest[0]):
+            raise TopicError(f"evidence topic {topic!r} does not end in a sha256")
+        return Topic("evidence", site, camera, rest[0])
+    raise TopicError(f"topic {topic!r} is not an infraction, evidence or status topic")
