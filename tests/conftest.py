@@ -40,3 +40,47 @@ def shared_file(kind: str, name: str) -> Path:
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     return shared_file("models", "yolov8n_int8.tflite")
+
+
+PG_ADMIN_URL = os.environ.get("CURBWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL database of its own (so parallel
+    test runs never see each other's rows). PostgreSQL must be running: CI starts it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'central.db'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"cw_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required for the tests: {exc}")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run_cli(*args: str, timeout: float = 120, **kwargs: object):  # type: ignore[no-untyped-def]
+    """Run `curbwatch ARGS` in a subprocess from this checkout (not whatever copy is installed)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **kwargs.pop("env", {})}  # type: ignore[dict-item]
+    return subprocess.run(
+        [sys.executable, "-m", "curbwatch", *args],
+        cwd=kwargs.pop("cwd", ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )

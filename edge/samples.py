@@ -1,0 +1,51 @@
+"""What flows from detection and tracking into the rules: one `FrameSample` per processed frame.
+
+Positions are normalised to the frame (0..1) so rules and zones do not depend on resolution; `t` is
+seconds from the source (file position or wall clock), never a frame counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Box = tuple[float, float, float, float]
+"""x1, y1, x2, y2, normalised to the frame."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    cls: str
+    confidence: float
+    box: Box
+    track_id: int | None = None
+
+    @property
+    def foot(self) -> tuple[float, float]:
+        """Bottom centre of the box: where a person stands (DESIGN.md section 3)."""
+        return ((self.box[0] + self.box[2]) / 2.0, self.box[3])
+
+
+@dataclass(frozen=True)
+class StaticItem:
+    """A region that appeared and stayed still, from the background models (littering candidates)."""
+
+    item_id: int
+    box: Box
+    first_seen_t: float
+    area: float
+    label: str | None = None
+    """A detector class overlapping the region (bottle, cup, bag...), extra evidence only."""
+
+
+@dataclass(frozen=True)
+class FrameSample:
+    index: int
+    t: float
+    wall: datetime
+    width: int
+    height: int
+    detections: tuple[Detection, ...] = ()
+    static_items: tuple[StaticItem, ...] = ()
+    detected: bool = True
+    """False on frames the detector skipped (stride): tracks carry over, nothing new was seen."""
+    extras: dict[str, object] = field(default_factory=dict)
