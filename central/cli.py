@@ -6,6 +6,8 @@ import click
 
 from curbwatch.cliutil import not_implemented
 
+DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
+
 
 @click.group("central")
 def central() -> None:
@@ -13,9 +15,20 @@ def central() -> None:
 
 
 @central.command("run")
-@click.option("--db", "db_url", help="SQLAlchemy URL; default a SQLite file in the data folder.")
+@click.option("--db", "db_url", help=DB_HELP)
 @click.option("--broker", help="Broker URL, mqtt://host:port.")
 @click.option("--http", "http_bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT of the console.")
 def run(db_url: str | None, broker: str | None, http_bind: str) -> None:
     """Ingest events from the broker and serve the console until SIGTERM or SIGINT."""
     not_implemented("central run")
+
+
+@central.command("migrate")
+@click.option("--db", "db_url", help=DB_HELP)
+def migrate(db_url: str | None) -> None:
+    """Create or upgrade the central database schema to the newest version."""
+    from central.db import default_db_url
+    from central.migrate import upgrade
+
+    upgrade(db_url or default_db_url())
+    click.echo("database is at the newest schema version")
