@@ -42,14 +42,16 @@ def _constraints(field: Any) -> str:
     return ", ".join(parts)
 
 
-def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+def _rows(model: type[BaseModel], prefix: str, note: str = "") -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
         nested = models_in(field.annotation)
         is_list = typing.get_origin(field.annotation) is list
         if nested and not is_list:
-            rows.extend(_rows(nested[0], f"{key}."))
+            for variant in nested:
+                tag = f"({variant.__name__}) " if len(nested) > 1 else note
+                rows.extend(_rows(variant, f"{key}.", tag))
             continue
         if field.is_required():
             default = "required"
@@ -57,10 +59,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
             default = ""
         else:
             default = f"`{json.dumps(field.default)}`"
-        description = " ".join(filter(None, [field.description or "", _constraints(field)]))
+        description = " ".join(filter(None, [note.strip(), field.description or "", _constraints(field)]))
         rows.append(f"| `{key}` | {_type_name(field.annotation)} | {default} | {description} |")
         if nested and is_list:
-            rows.extend(_rows(nested[0], f"{key}[]."))
+            rows.extend(_rows(nested[0], f"{key}[].", note))
     return rows
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import types
 import typing
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
+
+_SHOULD = re.compile(r"^(Input|String|List|Value|Dictionary|Tuple|Object) should")
 
 
 class ConfigError(Exception):
@@ -69,14 +73,16 @@ def _describe(error: Any, root: type[BaseModel] | None) -> str:
     value = error.get("input")
     if kind == "extra_forbidden":
         owner = _model_at(root, loc[:-1]) if root else None
-        allowed = ""
+        hint = ""
         if owner is not None:
             names = sorted(f.alias or name for name, f in owner.model_fields.items())
-            allowed = f"; allowed keys here: {', '.join(names)}"
-        return f"{path}: unknown key{allowed}"
+            close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint += f"; allowed keys here: {', '.join(names)}"
+        return f"{path}: unknown key{hint}"
     if kind == "missing":
         return f"{path}: required key is missing"
-    message = error["msg"].removeprefix("Value error, ")
+    message = _SHOULD.sub("must", error["msg"].removeprefix("Value error, "), count=1)
     if kind == "literal_error":
         return f"{path}: {_show(value)} is not allowed; allowed: {error['ctx']['expected']}"
     if kind in ("too_short", "too_long") and isinstance(value, (list, tuple, dict)):

@@ -20,7 +20,7 @@ from models.errors import ConfigError, format_validation_error
 
 class CameraIdentity(StrictModel):
     id: Annotated[str, Field(pattern=IDENT_PATTERN, description="Unique per site; part of every topic.")]
-    site: Annotated[str, Field(pattern=IDENT_PATTERN)]
+    site: Annotated[str, Field(pattern=IDENT_PATTERN, description="The site (place) the camera belongs to.")]
     name: Annotated[str | None, Field(max_length=128, description="Human-readable label.")] = None
 
 

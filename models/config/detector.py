@@ -18,10 +18,10 @@ class DetectorConfig(StrictModel):
         None
     )
     imgsz: Annotated[int, Field(ge=32, le=1920, description="Inference size in pixels, a multiple of 32.")] = 640
-    confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
+    confidence: Annotated[float, Field(gt=0.0, lt=1.0, description="Lowest detection score kept.")] = 0.25
     iou: Annotated[float, Field(gt=0.0, lt=1.0, description="Non-maximum suppression overlap.")] = 0.5
     stride: Annotated[int, Field(ge=1, le=30, description="Run the detector on every Nth frame.")] = 1
-    tracker: Literal["bytetrack", "botsort"] = "bytetrack"
+    tracker: Annotated[Literal["bytetrack", "botsort"], Field(description="Ultralytics tracker.")] = "bytetrack"
     device: Annotated[str, Field(description="'cpu', or an accelerator Ultralytics knows ('0', 'cuda:0').")] = "cpu"
 
     @field_validator("imgsz")

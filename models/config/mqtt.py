@@ -12,8 +12,10 @@ from models.topics import DEFAULT_PREFIX
 
 class MqttConfig(StrictModel):
     url: Annotated[str, Field(description="mqtt://host:port, or mqtts://host:port for TLS.")] = "mqtt://127.0.0.1:1883"
-    prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")] = DEFAULT_PREFIX
-    heartbeat_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 30.0
+    prefix: Annotated[
+        str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$", description="First topic levels.")
+    ] = DEFAULT_PREFIX
+    heartbeat_s: Annotated[float, Field(gt=0.0, le=3600.0, description="Seconds between status heartbeats.")] = 30.0
 
     @field_validator("url")
     @classmethod

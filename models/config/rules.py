@@ -11,7 +11,7 @@ from models.base import StrictModel
 
 
 class JaywalkingConfig(StrictModel):
-    enabled: bool = True
+    enabled: Annotated[bool, Field(description="Watch for pedestrians crossing the roadway outside crosswalks.")] = True
     min_duration_s: Annotated[float, Field(ge=0.0, le=60.0, description="Time in the roadway before it counts.")] = 1.0
     min_distance: Annotated[
         float,
@@ -27,7 +27,7 @@ class JaywalkingConfig(StrictModel):
 
 
 class LitteringConfig(StrictModel):
-    enabled: bool = True
+    enabled: Annotated[bool, Field(description="Watch litter_watch zones for items left behind.")] = True
     grace_s: Annotated[float, Field(ge=0.0, le=600.0, description="How long the owner must be gone.")] = 5.0
     min_static_s: Annotated[float, Field(ge=0.0, le=600.0, description="How long the item must stay still.")] = 2.0
     owner_distance: Annotated[

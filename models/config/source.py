@@ -17,5 +17,5 @@ class SourceConfig(StrictModel):
         ),
     ]
     realtime: Annotated[bool, Field(description="Pace a file replay to the source's frame rate.")] = False
-    reconnect_initial_s: Annotated[float, Field(gt=0.0, le=60.0)] = 1.0
-    reconnect_max_s: Annotated[float, Field(gt=0.0, le=600.0)] = 30.0
+    reconnect_initial_s: Annotated[float, Field(gt=0.0, le=60.0, description="First wait after a stream drops.")] = 1.0
+    reconnect_max_s: Annotated[float, Field(gt=0.0, le=600.0, description="Longest wait between reconnects.")] = 30.0

@@ -1,0 +1,23 @@
+"""Keep README.md's generated configuration table in step: `python -m curbwatch.readme` rewrites it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from curbwatch.reference import config_reference
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_BLOCK = re.compile(r"(<!-- config-reference -->\n).*?(<!-- /config-reference -->)", re.S)
+
+
+def refresh(path: Path = README) -> bool:
+    """Rewrite the table in place; True when it changed."""
+    text = path.read_text()
+    updated = _BLOCK.sub(lambda m: m.group(1) + config_reference() + m.group(2), text)
+    path.write_text(updated)
+    return updated != text
+
+
+if __name__ == "__main__":
+    refresh()

@@ -1,0 +1,49 @@
+import json
+import re
+
+import pytest
+
+from curbwatch.cli import cli
+from curbwatch.reference import config_reference
+from tests.conftest import ROOT, run_cli
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        yield path
+        if hasattr(command, "commands"):
+            yield from _commands(command, path)
+
+
+@pytest.mark.parametrize("path", [(), *_commands(cli)], ids=lambda p: " ".join(p) or "curbwatch")
+def test_every_command_has_help(path):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output and "Show this message and exit" in result.output
+
+
+def test_schema_prints_json_schema_of_each_message():
+    result = run_cli("schema")
+    assert result.returncode == 0, result.stderr
+    schemas = json.loads(result.stdout)
+    assert set(schemas) == {"infraction", "status", "camera-config"}
+    infraction = schemas["infraction"]
+    assert infraction["additionalProperties"] is False
+    assert {"schema", "event_id", "type", "evidence", "redacted", "signature"} <= set(infraction["properties"])
+
+
+def test_readme_config_reference_matches_the_models():
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- config-reference -->\n(.*?)<!-- /config-reference -->", readme, re.S)
+    assert match, "README.md lost its config-reference markers"
+    assert match.group(1) == config_reference(), "README is stale: run `curbwatch config-reference` and paste it"
+
+
+def test_readme_test_command_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"<!-- test-command -->\n```bash\n(.+)\n```\n<!-- /test-command -->", readme)
+    assert match, "README.md lost its test-command block"
+    assert "test-command" in (ROOT / ".ci" / "run").read_text()
