@@ -13,6 +13,7 @@ import yaml
 from central.cli import central
 from curbwatch import __version__
 from curbwatch.cliutil import load_config_or_exit, not_implemented
+from curbwatch.keys_cli import keys
 from edge.cli import edge
 
 
@@ -34,6 +35,7 @@ def cli(log_level: str) -> None:
 
 cli.add_command(edge)
 cli.add_command(central)
+cli.add_command(keys)
 
 
 @cli.command("check-config")
