@@ -6,6 +6,7 @@ worker is down, which is exactly what the transport must not do."""
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -24,6 +25,9 @@ def plain_config(port: int, data_dir: Path) -> str:
     return "\n".join(
         [
             f"listener {port} 127.0.0.1",
+            # Mosquitto started as root would switch to the `mosquitto` user and could not write its
+            # persistence file in a private temporary folder; naming the current user keeps it as is.
+            f"user {getpass.getuser()}",
             "allow_anonymous true",
             "persistence true",
             f"persistence_location {data_dir}/",

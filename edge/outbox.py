@@ -142,6 +142,17 @@ class Outbox:
             for seq, topic, payload, retain, created in rows
         ]
 
+    def get(self, seqs: list[int]) -> list[OutboxRow]:
+        """The rows among `seqs` still queued, in order."""
+        with self._lock:
+            rows = [
+                self._db.execute(
+                    "SELECT seq, topic, payload, retain, created_at FROM outbox WHERE seq = ?", (seq,)
+                ).fetchone()
+                for seq in sorted(seqs)
+            ]
+        return [OutboxRow(row[0], row[1], bytes(row[2]), bool(row[3]), row[4]) for row in rows if row is not None]
+
     def _remove(self, seqs: list[int]) -> None:
         """Delete rows inside the caller's transaction and keep the running totals right."""
         for seq in seqs:

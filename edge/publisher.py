@@ -26,6 +26,9 @@ from models.topics import status_topic
 
 log = logging.getLogger(__name__)
 
+NO_MATCHING_SUBSCRIBERS = 0x10
+NO_SUBSCRIBER_RETRY_S = 1.0
+
 Signer = Callable[[dict], dict]
 Health = Callable[[], dict]
 
@@ -51,7 +54,10 @@ class Publisher:
         self.started = time.monotonic()
         self.published = 0
         self._acks: collections.deque[tuple[int, mqtt.ReasonCode]] = collections.deque()
-        self._inflight: dict[int, int] = {}
+        self._inflight: dict[int, tuple[int, bool]] = {}
+        self._held: list[int] = []
+        """Rows the broker took but could route to nobody; sent again until a subscriber takes them."""
+        self._retry_at = 0.0
         self._window = config.inflight
         self._connected = threading.Event()
         self._stop = threading.Event()
@@ -123,10 +129,18 @@ class Publisher:
         done: list[int] = []
         while self._acks:
             mid, reason_code = self._acks.popleft()
-            seq = self._inflight.pop(mid, None)
-            if seq is None:
+            sent = self._inflight.pop(mid, None)
+            if sent is None:
                 continue
-            if reason_code.is_failure:
+            seq, retained = sent
+            if reason_code.value == NO_MATCHING_SUBSCRIBERS and not retained:
+                # MQTT 5 PUBACK 0x10: nothing stored it, e.g. while central's shared subscription is not yet
+                # back after a broker restart (Mosquitto does not persist shared subscriptions). Keep the row.
+                if not self._held:
+                    log.warning("no subscriber took a message: holding it in the outbox; is central subscribed?")
+                    self._retry_at = time.monotonic() + NO_SUBSCRIBER_RETRY_S
+                self._held.append(seq)
+            elif reason_code.is_failure:
                 self.last_error = f"broker refused a message: {reason_code}"
                 log.error("%s; moved aside in the outbox's rejected table", self.last_error)
                 self.outbox.reject(seq, str(reason_code))
@@ -146,8 +160,14 @@ class Publisher:
                     info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
                     if info.rc == mqtt.MQTT_ERR_NO_CONN:
                         break
-                    self._inflight[info.mid] = row.seq
+                    self._inflight[info.mid] = (row.seq, row.retain)
                     last_sent = row.seq
+            if self._held and self._connected.is_set() and time.monotonic() >= self._retry_at:
+                held, self._held = self._held, []
+                for row in self.outbox.get(held):
+                    info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
+                    self._inflight[info.mid] = (row.seq, row.retain)
+                self._retry_at = time.monotonic() + NO_SUBSCRIBER_RETRY_S
             if self._connected.is_set() and time.monotonic() >= next_heartbeat:
                 self._enqueue_status(self.heartbeat())
                 next_heartbeat = time.monotonic() + self.config.heartbeat_s
@@ -158,7 +178,7 @@ class Publisher:
         """Block until the outbox is empty (everything acknowledged) or `timeout` passes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.outbox.depth() == 0 and not self._inflight:
+            if self.outbox.depth() == 0 and not self._inflight and not self._held:
                 return True
             time.sleep(0.05)
         return False

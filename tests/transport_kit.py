@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import func, select
 
 from central.db import make_engine, session_factory
-from central.tables import Infraction, QuarantinedMessage
+from central.tables import EvidenceBlob, EvidenceLink, Infraction, QuarantinedMessage
 from models.signing import generate_keypair
 from tests.conftest import ROOT, run_cli
 
@@ -102,6 +102,15 @@ class Db:
     def count(self) -> int:
         with self.factory() as session:
             return session.scalar(select(func.count()).select_from(Infraction))
+
+    def linked_evidence(self) -> int:
+        """Links whose bytes are stored too."""
+        with self.factory() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(EvidenceLink)
+                .join(EvidenceBlob, EvidenceBlob.sha256 == EvidenceLink.sha256)
+            )
 
     def event_ids(self) -> list[str]:
         with self.factory() as session:
