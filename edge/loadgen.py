@@ -82,8 +82,9 @@ def generate(
     rate: float | None = None,
     with_evidence: bool = False,
     drain_timeout: float = 120.0,
-) -> dict[str, float]:
-    """Queue `count` events and publish until the outbox is empty; returns event id -> queue time.
+) -> tuple[dict[str, float], bool]:
+    """Queue `count` events and publish until the outbox is empty; returns event id -> queue time, and
+    whether everything was acknowledged within `drain_timeout`.
 
     Without a rate everything is queued before publishing starts; with one, events are queued at that
     pace while the publisher runs."""
@@ -107,12 +108,18 @@ def generate(
                     time.sleep(pause)
                 event_id, at = enqueue_synthetic(outbox, sign, config, seed, index, with_evidence)
                 queued[event_id] = at
-        if not publisher.wait_drained(drain_timeout):
-            log.error("outbox not drained after %.0f s: %d messages left", drain_timeout, outbox.depth())
+        drained = publisher.wait_drained(drain_timeout)
+        if not drained:
+            log.error(
+                "outbox not drained after %.0f s: %d messages left (%s)",
+                drain_timeout,
+                outbox.depth(),
+                publisher.last_error or "no error reported",
+            )
     finally:
         publisher.stop()
         outbox.close()
-    return queued
+    return queued, drained
 
 
 @click.command()
@@ -131,10 +138,12 @@ def main(config_file: str, count: int, seed: int, rate: float | None, evidence: 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = load_config_or_exit(config_file)
     try:
-        queued = generate(config, count, seed, rate, evidence, drain_timeout)
+        queued, drained = generate(config, count, seed, rate, evidence, drain_timeout)
     except (SigningKeyMissing, SigningKeyError) as exc:
         fail(str(exc))
-    print(json.dumps({"queued": len(queued)}), flush=True)
+    print(json.dumps({"queued": len(queued), "drained": drained}), flush=True)
+    if not drained:
+        fail("the outbox is not empty; what is left is sent on the next run")
 
 
 if __name__ == "__main__":
