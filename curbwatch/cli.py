@@ -10,6 +10,7 @@ import sys
 import click
 import yaml
 
+from central.bench import bench_ingest
 from central.cli import central
 from curbwatch import __version__
 from curbwatch.cliutil import load_config_or_exit, not_implemented
@@ -96,10 +97,7 @@ def bench_edge() -> None:
     not_implemented("bench edge")
 
 
-@bench.command("ingest")
-def bench_ingest() -> None:
-    """Stored messages per second and publish-to-commit latency through a local broker."""
-    not_implemented("bench ingest")
+bench.add_command(bench_ingest)
 
 
 def main() -> None:
