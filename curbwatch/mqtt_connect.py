@@ -57,7 +57,7 @@ def make_client(client_id: str, config: MqttConfig) -> tuple[mqtt.Client, dict]:
         if options and options.insecure:
             context.check_hostname = False
         client.tls_set_context(context)
-    client.reconnect_delay_set(min_delay=max(1, round(config.reconnect_min_s)), max_delay=round(config.reconnect_max_s))
+    client.reconnect_delay_set(min_delay=config.reconnect_min_s, max_delay=config.reconnect_max_s)  # type: ignore[arg-type]
     properties = Properties(PacketTypes.CONNECT)
     properties.SessionExpiryInterval = config.session_expiry_s
     properties.ReceiveMaximum = 1000

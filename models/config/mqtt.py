@@ -29,7 +29,9 @@ class TlsConfig(StrictModel):
 class MqttConfig(StrictModel):
     url: Annotated[str, Field(description="mqtt://host:port, or mqtts://host:port for TLS.")] = "mqtt://127.0.0.1:1883"
     prefix: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")] = DEFAULT_PREFIX
-    heartbeat_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 30.0
+    heartbeat_s: Annotated[
+        float, Field(gt=0.0, le=3600.0, description="Seconds between heartbeats on the retained status topic.")
+    ] = 30.0
     tls: Annotated[TlsConfig | None, Field(description="TLS settings; implied (system CAs) by mqtts://.")] = None
     username: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     password_file: Annotated[
@@ -46,8 +48,12 @@ class MqttConfig(StrictModel):
     session_expiry_s: Annotated[
         int, Field(ge=0, le=4_294_967_295, description="How long the broker keeps the session while offline.")
     ] = 86_400
-    reconnect_min_s: Annotated[float, Field(gt=0.0, le=60.0)] = 0.5
-    reconnect_max_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 30.0
+    reconnect_min_s: Annotated[
+        float, Field(gt=0.0, le=60.0, description="First wait before reconnecting; doubles after each failure.")
+    ] = 0.5
+    reconnect_max_s: Annotated[float, Field(gt=0.0, le=3600.0, description="Longest wait between reconnections.")] = (
+        30.0
+    )
 
     @field_validator("url")
     @classmethod
