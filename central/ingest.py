@@ -73,6 +73,7 @@ class IngestWorker:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:
@@ -80,6 +81,12 @@ class IngestWorker:
             return
         log.info("connected (session present: %s); subscribing to %s", flags.session_present, self.topic_filter)
         client.subscribe(self.topic_filter, qos=1)
+
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:  # type: ignore[no-untyped-def]
+        if any(code.is_failure for code in reason_codes):
+            log.error("the broker refused the subscription to %s: %s", self.topic_filter, reason_codes[0])
+        else:
+            log.info("subscribed to %s", self.topic_filter)
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
         with self._epoch_lock:

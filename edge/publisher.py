@@ -158,10 +158,11 @@ class Publisher:
             if self._connected.is_set() and len(self._inflight) < self._window:
                 for row in self.outbox.after(last_sent, self._window - len(self._inflight)):
                     info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
-                    if info.rc == mqtt.MQTT_ERR_NO_CONN:
-                        break
+                    # Even without a connection paho keeps a QoS 1 message and sends it on reconnect.
                     self._inflight[info.mid] = (row.seq, row.retain)
                     last_sent = row.seq
+                    if info.rc == mqtt.MQTT_ERR_NO_CONN:
+                        break
             if self._held and self._connected.is_set() and time.monotonic() >= self._retry_at:
                 held, self._held = self._held, []
                 for row in self.outbox.get(held):

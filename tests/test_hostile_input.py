@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -21,7 +20,7 @@ from models.signing import generate_keypair, load_private_key, load_public_keys,
 from models.status import StatusMessage
 from models.topics import evidence_topic, infraction_topic, status_topic
 from tests.conftest import run_cli
-from tests.transport_kit import SITE, Db, make_camera, migrate, start_worker, stop
+from tests.transport_kit import SITE, Db, make_camera, migrate, start_worker, stop, wait_subscribed
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +109,7 @@ def test_hostile_traffic_is_quarantined_and_the_worker_keeps_serving(tmp_path, d
         client.loop_start()
         db = Db(db_url)
         try:
-            time.sleep(1.0)
+            wait_subscribed(tmp_path)
             original = signed_payload(keys, index=1)
             old = (datetime.now(UTC) - timedelta(days=60)).isoformat()
             big = b"x" * (50 * 1024 * 1024)

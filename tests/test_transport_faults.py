@@ -14,7 +14,7 @@ import pytest
 from curbwatch.local_broker import LocalBroker
 from edge.loadgen import synthetic_event_id
 from tests.conftest import run_cli
-from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_worker, stop
+from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_worker, stop, wait_subscribed
 
 pytestmark = pytest.mark.timeout(150)
 COUNT = 1000
@@ -122,7 +122,8 @@ def test_two_workers_share_the_stream(tmp_path, db_url, broker):
     workers = [start_worker(tmp_path, db_url, broker.url, f"central-{n}") for n in (1, 2)]
     db = Db(db_url)
     try:
-        time.sleep(1.0)  # both subscribed before the first message, so the split is visible
+        for n in (1, 2):  # both subscribed before the first message, so the split is visible
+            wait_subscribed(tmp_path, f"central-{n}")
         edge = start_loadgen(config, COUNT, "--evidence")
         assert edge.wait(90) == 0, edge.stderr.read()
         assert db.wait_for(lambda d: d.count() >= COUNT and d.linked_evidence() >= COUNT, 60)

@@ -77,6 +77,16 @@ def start_worker(
     )
 
 
+def wait_subscribed(tmp: Path, client_id: str = "central-1", timeout: float = 60.0) -> None:
+    """Until the worker's log shows the broker's SUBACK: before that, nothing would be routed to it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "subscribed to" in (tmp / f"{client_id}.log").read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{client_id} did not subscribe within {timeout} s")
+
+
 def start_loadgen(config: Path, count: int, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "edge.loadgen", "--config", str(config), "--count", str(count), *extra],
