@@ -21,6 +21,13 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a live process (Linux /proc), to judge the workers apart from the
+    load other programs put on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -105,8 +112,10 @@ def one_run(kind: str, workers: int, count: int, rate: float | None, pg_admin_ur
             ]
             engine = make_engine(db_url)
             factory = session_factory(engine)
+            cpu_before = 0.0
             try:
                 time.sleep(2.0)  # workers connected and subscribed
+                cpu_before = sum(cpu_seconds(proc.pid) for proc in procs)
                 started = time.time()
                 queued, drained = generate(config, count, seed=int(started), rate=rate, drain_timeout=300)
                 deadline = time.monotonic() + 120
@@ -117,6 +126,7 @@ def one_run(kind: str, workers: int, count: int, rate: float | None, pg_admin_ur
                         time.sleep(0.05)
                     rows = session.execute(select(Infraction.event_id, Infraction.received_at)).all()
             finally:
+                worker_cpu = sum(cpu_seconds(proc.pid) for proc in procs if proc.poll() is None) - cpu_before
                 for proc in procs:
                     proc.send_signal(signal.SIGTERM)
                 for proc in procs:
@@ -142,6 +152,7 @@ def one_run(kind: str, workers: int, count: int, rate: float | None, pg_admin_ur
         "stored_per_s": round((stored - 1) / span, 1) if span > 0 else 0.0,
         "p50_ms": round(percentile(latencies, 0.5) * 1000, 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
+        "worker_cpu_ms_per_msg": round(worker_cpu * 1000 / stored, 3) if stored else None,
     }
 
 
@@ -174,6 +185,7 @@ def bench_ingest(
     results = []
     click.echo(
         f"{'db':<11}{'workers':>8}{'offered/s':>11}{'stored':>8}{'lost':>6}{'stored/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'cpu ms/msg':>12}"
     )
     for kind in kinds:
         for workers in worker_counts:
@@ -184,6 +196,7 @@ def bench_ingest(
                 click.echo(
                     f"{kind:<11}{workers:>8}{offered:>11}{result['stored']:>8}{result['lost']:>6}"
                     f"{result['stored_per_s']:>10}{result['p50_ms']!s:>9}{result['p99_ms']!s:>9}"
+                    f"{result['worker_cpu_ms_per_msg']!s:>12}"
                 )
     if json_out:
         Path(json_out).write_text(json.dumps(results, indent=2))

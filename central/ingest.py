@@ -74,6 +74,7 @@ class IngestWorker:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_connect_fail = lambda *_: log.warning("cannot reach the broker at %s; retrying", broker.url)
 
     def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:

@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -82,6 +83,7 @@ def generate(
     rate: float | None = None,
     with_evidence: bool = False,
     drain_timeout: float = 120.0,
+    on_queued: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, float], bool]:
     """Queue `count` events and publish until the outbox is empty; returns event id -> queue time, and
     whether everything was acknowledged within `drain_timeout`.
@@ -97,7 +99,8 @@ def generate(
             for index in range(count):
                 event_id, at = enqueue_synthetic(outbox, sign, config, seed, index, with_evidence)
                 queued[event_id] = at
-            print(f"queued {count}", flush=True)
+            if on_queued is not None:
+                on_queued(count)
             publisher.start()
         else:
             publisher.start()
@@ -138,7 +141,9 @@ def main(config_file: str, count: int, seed: int, rate: float | None, evidence: 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = load_config_or_exit(config_file)
     try:
-        queued, drained = generate(config, count, seed, rate, evidence, drain_timeout)
+        queued, drained = generate(
+            config, count, seed, rate, evidence, drain_timeout, lambda n: print(f"queued {n}", flush=True)
+        )
     except (SigningKeyMissing, SigningKeyError) as exc:
         fail(str(exc))
     print(json.dumps({"queued": len(queued), "drained": drained}), flush=True)

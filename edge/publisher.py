@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +70,7 @@ class Publisher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_connect_fail = self._on_connect_fail
 
     def _status(self, state: str, with_time: bool = True, heartbeat: Heartbeat | None = None) -> dict:
         status = StatusMessage(
@@ -108,6 +110,10 @@ class Publisher:
         log.info("connected to %s (in-flight window %d)", self.config.url, self._window)
         self._connected.set()
         self._enqueue_status()
+
+    def _on_connect_fail(self, _client, _userdata) -> None:  # type: ignore[no-untyped-def]
+        self.last_error = f"cannot reach the broker at {self.config.url}"
+        log.warning("%s; retrying with backoff", self.last_error)
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
         self._connected.clear()
@@ -154,26 +160,42 @@ class Publisher:
         next_heartbeat = time.monotonic() + self.config.heartbeat_s
         while not self._stop.is_set():
             self.outbox.changed.clear()
-            self._settle_acks()
-            if self._connected.is_set() and len(self._inflight) < self._window:
-                for row in self.outbox.after(last_sent, self._window - len(self._inflight)):
-                    info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
-                    # Even without a connection paho keeps a QoS 1 message and sends it on reconnect.
-                    self._inflight[info.mid] = (row.seq, row.retain)
-                    last_sent = row.seq
-                    if info.rc == mqtt.MQTT_ERR_NO_CONN:
-                        break
-            if self._held and self._connected.is_set() and time.monotonic() >= self._retry_at:
-                held, self._held = self._held, []
-                for row in self.outbox.get(held):
-                    info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
-                    self._inflight[info.mid] = (row.seq, row.retain)
-                self._retry_at = time.monotonic() + NO_SUBSCRIBER_RETRY_S
-            if self._connected.is_set() and time.monotonic() >= next_heartbeat:
-                self._enqueue_status(self.heartbeat())
-                next_heartbeat = time.monotonic() + self.config.heartbeat_s
+            try:
+                self._settle_acks()
+                last_sent = self._send_new(last_sent)
+                self._send_held()
+                if self._connected.is_set() and time.monotonic() >= next_heartbeat:
+                    self._enqueue_status(self.heartbeat())
+                    next_heartbeat = time.monotonic() + self.config.heartbeat_s
+            except sqlite3.Error as exc:
+                # A full or failing disk: keep the thread alive and try again; nothing is lost by waiting.
+                self.last_error = f"outbox error: {exc}"
+                log.error("%s; retrying in 1 s", self.last_error)
+                self._stop.wait(1.0)
             self.outbox.changed.wait(0.2)
         self._settle_acks()
+
+    def _send_new(self, last_sent: int) -> int:
+        """Publish rows after `last_sent` while the in-flight window has room; returns the new high mark."""
+        if not self._connected.is_set() or len(self._inflight) >= self._window:
+            return last_sent
+        for row in self.outbox.after(last_sent, self._window - len(self._inflight)):
+            info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
+            # Even without a connection paho keeps a QoS 1 message and sends it on reconnect.
+            self._inflight[info.mid] = (row.seq, row.retain)
+            last_sent = row.seq
+            if info.rc == mqtt.MQTT_ERR_NO_CONN:
+                break
+        return last_sent
+
+    def _send_held(self) -> None:
+        if not self._held or not self._connected.is_set() or time.monotonic() < self._retry_at:
+            return
+        held, self._held = self._held, []
+        for row in self.outbox.get(held):
+            info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
+            self._inflight[info.mid] = (row.seq, row.retain)
+        self._retry_at = time.monotonic() + NO_SUBSCRIBER_RETRY_S
 
     def wait_drained(self, timeout: float) -> bool:
         """Block until the outbox is empty (everything acknowledged) or `timeout` passes."""
