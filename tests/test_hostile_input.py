@@ -158,3 +158,47 @@ def test_hostile_traffic_is_quarantined_and_the_worker_keeps_serving(tmp_path, d
     assert len(lines) == 8
     stored = run_cli("central", "list", "--db", db_url, "--json")
     assert len(stored.stdout.splitlines()) == 2
+
+
+@pytest.fixture(scope="module")
+def live_worker(tmp_path_factory):
+    """One real broker and worker process for the fuzz examples below (SQLite)."""
+    tmp = tmp_path_factory.mktemp("live")
+    db_url = f"sqlite:///{tmp / 'central.db'}"
+    migrate(db_url)
+    with LocalBroker(tmp / "broker") as broker:
+        make_camera(tmp, "cam1", broker.url)
+        worker = start_worker(tmp, db_url, broker.url)
+        wait_subscribed(tmp)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fuzzer", protocol=mqtt.MQTTv5)
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        db = Db(db_url)
+        yield tmp, client, db, worker
+        client.disconnect()
+        client.loop_stop()
+        db.close()
+        assert stop(worker) == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.sampled_from(["infraction", "status", "evidence/" + "b" * 64]),
+    payload=st.one_of(
+        st.binary(max_size=3000),
+        st.dictionaries(st.text(max_size=12), st.text(max_size=12), max_size=8).map(lambda d: json.dumps(d).encode()),
+    ),
+)
+def test_fuzzed_payloads_through_the_broker_are_quarantined(live_worker, kind, payload):
+    _tmp, client, db, worker = live_worker
+    before = len(db.quarantined())
+    client.publish(f"curbwatch/v1/{SITE}/cam1/{kind}", payload, qos=1).wait_for_publish(10)
+    assert db.wait_for(lambda d: len(d.quarantined()) == before + 1, 20)
+    assert worker.poll() is None
+
+
+def test_worker_still_stores_after_the_fuzzing(live_worker):
+    tmp, client, db, worker = live_worker
+    client.publish(infraction_topic(SITE, "cam1"), signed_payload(tmp / "keys", index=7), qos=1).wait_for_publish(10)
+    assert db.wait_for(lambda d: d.count() == 1, 20)
+    assert worker.poll() is None
