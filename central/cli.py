@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import click
 
-from curbwatch.cliutil import not_implemented
+from curbwatch.cliutil import fail
+
+log = logging.getLogger(__name__)
 
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
 
@@ -16,11 +21,125 @@ def central() -> None:
 
 @central.command("run")
 @click.option("--db", "db_url", help=DB_HELP)
-@click.option("--broker", help="Broker URL, mqtt://host:port.")
-@click.option("--http", "http_bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT of the console.")
-def run(db_url: str | None, broker: str | None, http_bind: str) -> None:
-    """Ingest events from the broker and serve the console until SIGTERM or SIGINT."""
-    not_implemented("central run")
+@click.option("--broker", default="mqtt://127.0.0.1:1883", show_default=True, help="mqtt://host:port or mqtts://...")
+@click.option(
+    "--keys",
+    "keys_dir",
+    default="keys",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of CAMERA_ID.pub files; a message is stored only if its camera's key verifies it.",
+)
+@click.option(
+    "--share-group",
+    default="central",
+    show_default=True,
+    help="MQTT 5 shared subscription group; workers in one group split the stream. '' subscribes plainly.",
+)
+@click.option(
+    "--client-id",
+    default="curbwatch-central-1",
+    show_default=True,
+    help="MQTT client id; stable per worker (its persistent session) and distinct between workers.",
+)
+@click.option(
+    "--data-dir",
+    default="data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Evidence files go under DATA_DIR/evidence.",
+)
+@click.option("--prefix", default="curbwatch/v1", show_default=True, help="Topic prefix.")
+@click.option("--username", help="Broker user name.")
+@click.option("--password-file", type=click.Path(dir_okay=False), help="File whose first line is the password.")
+@click.option("--ca-file", type=click.Path(dir_okay=False), help="CA bundle for a TLS broker.")
+@click.option(
+    "--max-age-days",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Infractions that ended longer ago are quarantined as stale (replay protection).",
+)
+def run(
+    db_url: str | None,
+    broker: str,
+    keys_dir: str,
+    share_group: str,
+    client_id: str,
+    data_dir: str,
+    prefix: str,
+    username: str | None,
+    password_file: str | None,
+    ca_file: str | None,
+    max_age_days: float,
+) -> None:
+    """Ingest events from the broker until SIGTERM or SIGINT, then exit 0 after the batch in hand."""
+    from datetime import timedelta
+
+    from pydantic import ValidationError
+
+    from central.db import default_db_url
+    from central.ingest import IngestWorker, NotMigrated
+    from central.verify import Verifier
+    from curbwatch.mqtt_connect import BrokerConfigError
+    from models.config.mqtt import MqttConfig, TlsConfig
+    from models.errors import format_validation_error
+    from models.signing import SigningKeyError, load_public_keys
+
+    try:
+        keys = load_public_keys(Path(keys_dir))
+        config = MqttConfig(
+            url=broker,
+            prefix=prefix,
+            username=username,
+            password_file=password_file,
+            tls=TlsConfig(ca_file=ca_file) if ca_file else None,
+            client_id=client_id,
+        )
+        verifier = Verifier(keys, prefix=prefix, max_age=timedelta(days=max_age_days))
+        worker = IngestWorker(db_url or default_db_url(), config, verifier, Path(data_dir), client_id, share_group)
+    except SigningKeyError as exc:
+        fail(str(exc))
+    except ValidationError as exc:
+        fail("; ".join(format_validation_error(exc, MqttConfig)))
+    except (BrokerConfigError, NotMigrated) as exc:
+        fail(str(exc))
+    if not keys:
+        log.warning("no *.pub keys in %s: every message will be quarantined", keys_dir)
+    worker.stop_on_signals()
+    worker.run()
+
+
+@central.command("list")
+@click.option("--db", "db_url", help=DB_HELP)
+@click.option("--quarantine", is_flag=True, help="List quarantined messages instead of stored infractions.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_command(db_url: str | None, quarantine: bool, as_json: bool) -> None:
+    """Print every stored infraction (or quarantined message)."""
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from central.db import default_db_url, make_engine, session_factory
+    from central.listing import infraction_lines, quarantine_lines
+
+    engine = make_engine(db_url or default_db_url())
+    try:
+        with session_factory(engine)() as session:
+            for line in (quarantine_lines if quarantine else infraction_lines)(session):
+                if as_json:
+                    click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
+                elif quarantine:
+                    click.echo(f"{line['received_at']}  {line['topic']}  {line['reason']}")
+                else:
+                    click.echo(
+                        f"{line['started_at']}  {line['camera_id']}  {line['type']}  {line['event_id']}  "
+                        f"{line['review_state']}"
+                    )
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
 
 
 @central.command("migrate")

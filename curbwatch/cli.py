@@ -10,9 +10,11 @@ import sys
 import click
 import yaml
 
+from central.bench import bench_ingest
 from central.cli import central
 from curbwatch import __version__
 from curbwatch.cliutil import load_config_or_exit, not_implemented
+from curbwatch.keys_cli import keys
 from edge.cli import edge
 
 
@@ -34,6 +36,7 @@ def cli(log_level: str) -> None:
 
 cli.add_command(edge)
 cli.add_command(central)
+cli.add_command(keys)
 
 
 @cli.command("check-config")
@@ -94,10 +97,7 @@ def bench_edge() -> None:
     not_implemented("bench edge")
 
 
-@bench.command("ingest")
-def bench_ingest() -> None:
-    """Stored messages per second and publish-to-commit latency through a local broker."""
-    not_implemented("bench ingest")
+bench.add_command(bench_ingest)
 
 
 def main() -> None:

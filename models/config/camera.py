@@ -11,8 +11,10 @@ from pydantic import Field, ValidationError, model_validator
 from models.base import IDENT_PATTERN, StrictModel
 from models.config.detector import DetectorConfig
 from models.config.mqtt import MqttConfig
+from models.config.outbox import OutboxConfig
 from models.config.redaction import RedactionConfig
 from models.config.rules import RulesConfig
+from models.config.signing import SigningConfig
 from models.config.source import SourceConfig
 from models.config.zones import Zone
 from models.errors import ConfigError, format_validation_error
@@ -32,6 +34,8 @@ class CameraConfig(StrictModel):
     rules: RulesConfig = RulesConfig()
     redaction: RedactionConfig = RedactionConfig()
     mqtt: MqttConfig = MqttConfig()
+    signing: SigningConfig = SigningConfig()
+    outbox: OutboxConfig = OutboxConfig()
 
     @model_validator(mode="after")
     def _unique_zone_names(self) -> CameraConfig:

@@ -1,0 +1,196 @@
+"""The durable outbox: messages wait in a SQLite file (WAL) until the broker acknowledged them.
+
+Rows are published in `seq` order. An event's evidence rows come before its infraction row and are
+written in the same transaction, so a crash never leaves half an event and central can link the
+evidence whichever of the two it happens to store first."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    grp TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    retain INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_grp ON outbox (grp);
+CREATE TABLE IF NOT EXISTS rejected (
+    seq INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    rejected_at REAL NOT NULL
+);
+"""
+
+
+class OutboxFull(RuntimeError):
+    """The outbox is at its limit and the policy is to refuse new events."""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    seq: int
+    topic: str
+    payload: bytes
+    retain: bool
+    created_at: float
+
+
+class Outbox:
+    """Thread-safe: the pipeline enqueues while the publisher thread reads and deletes."""
+
+    def __init__(
+        self,
+        path: Path,
+        max_messages: int = 100_000,
+        max_bytes: int = 2 << 30,
+        when_full: Literal["refuse_new", "drop_oldest"] = "refuse_new",
+        warn_at: float = 0.8,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_messages, self.max_bytes, self.when_full, self.warn_at = max_messages, max_bytes, when_full, warn_at
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a row the pipeline handed over must survive a power cut, not only a process kill.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._count, self._bytes = self._db.execute(
+            "SELECT count(*), coalesce(sum(length(payload)), 0) FROM outbox"
+        ).fetchone()
+        self._warned = False
+        self.changed = threading.Event()
+
+    def enqueue(self, group: str, messages: list[tuple[str, bytes, bool]]) -> bool:
+        """Store one event's messages (topic, payload, retain) atomically, in order. False when refused."""
+        size = sum(len(payload) for _topic, payload, _retain in messages)
+        now = time.time()
+        with self._lock:
+            if not self._make_room(len(messages), size):
+                log.warning(
+                    "outbox %s is full (%d messages, %d bytes): event %s dropped",
+                    self.path,
+                    self._count,
+                    self._bytes,
+                    group,
+                )
+                return False
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT INTO outbox (grp, topic, payload, retain, created_at) VALUES (?, ?, ?, ?, ?)",
+                    [(group, topic, payload, int(retain), now) for topic, payload, retain in messages],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._count += len(messages)
+            self._bytes += size
+            self._check_fill()
+        self.changed.set()
+        return True
+
+    def _make_room(self, count: int, size: int) -> bool:
+        def fits() -> bool:
+            return self._count + count <= self.max_messages and self._bytes + size <= self.max_bytes
+
+        if fits():
+            return True
+        if self.when_full == "refuse_new" or count > self.max_messages or size > self.max_bytes:
+            return False
+        while not fits() and self._count:
+            (oldest,) = self._db.execute("SELECT grp FROM outbox ORDER BY seq LIMIT 1").fetchone()
+            dropped, dropped_bytes = self._db.execute(
+                "SELECT count(*), sum(length(payload)) FROM outbox WHERE grp = ?", (oldest,)
+            ).fetchone()
+            self._db.execute("DELETE FROM outbox WHERE grp = ?", (oldest,))
+            self._count -= dropped
+            self._bytes -= dropped_bytes
+            log.warning("outbox %s is full: dropped the oldest event %s (%d messages)", self.path, oldest, dropped)
+        return fits()
+
+    def _check_fill(self) -> None:
+        ratio = max(self._count / self.max_messages, self._bytes / self.max_bytes)
+        if ratio >= self.warn_at and not self._warned:
+            log.warning("outbox %s is %.0f%% full: is the broker reachable?", self.path, ratio * 100)
+        self._warned = ratio >= self.warn_at
+
+    def after(self, seq: int, limit: int) -> list[OutboxRow]:
+        """Up to `limit` rows with a sequence number above `seq`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, payload, retain, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
+        return [
+            OutboxRow(seq, topic, bytes(payload), bool(retain), created)
+            for seq, topic, payload, retain, created in rows
+        ]
+
+    def get(self, seqs: list[int]) -> list[OutboxRow]:
+        """The rows among `seqs` still queued, in order."""
+        with self._lock:
+            rows = [
+                self._db.execute(
+                    "SELECT seq, topic, payload, retain, created_at FROM outbox WHERE seq = ?", (seq,)
+                ).fetchone()
+                for seq in sorted(seqs)
+            ]
+        return [OutboxRow(row[0], row[1], bytes(row[2]), bool(row[3]), row[4]) for row in rows if row is not None]
+
+    def _remove(self, seqs: list[int]) -> None:
+        """Delete rows inside the caller's transaction and keep the running totals right."""
+        for seq in seqs:
+            gone = self._db.execute("DELETE FROM outbox WHERE seq = ? RETURNING length(payload)", (seq,)).fetchone()
+            if gone is not None:
+                self._count -= 1
+                self._bytes -= gone[0]
+
+    def delete(self, seqs: list[int]) -> None:
+        """Forget rows the broker acknowledged."""
+        if not seqs:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._remove(seqs)
+            self._db.execute("COMMIT")
+            self._check_fill()
+        self.changed.set()
+
+    def reject(self, seq: int, reason: str) -> None:
+        """Move a row the broker refused (e.g. not authorised) aside, so it neither blocks nor vanishes."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO rejected SELECT seq, topic, payload, ?, ? FROM outbox WHERE seq = ?",
+                (reason, time.time(), seq),
+            )
+            self._remove([seq])
+            self._db.execute("COMMIT")
+        self.changed.set()
+
+    def rejected(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return self._db.execute("SELECT topic, reason FROM rejected ORDER BY seq").fetchall()
+
+    def depth(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,74 @@
+"""The pipeline's event sink that signs each infraction and puts it, with its evidence, in the outbox."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from edge.outbox import Outbox
+from edge.publisher import Publisher, Signer, encode
+from models.config.camera import CameraConfig
+from models.infraction import EvidenceRef, InfractionMessage
+from models.signing import load_private_key, sign
+from models.topics import evidence_topic, infraction_topic
+
+log = logging.getLogger(__name__)
+
+
+class SigningKeyMissing(RuntimeError):
+    """The camera config names no signing key, and central refuses unsigned messages."""
+
+
+def signer_for(config: CameraConfig) -> Signer:
+    if config.signing.key is None:
+        raise SigningKeyMissing(
+            f"camera {config.camera.id} has no signing.key: make one with "
+            f"`curbwatch keys new {config.camera.id} --out keys` and name keys/{config.camera.id}.key in the config"
+        )
+    key = load_private_key(config.signing.key)
+    return lambda message: sign(message, key)
+
+
+def outbox_for(config: CameraConfig) -> Outbox:
+    settings = config.outbox
+    return Outbox(
+        settings.file_for(config.camera.id),
+        max_messages=settings.max_messages,
+        max_bytes=settings.max_bytes,
+        when_full=settings.when_full,
+        warn_at=settings.warn_at,
+    )
+
+
+class OutboxSink:
+    """EventSink: `emit` returns once the event is durable on disk; a publisher thread sends it on."""
+
+    def __init__(self, config: CameraConfig, publish: bool = True) -> None:
+        self.config = config
+        self.sign = signer_for(config)
+        self.outbox = outbox_for(config)
+        self.health: dict = {}
+        self.publisher: Publisher | None = None
+        if publish:
+            self.publisher = Publisher(
+                self.outbox, config.mqtt, config.camera.site, config.camera.id, self.sign, lambda: self.health
+            )
+            self.publisher.start()
+
+    def emit(self, message: InfractionMessage, evidence: list[tuple[EvidenceRef, Path]]) -> None:
+        site, camera, prefix = self.config.camera.site, self.config.camera.id, self.config.mqtt.prefix
+        # Evidence first, in the same transaction: central links it to the event whichever arrives first.
+        rows = [
+            (evidence_topic(site, camera, ref.sha256, prefix), Path(path).read_bytes(), False) for ref, path in evidence
+        ]
+        payload = encode(self.sign(message.to_payload()))
+        rows.append((infraction_topic(site, camera, prefix), payload, False))
+        if not self.outbox.enqueue(str(message.event_id), rows):
+            log.error("event %s was not queued: the outbox is full", message.event_id)
+
+    def close(self, drain_s: float = 5.0) -> None:
+        """Give the publisher up to `drain_s` to empty the outbox; what remains is sent after the next start."""
+        if self.publisher is not None:
+            self.publisher.wait_drained(drain_s)
+            self.publisher.stop()
+        self.outbox.close()
