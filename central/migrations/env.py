@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import central.console.tables  # noqa: F401  (console users, sessions, login attempts)
 import central.tables  # noqa: F401  (registers the ingest tables on Base.metadata)
 from central.db import Base, make_engine
 
