@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from central.console.cli import serve, user
+from central.review_cli import audit_export, purge, verify_audit, verify_ledger
 from curbwatch.cliutil import not_implemented
 
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
@@ -32,3 +34,11 @@ def migrate(db_url: str | None) -> None:
 
     upgrade(db_url or default_db_url())
     click.echo("database is at the newest schema version")
+
+
+central.add_command(user)
+central.add_command(serve)
+central.add_command(verify_ledger)
+central.add_command(verify_audit)
+central.add_command(purge)
+central.add_command(audit_export)
