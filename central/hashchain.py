@@ -65,6 +65,7 @@ def verify(records: Sequence[ChainRecord], label: str = "entry") -> list[str]:
             )
         if link_hash(record.prev_hash, record.fields) != record.hash:
             problems.append(f"{label} {record.seq}: contents were edited (its hash does not match its fields)")
-        expected_seq = max(expected_seq, record.seq) + 1
+        if record.seq >= expected_seq:
+            expected_seq = record.seq + 1
         prev_hash = record.hash
     return problems
