@@ -19,7 +19,7 @@ from central.review.states import State
 from central.review.tables import ReviewAction
 from central.settings import CentralSettings
 from central.tables import EvidenceBlob, EvidenceLink, Infraction
-from central.timeutil import UTCDateTime, require_aware
+from central.timeutil import UTCDateTime, as_utc, require_aware
 
 log = logging.getLogger(__name__)
 ACTOR = "retention"
@@ -62,7 +62,7 @@ def _decided_at(session: Session) -> dict[str, tuple[str, datetime]]:
             entered, entered.c.event_id == Infraction.event_id
         )
     )
-    return {row.event_id: (row.review_state, row.at) for row in rows}
+    return {row.event_id: (row.review_state, as_utc(row.at)) for row in rows}
 
 
 def _why(state: str, since: datetime, now: datetime, settings: CentralSettings) -> str | None:
