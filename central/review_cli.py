@@ -7,13 +7,14 @@ import getpass
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from curbwatch.cliutil import fail, report_config_error
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default from --config, else ./data."
 CONFIG_HELP = "Central settings (YAML); defaults when omitted."
@@ -29,6 +30,8 @@ def _cli_actor() -> str:
 
 def _in_transaction(config: str | None, db_url: str | None, work: Callable[[Session], T]) -> T:
     """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from central.db import make_engine, session_factory, transaction
     from central.settings import load_settings
     from models.errors import ConfigError
