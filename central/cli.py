@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from central.console.cli import serve, user
-from central.review_cli import audit_export, purge, verify_audit, verify_ledger
+from central.review_cli import audit_export, catalogue_command, purge, verify_audit, verify_ledger
 from curbwatch.cliutil import not_implemented
 
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
@@ -42,3 +42,4 @@ central.add_command(verify_ledger)
 central.add_command(verify_audit)
 central.add_command(purge)
 central.add_command(audit_export)
+central.add_command(catalogue_command)

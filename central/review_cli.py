@@ -1,5 +1,5 @@
-"""`curbwatch central verify-ledger | verify-audit | purge | audit-export`: the ledger, retention and audit
-commands an operator or auditor runs from a shell."""
+"""`curbwatch central verify-ledger | verify-audit | purge | audit-export | catalogue`: the ledger, retention
+and audit commands an operator or auditor runs from a shell."""
 
 from __future__ import annotations
 
@@ -16,9 +16,14 @@ from curbwatch.cliutil import fail, report_config_error
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default from --config, else ./data."
-CONFIG_HELP = "Central settings (YAML); defaults when omitted."
+    from central.settings import CentralSettings
+
+DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default from --settings, else ./data."
+SETTINGS_HELP = "Central settings file (YAML); defaults when omitted."
 T = TypeVar("T")
+
+db_option = click.option("--db", "db_url", help=DB_HELP)
+settings_option = click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help=SETTINGS_HELP)
 
 
 def _cli_actor() -> str:
@@ -28,18 +33,22 @@ def _cli_actor() -> str:
         return "cli"
 
 
-def _in_transaction(config: str | None, db_url: str | None, work: Callable[[Session], T]) -> T:
-    """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from central.db import make_engine, session_factory, transaction
+def _settings(settings_path: str | None) -> CentralSettings:
     from central.settings import load_settings
     from models.errors import ConfigError
 
     try:
-        settings = load_settings(config)
+        return load_settings(settings_path)
     except ConfigError as exc:
         report_config_error(exc)
+
+
+def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from central.db import make_engine, session_factory, transaction
+
     engine = make_engine(db_url or settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:
@@ -51,57 +60,60 @@ def _in_transaction(config: str | None, db_url: str | None, work: Callable[[Sess
         engine.dispose()
 
 
+def _report(problems: list[str], intact: str) -> None:
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        raise SystemExit(1)
+    click.echo(intact)
+
+
 @click.command("verify-ledger")
-@click.option("--db", "db_url", help=DB_HELP)
-@click.option("--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-def verify_ledger(db_url: str | None, config: str | None) -> None:
+@db_option
+@settings_option
+def verify_ledger(db_url: str | None, settings_path: str | None) -> None:
     """Check the ledger's hash chain. Exit 0 when intact (prints the entry count and head hash, worth
     noting elsewhere); exit 1 with one line per edited, removed or reordered entry."""
     from central.ledger.service import head, verify_chain
 
-    problems, (count, last_hash) = _in_transaction(config, db_url, lambda s: (verify_chain(s), head(s)))
-    for problem in problems:
-        click.echo(problem)
-    if problems:
-        raise SystemExit(1)
-    click.echo(f"ledger intact: {count} entries, head {last_hash}")
+    problems, (count, last_hash) = _in_transaction(
+        _settings(settings_path), db_url, lambda s: (verify_chain(s), head(s))
+    )
+    _report(problems, f"ledger intact: {count} entries, head {last_hash}")
 
 
 @click.command("verify-audit")
-@click.option("--db", "db_url", help=DB_HELP)
-@click.option("--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
-def verify_audit(db_url: str | None, config: str | None) -> None:
+@db_option
+@settings_option
+def verify_audit(db_url: str | None, settings_path: str | None) -> None:
     """Check the audit log's hash chain: exit 0 when intact, 1 with one line per problem."""
     from central.audit import verify
 
-    problems = _in_transaction(config, db_url, verify)
-    for problem in problems:
-        click.echo(problem)
-    if problems:
-        raise SystemExit(1)
-    click.echo("audit log intact")
+    _report(_in_transaction(_settings(settings_path), db_url, verify), "audit log intact")
 
 
 @click.command("purge")
-@click.option("--db", "db_url", help=DB_HELP)
-@click.option("--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@db_option
+@settings_option
 @click.option("--evidence-dir", type=click.Path(file_okay=False), help="Evidence folder; default from the settings.")
 @click.option("--dry-run", is_flag=True, help="List what would be purged and change nothing.")
-def purge(db_url: str | None, config: str | None, evidence_dir: str | None, dry_run: bool) -> None:
+def purge(db_url: str | None, settings_path: str | None, evidence_dir: str | None, dry_run: bool) -> None:
     """Purge evidence past its retention: rejected events after retention_rejected_days, confirmed ones
     once the appeal window has closed. Each purge goes to the purge log and the audit log."""
     from central.evidence_store import EvidenceStore
     from central.retention import purge as run_purge
-    from central.settings import load_settings
-    from models.errors import ConfigError
+    from central.settings_audit import audit_settings
 
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        report_config_error(exc)
+    settings = _settings(settings_path)
     store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
     now = datetime.now(UTC)
-    items = _in_transaction(config, db_url, lambda s: run_purge(s, store, settings, now, dry_run))
+
+    def work(session: Session) -> list:
+        if not dry_run:
+            audit_settings(session, settings, _cli_actor(), now)
+        return run_purge(session, store, settings, now, dry_run)
+
+    items = _in_transaction(settings, db_url, work)
     verb = "would purge" if dry_run else "purged"
     for item in items:
         click.echo(f"{verb} {item.sha256} ({item.size} bytes) of {','.join(item.event_ids)}: {item.reason}")
@@ -119,32 +131,75 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
 
 
 @click.command("audit-export")
-@click.option("--db", "db_url", help=DB_HELP)
-@click.option("--config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@db_option
+@settings_option
 @click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="CSV file to write.")
 @click.option("--since", callback=_parse_since, help="Only entries at or after this ISO 8601 time (UTC if no offset).")
 @click.option("--actor", help="Only entries by this actor.")
 @click.option("--action", help="Only this action, or a prefix ending in '.' such as 'review.'.")
 def audit_export(
-    db_url: str | None, config: str | None, out: str, since: datetime | None, actor: str | None, action: str | None
+    db_url: str | None,
+    settings_path: str | None,
+    out: str,
+    since: datetime | None,
+    actor: str | None,
+    action: str | None,
 ) -> None:
     """Write the audit log (filtered) as CSV; the export itself is audited."""
     from central import audit
 
+    filters = {"since": since, "actor": actor, "action": action}
+
     def export(session: Session) -> int:
         with open(out, "w", newline="", encoding="utf-8") as handle:
-            count = audit.export_csv(session, handle, since=since, actor=actor, action=action)
-        filters = {"since": since, "actor": actor, "action": action}
-        audit.record(
-            session, _cli_actor(), "audit.export", out, {k: v for k, v in filters.items() if v} | {"rows": count}
-        )
+            count = audit.export_csv(session, handle, **filters)
+        used = {key: value for key, value in filters.items() if value}
+        audit.record(session, _cli_actor(), "audit.export", out, used | {"rows": count})
         return count
 
     try:
-        count = _in_transaction(config, db_url, export)
+        count = _in_transaction(_settings(settings_path), db_url, export)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     click.echo(f"{count} audit entries written to {out}")
 
 
-COMMANDS = (verify_ledger, verify_audit, purge, audit_export)
+def _parse_points(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    points: dict[str, int] = {}
+    for value in values:
+        kind, sep, number = value.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise click.BadParameter(f"{value!r} is not TYPE=POINTS, e.g. jaywalking=2")
+        points[kind.strip()] = int(number)
+    return points
+
+
+@click.command("catalogue")
+@db_option
+@settings_option
+@click.option(
+    "--set",
+    "points",
+    multiple=True,
+    callback=_parse_points,
+    metavar="TYPE=POINTS",
+    help="Publish a new catalogue version; give every infraction type once.",
+)
+def catalogue_command(db_url: str | None, settings_path: str | None, points: dict[str, int]) -> None:
+    """Print the points catalogue, every version; with --set, first append a new version (audited).
+    Versions are never edited: deductions keep the version that priced them."""
+    from central.ledger import catalogue
+    from central.review.errors import ReviewError
+
+    def work(session: Session) -> list[catalogue.CatalogueVersion]:
+        if points:
+            catalogue.publish(session, points, _cli_actor(), datetime.now(UTC))
+        return catalogue.versions(session)
+
+    try:
+        versions = _in_transaction(_settings(settings_path), db_url, work)
+    except ReviewError as exc:
+        fail(str(exc))
+    for version in versions:
+        priced = ", ".join(f"{kind} {value}" for kind, value in sorted(version.points.items()))
+        click.echo(f"version {version.version} ({version.created_at:%Y-%m-%d} by {version.created_by}): {priced}")

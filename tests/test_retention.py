@@ -122,7 +122,7 @@ def test_purge_command_dry_run_and_real_run(db_url, tmp_path):
     engine.dispose()
     config = tmp_path / "central.yaml"
     config.write_text(yaml.safe_dump({"retention_rejected_days": 10, "appeal_window_days": 30}))
-    args = ("central", "purge", "--db", db_url, "--config", str(config), "--evidence-dir", str(store.root))
+    args = ("central", "purge", "--db", db_url, "--settings", str(config), "--evidence-dir", str(store.root))
     dry = run_cli(*args, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert f"would purge {blobs['rejected']}" in dry.stdout and f"would purge {blobs['confirmed']}" in dry.stdout
@@ -138,7 +138,7 @@ def test_purge_command_dry_run_and_real_run(db_url, tmp_path):
 def test_purge_command_reports_a_bad_config_in_one_line_per_problem(tmp_path):
     config = tmp_path / "central.yaml"
     config.write_text("retention_rejected_days: -1\nretention_days: 3\n")
-    result = run_cli("central", "purge", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--config", str(config))
+    result = run_cli("central", "purge", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--settings", str(config))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and "Traceback" not in result.stderr

@@ -130,7 +130,8 @@ def open_appeal(
     entry = session.get(LedgerEntry, entry_seq)
     if entry is None or entry.kind != arithmetic.DEDUCTION:
         raise LedgerError(f"ledger entry {entry_seq} is not a deduction")
-    if _standing_deduction(session, entry.event_id) is not entry:
+    standing = _standing_deduction(session, entry.event_id)
+    if standing is None or standing.seq != entry.seq:
         raise LedgerError(f"deduction {entry_seq} has been reversed; there is nothing to appeal")
     closes = entry.created_at + timedelta(days=settings.appeal_window_days)
     if now > closes:
@@ -226,7 +227,12 @@ def incidents(
 
 def balance(session: Session, subject_ref: str, site: str, now: datetime, settings: CentralSettings) -> int:
     """Points counting against `subject_ref` at `site` at `now`: derived from the entries, never stored."""
-    return sum(incident.counted for incident in incidents(session, subject_ref, site, now, settings))
+    return arithmetic.balance(
+        entries(session, subject_ref=subject_ref, site=site),
+        require_aware(now),
+        settings.per_incident_cap,
+        timedelta(seconds=settings.incident_window_s),
+    )
 
 
 def verify_chain(session: Session) -> list[str]:
