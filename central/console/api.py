@@ -20,7 +20,7 @@ from central.console.cameras import load_health
 from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import AgeParam, CameraParam, TypeParam
-from central.console.item import claim_and_decide
+from central.console.item import claim_and_decide, require_reviewer
 from central.console.ledger import SiteParam, SubjectParam, load_ledger
 from central.console.queue import filtered_queue
 from central.console.records import EVENT_ID_PATTERN, ItemRecord, load_infraction, load_item
@@ -268,7 +268,7 @@ def post_reassign(
                 session,
                 load_infraction(session, event_id).event_id,
                 live.principal.username,
-                body.to_reviewer,
+                require_reviewer(session, body.to_reviewer),
                 now(),
                 ctx.settings,
                 role=live.principal.role,

@@ -44,7 +44,7 @@ def evidence_response(request: Request, live: LiveSession, event_id: str, sha256
                 session,
                 live.principal.username,
                 "evidence.view",
-                target=infraction.event_id,
+                target=f"infraction:{infraction.event_id}",
                 details={"sha256": sha256, "role": link.role},
             )
     return FileResponse(path, media_type=link.media_type, headers={"Cache-Control": "private, no-store"})

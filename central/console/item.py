@@ -39,6 +39,18 @@ MESSAGES = {
 }
 
 
+def require_reviewer(session: Session, name: str) -> str:
+    """Work can only be handed to an active account that reviews."""
+    found = session.scalar(
+        select(ConsoleUser.username).where(
+            ConsoleUser.username == name, ConsoleUser.active.is_(True), ConsoleUser.role.in_(sorted(REVIEW))
+        )
+    )
+    if found is None:
+        raise ReviewError(f"{name!r} is not an active reviewer or supervisor")
+    return found
+
+
 def next_in_queue(session: Session, event_id: str) -> str | None:
     for candidate in review.queue(session, now=now(), limit=2):
         if candidate.event_id != event_id:
@@ -189,7 +201,7 @@ def reassign(
                 session,
                 event_id.lower(),
                 live.principal.username,
-                to_reviewer,
+                require_reviewer(session, to_reviewer),
                 now(),
                 ctx.settings,
                 role=live.principal.role,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from central.timeutil import as_utc
 from models.base import StrictModel
 
 
@@ -22,6 +23,8 @@ def _storable(value: str) -> str:
     return value
 
 
+# SQLite hands back naive timestamps (stored in UTC); every time leaves the API as aware UTC.
+UtcTime = Annotated[datetime, AfterValidator(as_utc)]
 Username = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_storable)]
 Password = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_storable)]
 Reason = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_storable)]
@@ -44,7 +47,7 @@ class SessionOut(Out):
     csrf_token: str = Field(description="Needed in `X-CSRF-Token` only when calling with the session cookie.")
     username: str
     role: str
-    expires_at: datetime
+    expires_at: UtcTime
 
 
 class MeOut(Out):
@@ -57,8 +60,8 @@ class InfractionSummary(Out):
     type: str
     site: str
     camera_id: str
-    started_at: datetime
-    ended_at: datetime
+    started_at: UtcTime
+    ended_at: UtcTime
     zone: str
     confidence: float
     redacted: bool
@@ -74,7 +77,7 @@ class EvidenceOut(Out):
 
 
 class ReviewStepOut(Out):
-    at: datetime
+    at: UtcTime
     actor: str
     action: str
     from_state: str
@@ -89,7 +92,7 @@ class ReviewStepOut(Out):
 class ClaimOut(Out):
     event_id: str
     reviewer: str
-    expires_at: datetime
+    expires_at: UtcTime
 
 
 class InfractionDetail(InfractionSummary):
@@ -128,7 +131,7 @@ class ReopenIn(StrictModel):
 
 class LedgerEntryOut(Out):
     seq: int
-    created_at: datetime
+    created_at: UtcTime
     kind: str
     site: str
     subject_ref: str
@@ -136,8 +139,8 @@ class LedgerEntryOut(Out):
     infraction_type: str
     points: int
     reverses: int | None = None
-    occurred_at: datetime
-    expires_at: datetime
+    occurred_at: UtcTime
+    expires_at: UtcTime
     decided_by: str
     second_by: str | None = None
     reason: str
@@ -165,18 +168,18 @@ class AppealOut(Out):
     entry_seq: int
     event_id: str
     filed_by: str
-    filed_at: datetime
+    filed_at: UtcTime
     reason: str
     state: str
     decided_by: str | None = None
-    decided_at: datetime | None = None
+    decided_at: UtcTime | None = None
     decision_reason: str | None = None
     reversal_seq: int | None = None
 
 
 class AuditOut(Out):
     seq: int
-    at: datetime
+    at: UtcTime
     actor: str
     action: str
     target: str | None = None
@@ -188,7 +191,7 @@ class CameraOut(Out):
     site: str
     camera_id: str
     state: str
-    last_seen: datetime | None = None
+    last_seen: UtcTime | None = None
     seconds_since: float | None = None
     events_last_hour: int
     events_per_hour_24h: float

@@ -23,9 +23,18 @@ def _utc(value: datetime | None) -> str:
     return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _age(value: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - as_utc(value)).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["utc"] = _utc
+    templates.env.filters["age"] = _age
     return templates
 
 
