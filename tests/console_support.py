@@ -25,7 +25,7 @@ from central.db import make_engine, session_factory, transaction
 from central.evidence_store import EvidenceStore
 from central.migrate import upgrade
 from central.settings import CentralSettings
-from central.tables import EvidenceBlob, EvidenceLink, Infraction
+from central.tables import CameraStatus, EvidenceBlob, EvidenceLink, Infraction
 from models.infraction import InfractionMessage
 from tests.conftest import shared_file
 
@@ -151,6 +151,26 @@ def seed(central: Central, evidence: Evidence | None = None, **fields: object) -
             if session.get(EvidenceBlob, ref["sha256"]) is None:
                 session.add(EvidenceBlob(sha256=ref["sha256"], size=len(data), camera_id=msg.camera_id))
     return str(msg.event_id)
+
+
+def add_status(central: Central, camera_id: str, state: str, seconds_ago: float, **heartbeat: object) -> None:
+    """The latest status message of a camera, as the ingest side keeps it."""
+    with transaction(central.factory) as session:
+        session.add(
+            CameraStatus(
+                site="main-st",
+                camera_id=camera_id,
+                state=state,
+                last_seen=datetime.now(UTC) - timedelta(seconds=seconds_ago),
+                heartbeat={
+                    "uptime_s": 3600.0,
+                    "fps": 9.5,
+                    "queue_depth": 0,
+                    "model": "yolov8n_int8.tflite",
+                    **heartbeat,
+                },
+            )
+        )
 
 
 def make_central(db_url: str, tmp_path: Path) -> Central:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
+from tests.console_support import PASSWORDS, add_status, cut_evidence, make_central, seed, serve
 
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -39,6 +39,8 @@ def console(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         "litter": seed(central, evidence, kind="littering", camera_id="cam-east"),
         "jay": seed(central, evidence, kind="jaywalking", camera_id="cam-north"),
     }
+    add_status(central, "cam-north", "online", 20, required_fps=8.0)
+    add_status(central, "cam-east", "offline", 5400, last_error="camera stream lost", fps=0.0, queue_depth=12)
     with serve(central) as base:
         yield base, ids
 
@@ -133,6 +135,9 @@ def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) 
     expect(sam.locator("table.grid")).to_contain_text("evidence.view")
     shot(sam, "audit")
     sam.goto("/cameras")
+    expect(sam.locator("tr", has_text="cam-north").locator(".state")).to_have_text("online")
+    expect(sam.locator("tr", has_text="cam-east").locator(".state")).to_have_text("offline")
+    expect(sam.locator("tr", has_text="cam-east")).to_contain_text("camera stream lost")
     shot(sam, "cameras")
 
 

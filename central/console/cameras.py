@@ -42,6 +42,7 @@ def load_health(session: Session, at: datetime) -> list[CameraHealth]:
 
 @router.get("/cameras", response_class=HTMLResponse)
 def cameras_page(request: Request, live: Annotated[LiveSession, Depends(require(READ_CAMERAS))]) -> HTMLResponse:
+    at = now()
     with console(request).tx() as session:
-        health = load_health(session, now())
-    return render(request, "cameras.html", live, cameras=health)
+        health = load_health(session, at)
+    return render(request, "cameras.html", live, cameras=health, now=at)
