@@ -50,7 +50,7 @@ def evidence():
     return cut_evidence(frames=8)
 
 
-def fuzz(base: str, token: str, report: str, config: Path | None = None) -> None:
+def fuzz(base: str, token: str, report: str, workdir: Path, config: Path | None = None) -> None:
     """Run schemathesis over the whole spec as the holder of `token`; fail on any 5xx or off-schema answer."""
     REPORTS.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "schemathesis.cli"]
@@ -84,7 +84,8 @@ def fuzz(base: str, token: str, report: str, config: Path | None = None) -> None
         "--report-junit-path",
         str(REPORTS / f"{report}.xml"),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    # Run from a scratch folder: schemathesis leaves a cache folder in its working directory.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=workdir)
     assert run.returncode == 0, f"schemathesis ({report}):\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
 
 
@@ -101,9 +102,9 @@ def test_schemathesis_finds_no_server_error(db_url: str, tmp_path: Path, evidenc
         bound.write_text(
             f'[parameters]\n"path.event_id" = "{event_id}"\n"path.sha256" = "{sha["evidence"][0]["sha256"]}"\n'
         )
-        fuzz(base, sam, f"supervisor-{dialect}")
-        fuzz(base, sam, f"supervisor-bound-{dialect}", bound)
-        fuzz(base, root, f"admin-{dialect}")
+        fuzz(base, sam, f"supervisor-{dialect}", tmp_path)
+        fuzz(base, sam, f"supervisor-bound-{dialect}", tmp_path, bound)
+        fuzz(base, root, f"admin-{dialect}", tmp_path)
     with transaction(central.factory) as session:
         # The bound run got past validation into the review rules (a claim at least), and the chains held.
         assert audit.entries(session, actor="sam", action="review.", limit=None)

@@ -73,6 +73,7 @@ def serve(
     db_url: str | None, http_bind: str, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
 ) -> None:
     """Serve the reviewer console alone (no ingest) until interrupted."""
+    host, port = parse_bind(http_bind)
     from pathlib import Path
 
     import uvicorn
@@ -86,7 +87,6 @@ def serve(
     from curbwatch.cliutil import report_config_error
     from models.errors import ConfigError
 
-    host, port = parse_bind(http_bind)
     try:
         settings = load_settings(settings_path)
     except ConfigError as exc:
