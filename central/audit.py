@@ -18,6 +18,7 @@ from central.db import Base
 from central.timeutil import UTCDateTime, iso_z, require_aware
 
 CHAIN = "audit_log"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ("seq", "at", "actor", "action", "target", "details", "hash")
 
 
@@ -104,6 +105,11 @@ def entries(
     return list(session.scalars(stmt))
 
 
+def _cell(text: str) -> str:
+    """Quote text a spreadsheet would run as a formula (=, +, -, @): auditors open these files."""
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
 def export_csv(session: Session, out: TextIO, **filters: Any) -> int:
     """Write the (filtered) log as CSV with a header row; returns the number of entries written."""
     writer = csv.writer(out)
@@ -114,9 +120,9 @@ def export_csv(session: Session, out: TextIO, **filters: Any) -> int:
             [
                 entry.seq,
                 iso_z(entry.at),
-                entry.actor,
-                entry.action,
-                entry.target or "",
+                _cell(entry.actor),
+                _cell(entry.action),
+                _cell(entry.target or ""),
                 json.dumps(entry.details, sort_keys=True),
                 entry.hash,
             ]

@@ -3,6 +3,7 @@ CLI tools that check the ledger and export the log."""
 
 import csv
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -59,6 +60,31 @@ def test_export_writes_every_entry_as_csv(factory):
     filtered = io.StringIO()
     with transaction(factory) as s:
         assert audit.export_csv(s, filtered, actor="sam") == 1
+
+
+def test_export_keeps_spreadsheets_from_running_formulas(factory):
+    with transaction(factory) as s:
+        audit.record(s, "=cmd|' /c calc'!A1", "login.failure", "@sum(1)", now=T0)
+        out = io.StringIO()
+        audit.export_csv(s, out)
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["actor"] == "'=cmd|' /c calc'!A1" and row["target"] == "'@sum(1)"
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(factory):
+    def write(actor):
+        for n in range(8):
+            with transaction(factory) as s:
+                audit.record(s, actor, "evidence.view", f"evidence:{n}", now=T0 + n * MIN)
+
+    threads = [threading.Thread(target=write, args=(f"user{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with transaction(factory) as s:
+        assert [e.seq for e in audit.entries(s)] == list(range(1, 33))
+        assert audit.verify(s) == []
 
 
 def test_an_edited_or_removed_audit_entry_is_found(factory):

@@ -304,3 +304,21 @@ def test_a_failed_request_leaves_no_trace(factory):
     with transaction(factory) as s:
         assert [e.action for e in audit.entries(s)] == ["review.claim"]
         assert s.scalar(select(Infraction.review_state).where(Infraction.event_id == item)) == "in_review"
+
+
+def test_deciding_on_ones_own_expired_claim_says_so(factory):
+    item = new_item(factory)
+    claim(factory, item, "alice", T0)
+    with pytest.raises(ReviewError, match="your claim expired at 2026-03-02 09:10 UTC; claim the item again"):
+        decide(factory, item, "alice", "reject", T0 + 11 * MIN)
+    claim(factory, item, "alice", T0 + 12 * MIN)
+    assert decide(factory, item, "alice", "reject", T0 + 12 * MIN) == "rejected"
+
+
+def test_the_queue_hides_items_from_the_reviewer_who_must_not_give_their_second_review(factory):
+    first = new_item(factory, type="littering", started_at=T0)
+    other = new_item(factory, started_at=T0 + MIN)
+    confirm_with_subject(factory, first, "alice", T0)
+    with transaction(factory) as s:
+        assert [i.event_id for i in review.queue(s, now=T0, for_reviewer="alice")] == [other]
+        assert [i.event_id for i in review.queue(s, now=T0, for_reviewer="bob")] == [first, other]

@@ -29,6 +29,7 @@ class LedgerError(ReviewError):
 
 
 def _append(session: Session, now: datetime, **fields: Any) -> LedgerEntry:
+    lock_chain(session, audit.CHAIN)
     lock_chain(session, CHAIN)
     seq, prev_hash = chain_tail(session, LedgerEntry)
     entry = LedgerEntry(seq=seq, created_at=now, prev_hash=prev_hash, **fields)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from central.ledger import catalogue
@@ -20,7 +20,7 @@ from central.ledger.subject import validate_subject_ref
 from central.review.errors import ReviewError
 from central.review.moves import current_round, history, last_of, load_item, move
 from central.review.states import CLAIMED, Action, IllegalTransition, State, transition
-from central.review.tables import Claim
+from central.review.tables import Claim, ReviewAction
 from central.settings import CentralSettings
 from central.tables import Infraction
 from central.timeutil import require_aware
@@ -109,6 +109,25 @@ def first_confirmer(session: Session, event_id: str) -> str | None:
     return referral.actor if referral else None
 
 
+def _referred_by(reviewer: str) -> Select[tuple[str]]:
+    """Items awaiting (or in) a second review whose latest referral is `reviewer`'s."""
+    latest = (
+        select(func.max(ReviewAction.id))
+        .where(ReviewAction.action == Action.REFER.value)
+        .group_by(ReviewAction.event_id)
+        .scalar_subquery()
+    )
+    return (
+        select(ReviewAction.event_id)
+        .join(Infraction, Infraction.event_id == ReviewAction.event_id)
+        .where(
+            ReviewAction.id.in_(latest),
+            ReviewAction.actor == reviewer,
+            Infraction.review_state.in_([State.AWAITING_SECOND.value, State.SECOND_REVIEW.value]),
+        )
+    )
+
+
 def queue(
     session: Session,
     *,
@@ -119,11 +138,13 @@ def queue(
     type: str | None = None,
     older_than: datetime | None = None,
     newer_than: datetime | None = None,
+    for_reviewer: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Infraction]:
     """Items oldest first. By default the open work: pending and awaiting a second review, including items
-    whose claim has expired (they are free again even before anyone touches them)."""
+    whose claim has expired (they are free again even before anyone touches them). With `for_reviewer`,
+    items that reviewer gave the first confirmation of are left out (they may not give the second)."""
     now = require_aware(now)
     wanted = [State(s).value for s in (states or OPEN_STATES)]
     freed = []
@@ -145,6 +166,8 @@ def queue(
         stmt = stmt.where(Infraction.started_at < require_aware(older_than, "older_than"))
     if newer_than is not None:
         stmt = stmt.where(Infraction.started_at > require_aware(newer_than, "newer_than"))
+    if for_reviewer is not None:
+        stmt = stmt.where(Infraction.event_id.not_in(_referred_by(for_reviewer)))
     stmt = stmt.order_by(Infraction.started_at, Infraction.event_id).limit(limit).offset(offset)
     return list(session.scalars(stmt))
 
@@ -225,6 +248,9 @@ def decide(
         raise ReviewError(f"decision must be confirm or reject, not {decision!r}")
     action = Action.CONFIRM if decision == "confirm" else Action.REJECT
     item = load_item(session, event_id)
+    held = current_claim(session, event_id)
+    if held is not None and held.reviewer == reviewer and held.expires_at <= now:
+        raise ReviewError(f"your claim expired at {_until(held.expires_at)}; claim the item again to decide it")
     _expire_if_due(session, item, now)
     state = State(item.review_state)
     transition(state, action)
