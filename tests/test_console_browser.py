@@ -162,7 +162,7 @@ def test_keyboard_reject_and_next(browser: Browser, console) -> None:
 def test_reviewer_cannot_reach_admin_pages(browser: Browser, console) -> None:
     base, _ids = console
     alice = login(browser, base, "alice")
-    for path in ("/admin/users", "/audit", "/accuracy"):
+    for path in ("/admin/users", "/admin/config", "/audit", "/accuracy"):
         response = alice.goto(path)
         assert response is not None and response.status == 403, path
     expect(alice.locator("h1")).to_have_text("Not allowed")
@@ -172,6 +172,11 @@ def test_reviewer_cannot_reach_admin_pages(browser: Browser, console) -> None:
     root.goto("/admin/users")
     expect(root.locator("table.grid")).to_contain_text("audrey")
     shot(root, "users")
+    root.goto("/admin/config")
+    expect(root.locator("table.grid").first).to_contain_text("jaywalking: 2, littering: 3")
+    shot(root, "config")
+    # An admin runs the system but does not review.
+    assert root.goto("/queue").status == 403
 
 
 def test_form_without_csrf_token_is_refused(browser: Browser, console) -> None:

@@ -95,8 +95,6 @@ def item_page(
         mine=mine,
         can_decide=reviewer and state in OPEN_STATES and (mine or not claim_live),
         can_claim=reviewer and state in CLAIMABLE and not claim_live,
-        suggested_subject=None,
-        zone_polygon=None,
     )
 
 

@@ -15,6 +15,7 @@ from central.console.roles import ADMIN
 from central.console.sessions import LiveSession, close_sessions_of
 from central.console.tables import ROLES, ConsoleUser
 from central.console.view import render
+from central.ledger import catalogue
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,3 +77,15 @@ def set_active(
             session, live.principal.username, "user.activate" if active else "user.deactivate", target=user.username
         )
     return RedirectResponse("/admin/users?done=1", status_code=303)
+
+
+@router.get("/admin/config", response_class=HTMLResponse)
+def config_page(request: Request, live: Annotated[LiveSession, Depends(require(ADMIN))]) -> HTMLResponse:
+    """The central settings in force and the points catalogue, read-only: they change through the CLI, audited."""
+    ctx = console(request)
+    with ctx.tx() as session:
+        versions = catalogue.versions(session)
+    settings = ctx.settings.model_dump(mode="json")
+    fields = type(ctx.settings).model_fields
+    rows = [(name, value, fields[name].description or "") for name, value in settings.items() if name != "db_url"]
+    return render(request, "config.html", live, rows=rows, versions=versions, console_config=ctx.config)
