@@ -3,11 +3,14 @@ roles, second review, ledger, appeal and audit trail a user would see."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from central.db import transaction
+from central.tables import EvidenceBlob
 from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
 
 
@@ -96,3 +99,43 @@ def test_review_workflow_through_the_api(db_url: str, tmp_path: Path, evidence) 
         csv_text = client.get("/api/v1/audit.csv", headers=audrey).text
         assert csv_text.splitlines()[0].startswith("seq,at,actor,action")
         assert client.get("/api/v1/audit", headers=alice).status_code == 403
+
+
+def test_supervisor_moves_and_evidence_availability(tmp_path: Path, evidence) -> None:
+    central = make_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+    jay = seed(central, evidence, kind="jaywalking")
+    with serve(central) as base, httpx.Client(base_url=base, timeout=30) as client:
+        alice, bob, sam = (sign_in(client, n) for n in ("alice", "bob", "sam"))
+        # Work goes only to active reviewers; the one it went to holds the claim.
+        refused = client.post(f"/api/v1/infractions/{jay}/reassign", json={"to_reviewer": "audrey"}, headers=sam)
+        assert refused.status_code == 409 and "not an active reviewer" in refused.json()["detail"]
+        assert (
+            client.post(f"/api/v1/infractions/{jay}/reassign", json={"to_reviewer": "alice"}, headers=alice).status_code
+            == 403
+        )
+        given = client.post(f"/api/v1/infractions/{jay}/reassign", json={"to_reviewer": "bob"}, headers=sam)
+        assert given.status_code == 200 and given.json()["reviewer"] == "bob"
+        reject = {"decision": "reject", "reason": "camera or rule fault"}
+        taken = client.post(f"/api/v1/infractions/{jay}/decision", json=reject, headers=alice)
+        assert taken.status_code == 409 and "claimed by bob" in taken.json()["detail"]
+        assert (
+            client.post(f"/api/v1/infractions/{jay}/decision", json=reject, headers=bob).json()["review_state"]
+            == "rejected"
+        )
+        reopened = client.post(
+            f"/api/v1/infractions/{jay}/reopen", json={"reason": "rule fault fixed; look again"}, headers=sam
+        )
+        assert reopened.json()["review_state"] == "pending"
+        assert [i["event_id"] for i in client.get("/api/v1/queue", headers=alice).json()] == [jay]
+
+        item = client.get(f"/api/v1/infractions/{jay}", headers=alice).json()
+        assert [h["action"] for h in item["history"]] == ["reassign", "reject", "reopen"]
+        keyframe = next(e for e in item["evidence"] if e["role"] == "keyframe")
+        assert client.get(keyframe["url"], headers=alice).content == evidence.keyframes[0]
+        assert client.get(keyframe["url"].replace(keyframe["sha256"], "0" * 64), headers=alice).status_code == 404
+        central.store.delete(keyframe["sha256"])
+        assert client.get(keyframe["url"], headers=alice).status_code == 404
+        with transaction(central.factory) as session:
+            session.get(EvidenceBlob, keyframe["sha256"]).purged_at = datetime.now(UTC)
+        gone = client.get(keyframe["url"], headers=alice)
+        assert gone.status_code == 410 and "purged" in gone.json()["detail"]
