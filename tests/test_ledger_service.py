@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from central import audit
 from central.db import transaction
 from central.ledger import catalogue
 from central.ledger import service as ledger
@@ -83,12 +84,13 @@ def test_an_upheld_appeal_leaves_the_deduction_standing(factory):
         file_appeal(factory, seq, now=T0 + 3 * DAY)
 
 
-@pytest.mark.parametrize("who", ["alice", "bob", "clerk"])
-def test_nobody_who_confirmed_or_filed_decides_the_appeal(factory, who):
+def test_nobody_who_confirmed_or_filed_decides_the_appeal(factory):
     _event_id, seq = confirmed_deduction(factory, type="littering")  # alice first, bob second reviewer
     appeal_id = file_appeal(factory, seq)
-    with pytest.raises(ReviewError, match=f"{who} confirmed this deduction or filed the appeal"):
-        rule_on(factory, appeal_id, who, uphold=False)
+    for who in ("alice", "bob", "clerk"):
+        with pytest.raises(ReviewError, match=f"{who} confirmed this deduction or filed the appeal"):
+            rule_on(factory, appeal_id, who, uphold=False)
+    assert rule_on(factory, appeal_id, "carol", uphold=False).state == "reversed"
 
 
 def test_appeal_rules(factory):
@@ -150,18 +152,20 @@ def test_a_new_catalogue_version_prices_new_deductions_only(factory):
         assert [v.version for v in catalogue.versions(s)] == [1, 2]
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE ledger_entries SET points = 0",
-        "DELETE FROM ledger_entries",
-        "UPDATE points_catalogue SET points = 0",
-        "DELETE FROM audit_log",
-    ],
-)
-def test_the_database_refuses_to_edit_append_only_rows(factory, statement):
+APPEND_ONLY_EDITS = [
+    "UPDATE ledger_entries SET points = 0",
+    "DELETE FROM ledger_entries",
+    "UPDATE points_catalogue SET points = 0",
+    "DELETE FROM audit_log",
+]
+
+
+def test_the_database_refuses_to_edit_append_only_rows(factory):
     confirmed_deduction(factory)
-    with pytest.raises(DBAPIError, match="append-only"), transaction(factory) as s:
-        s.execute(text(statement))
+    for statement in APPEND_ONLY_EDITS:
+        with pytest.raises(DBAPIError, match="append-only"), transaction(factory) as s:
+            s.execute(text(statement))
     with transaction(factory) as s:
-        assert len(ledger.entries(s)) == 1
+        [entry] = ledger.entries(s)
+        assert entry.points == 2 and catalogue.current(s).points["jaywalking"] == 2
+        assert len(audit.entries(s)) == 3

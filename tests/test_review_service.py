@@ -187,25 +187,26 @@ def test_a_second_reviewer_cannot_swap_the_subject(factory):
     assert state_of(factory, item) == "second_review"
 
 
-@pytest.mark.parametrize(
-    ("decision", "reason", "note", "subject_ref", "message"),
-    [
-        ("confirm", "looks bad", "", None, "'looks bad' is not a reason to confirm"),
-        ("reject", "clear evidence", "", None, "is not a reason to reject"),
-        ("reject", "other", "", None, "reason 'other' needs a note"),
-        ("reject", "not an infraction", "", "case-1", "a rejection takes no subject reference"),
-        ("confirm", "clear evidence", "", "Jane Doe", "subject reference 'Jane Doe' is not allowed"),
-        ("confirm", "clear evidence", "", "a@b.example", "is not allowed"),
-        ("confirm", "clear evidence", "x" * 2001, None, "at most 2000 are kept"),
-        ("approve", "clear evidence", "", None, "decision must be confirm or reject"),
-    ],
-)
-def test_bad_decisions_are_refused_and_change_nothing(factory, decision, reason, note, subject_ref, message):
+BAD_DECISIONS = [
+    ("confirm", "looks bad", "", None, "'looks bad' is not a reason to confirm"),
+    ("reject", "clear evidence", "", None, "is not a reason to reject"),
+    ("reject", "other", "", None, "reason 'other' needs a note"),
+    ("reject", "not an infraction", "", "case-1", "a rejection takes no subject reference"),
+    ("confirm", "clear evidence", "", "Jane Doe", "subject reference 'Jane Doe' is not allowed"),
+    ("confirm", "clear evidence", "", "a@b.example", "is not allowed"),
+    ("confirm", "clear evidence", "", "x" * 65, "in at most 64 characters"),
+    ("confirm", "clear evidence", "x" * 2001, None, "at most 2000 are kept"),
+    ("approve", "clear evidence", "", None, "decision must be confirm or reject"),
+]
+
+
+def test_bad_decisions_are_refused_and_change_nothing(factory):
     item = new_item(factory)
     claim(factory, item, "alice", T0)
-    with pytest.raises(ReviewError, match=message):
-        decide(factory, item, "alice", decision, T0, reason=reason, note=note, subject_ref=subject_ref)
-    assert state_of(factory, item) == "in_review"
+    for decision, reason, note, subject_ref, message in BAD_DECISIONS:
+        with pytest.raises(ReviewError, match=message):
+            decide(factory, item, "alice", decision, T0, reason=reason, note=note, subject_ref=subject_ref)
+        assert state_of(factory, item) == "in_review"
 
 
 def test_deciding_needs_a_claim_and_a_reviewing_role(factory):
