@@ -71,15 +71,16 @@ def _report(problems: list[str], intact: str) -> None:
 @click.command("verify-ledger")
 @db_option
 @settings_option
-def verify_ledger(db_url: str | None, settings_path: str | None) -> None:
+@click.option("--expect-head", metavar="HASH", help="A head hash printed by an earlier run: it must still be there.")
+def verify_ledger(db_url: str | None, settings_path: str | None, expect_head: str | None) -> None:
     """Check the ledger's hash chain. Exit 0 when intact (prints the entry count and head hash, worth
     noting elsewhere); exit 1 with one line per edited, removed or reordered entry."""
     from central.ledger.service import head, verify_chain
 
     problems, (count, last_hash) = _in_transaction(
-        _settings(settings_path), db_url, lambda s: (verify_chain(s), head(s))
+        _settings(settings_path), db_url, lambda s: (verify_chain(s, expect_head), head(s))
     )
-    _report(problems, f"ledger intact: {count} entries, head {last_hash}")
+    _report(problems, f"ledger intact: {count} {'entry' if count == 1 else 'entries'}, head {last_hash}")
 
 
 @click.command("verify-audit")

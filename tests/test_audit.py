@@ -128,6 +128,7 @@ def test_verify_ledger_command_finds_an_edited_row_in_a_real_database(db_url):
     intact = run_cli("central", "verify-ledger", "--db", db_url)
     assert intact.returncode == 0, intact.stderr
     assert intact.stdout.startswith("ledger intact: 3 entries, head ")
+    noted = intact.stdout.split()[-1]
     with transaction(factory) as s:
         without_append_only_guard(s, "ledger_entries")
         s.execute(text("UPDATE ledger_entries SET points = 0 WHERE seq = 2"))
@@ -140,6 +141,15 @@ def test_verify_ledger_command_finds_an_edited_row_in_a_real_database(db_url):
     removed = run_cli("central", "verify-ledger", "--db", db_url)
     assert removed.returncode == 1
     assert removed.stdout.splitlines()[0] == "ledger entry 2 missing: the chain jumps from 1 to 3"
+    with transaction(factory) as s:
+        s.execute(text("DELETE FROM ledger_entries WHERE seq = 3"))
+    truncated = run_cli("central", "verify-ledger", "--db", db_url, "--expect-head", noted)
+    assert truncated.returncode == 1
+    assert truncated.stdout.splitlines() == [
+        f"the noted head {noted} is not in the ledger: entries were removed or replaced"
+    ]
+    without_noted_head = run_cli("central", "verify-ledger", "--db", db_url)
+    assert without_noted_head.returncode == 0 and "ledger intact: 1 entry," in without_noted_head.stdout
     engine.dispose()
 
 

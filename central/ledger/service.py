@@ -236,11 +236,16 @@ def balance(session: Session, subject_ref: str, site: str, now: datetime, settin
     )
 
 
-def verify_chain(session: Session) -> list[str]:
-    """Problems in the ledger's hash chain, first problem first; [] when intact."""
-    rows = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))
+def verify_chain(session: Session, expected_head: str | None = None) -> list[str]:
+    """Problems in the ledger's hash chain, first problem first; [] when intact. With `expected_head` (a head
+    hash noted earlier), also report when that entry is no longer in the ledger: the chain alone cannot
+    show that its newest entries were removed."""
+    rows = list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)))
     records = [hashchain.ChainRecord(r.seq, r.hashed_fields(), r.prev_hash, r.hash) for r in rows]
-    return hashchain.verify(records, label="ledger entry")
+    problems = hashchain.verify(records, label="ledger entry")
+    if expected_head is not None and expected_head not in {r.hash for r in rows} | {hashchain.GENESIS}:
+        problems.append(f"the noted head {expected_head} is not in the ledger: entries were removed or replaced")
+    return problems
 
 
 def head(session: Session) -> tuple[int, str]:
