@@ -16,12 +16,12 @@ from central.ledger import arithmetic
 from central.ledger.tables import Appeal, LedgerEntry
 from central.review.errors import ReviewError
 from central.review.moves import current_round, last_of, load_item, move
+from central.review.roles import REVIEW_ROLES, require_role
 from central.review.states import Action, State
 from central.settings import CentralSettings
 from central.timeutil import as_utc, require_aware
 
 CHAIN = "ledger_entries"
-APPEAL_DECIDERS = frozenset({"reviewer", "supervisor", "admin"})
 
 
 class LedgerError(ReviewError):
@@ -163,8 +163,7 @@ def decide_appeal(
     """Decide an open appeal. The reviewer must not be anyone who confirmed the deduction or who filed the
     appeal. Granting it (uphold_deduction=False) writes a reversal entry; the item becomes `reversed`."""
     now = require_aware(now)
-    if role not in APPEAL_DECIDERS:
-        raise LedgerError(f"deciding an appeal needs the role reviewer, supervisor or admin; you are {role!r}")
+    require_role(role, REVIEW_ROLES, "deciding an appeal")
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
         raise LedgerError(f"no appeal {appeal_id}")

@@ -1,9 +1,9 @@
 """The review workflow on stored infractions: queue, expiring claims, decisions, second review,
 supervisor moves. Every function works in the caller's transaction and takes `now` (aware UTC).
 
-Roles: the console passes the signed-in user's role; claiming and deciding need reviewer, supervisor or
-admin, reassigning and reopening need supervisor or admin. Who-rules (claim holder, second reviewer
-differs from the first) are checked here, so no client can skip them."""
+Roles (central.review.roles): claiming and deciding need reviewer, supervisor or admin; reassigning and
+reopening need supervisor or admin. Who-rules (claim holder, second reviewer differs from the first) are
+checked here too, so no client can skip them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from central.ledger import service as ledger
 from central.ledger.subject import validate_subject_ref
 from central.review.errors import ReviewError
 from central.review.moves import current_round, history, last_of, load_item, move
+from central.review.roles import REVIEW_ROLES, SUPERVISOR_ROLES, require_role
 from central.review.states import CLAIMED, Action, IllegalTransition, State, transition
 from central.review.tables import Claim, ReviewAction
 from central.settings import CentralSettings
@@ -42,15 +43,8 @@ __all__ = [
     "reopen",
 ]
 
-REVIEW_ROLES = frozenset({"reviewer", "supervisor", "admin"})
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 SYSTEM_ACTOR = "system"
 OPEN_STATES = (State.PENDING.value, State.AWAITING_SECOND.value)
-
-
-def _require_role(role: str, allowed: frozenset[str], what: str) -> None:
-    if role not in allowed:
-        raise ReviewError(f"{what} needs the role {' or '.join(sorted(allowed))}; you are {role!r}")
 
 
 def _until(moment: datetime) -> str:
@@ -176,7 +170,7 @@ def claim(
     session: Session, event_id: str, reviewer: str, now: datetime, settings: CentralSettings, *, role: str
 ) -> Claim:
     """Claim an item for `settings.claim_ttl_s`; claiming again one's own live claim renews it."""
-    _require_role(role, REVIEW_ROLES, "claiming an item")
+    require_role(role, REVIEW_ROLES, "claiming an item")
     _require_name(reviewer, "reviewer")
     now = require_aware(now)
     item = load_item(session, event_id)
@@ -242,7 +236,7 @@ def decide(
     reference (or none, meaning the first reviewer's) and only then is the deduction written. A
     confirmation without a subject reference records the finding and deducts nothing. A rejection takes
     no subject reference."""
-    _require_role(role, REVIEW_ROLES, "deciding an item")
+    require_role(role, REVIEW_ROLES, "deciding an item")
     now = require_aware(now)
     if decision not in ("confirm", "reject"):
         raise ReviewError(f"decision must be confirm or reject, not {decision!r}")
@@ -297,7 +291,7 @@ def reassign(
     role: str,
 ) -> Claim:
     """A supervisor hands an open or claimed item to `to_reviewer`, who then holds a fresh claim on it."""
-    _require_role(role, SUPERVISOR_ROLES, "reassigning an item")
+    require_role(role, SUPERVISOR_ROLES, "reassigning an item")
     _require_name(to_reviewer, "the reviewer to reassign to")
     now = require_aware(now)
     item = load_item(session, event_id)
@@ -324,7 +318,7 @@ def reassign(
 def reopen(session: Session, event_id: str, supervisor: str, reason: str, now: datetime, *, role: str) -> None:
     """A supervisor sends a decided item (or one awaiting its second review) back to `pending`. Reopening a
     confirmed item reverses its deduction with a new ledger entry."""
-    _require_role(role, SUPERVISOR_ROLES, "reopening an item")
+    require_role(role, SUPERVISOR_ROLES, "reopening an item")
     now = require_aware(now)
     reason = (reason or "").strip()
     if not reason:
