@@ -4,6 +4,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from central import hashchain
 from central.ledger.arithmetic import DEDUCTION, REVERSAL, Entry, balance, incidents
@@ -159,3 +161,38 @@ def test_a_time_hashes_the_same_whatever_its_offset():
 def test_unhashable_values_are_refused():
     with pytest.raises(TypeError):
         hashchain.canonical({"x": object()})
+
+
+# -- properties over generated ledgers -------------------------------------------------------------
+
+
+@st.composite
+def ledgers(draw):
+    deductions = []
+    for seq in range(1, draw(st.integers(0, 12)) + 1):
+        at = T0 + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
+        life = timedelta(days=draw(st.integers(1, 90)))
+        subject = draw(st.sampled_from(["case-1", "case-2"]))
+        deductions.append(deduction(seq, draw(st.integers(0, 5)), at, subject=subject, life=life))
+    reversed_ = draw(st.lists(st.sampled_from(deductions), unique_by=lambda e: e.seq) if deductions else st.just([]))
+    reversals = [reversal(len(deductions) + i + 1, entry) for i, entry in enumerate(reversed_)]
+    return deductions + reversals
+
+
+@settings(max_examples=200, deadline=None)
+@given(ledgers(), st.integers(0, 150), st.integers(0, 150))
+def test_generated_ledgers_obey_the_rules(entries, day_a, day_b):
+    early, late = sorted((T0 + timedelta(days=day_a), T0 + timedelta(days=day_b)))
+    at_early = balance(entries, early, CAP, WINDOW)
+    groups = incidents(entries, early, CAP, WINDOW)
+    assert at_early <= sum(e.points for e in entries if e.kind == DEDUCTION)
+    assert all(incident.counted <= CAP for incident in groups)
+    assert balance(entries, late, CAP, WINDOW) <= at_early  # time only lets points expire
+    assert balance(list(reversed(entries)), early, CAP, WINDOW) == at_early  # order of rows does not matter
+    reversed_all = entries + [reversal(1000 + e.seq, e) for e in standing(entries)]
+    assert balance(reversed_all, early, CAP, WINDOW) == 0
+
+
+def standing(entries):
+    gone = {e.reverses for e in entries if e.kind == REVERSAL}
+    return [e for e in entries if e.kind == DEDUCTION and e.seq not in gone]
