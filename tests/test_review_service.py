@@ -323,3 +323,27 @@ def test_the_queue_hides_items_from_the_reviewer_who_must_not_give_their_second_
     with transaction(factory) as s:
         assert [i.event_id for i in review.queue(s, now=T0, for_reviewer="alice")] == [other]
         assert [i.event_id for i in review.queue(s, now=T0, for_reviewer="bob")] == [first, other]
+
+
+def test_a_supervisor_can_assign_an_unclaimed_item(factory):
+    item = new_item(factory)
+    with transaction(factory) as s:
+        held = review.reassign(s, item, "sam", "carol", T0, SETTINGS, **SUPERVISOR)
+        assert (held.reviewer, held.expires_at) == ("carol", T0 + timedelta(seconds=SETTINGS.claim_ttl_s))
+    assert state_of(factory, item) == "in_review"
+    assert decide(factory, item, "carol", "reject", T0 + MIN) == "rejected"
+
+
+def test_reopening_a_referral_starts_the_review_afresh(factory):
+    item = new_item(factory, type="littering")
+    confirm_with_subject(factory, item, "alice", T0)
+    with transaction(factory) as s:
+        review.reopen(s, item, "sam", "subject reference mistyped", T0 + MIN, **SUPERVISOR)
+    assert confirm_with_subject(factory, item, "bob", T0 + 2 * MIN, subject_ref="case-9") == "awaiting_second"
+    with transaction(factory) as s:
+        assert review.first_confirmer(s, item) == "bob"
+    claim(factory, item, "alice", T0 + 3 * MIN)  # alice's referral belongs to the earlier round
+    assert decide(factory, item, "alice", "confirm", T0 + 3 * MIN) == "confirmed"
+    with transaction(factory) as s:
+        [entry] = ledger.entries(s)
+        assert (entry.subject_ref, entry.decided_by, entry.second_by) == ("case-9", "bob", "alice")
