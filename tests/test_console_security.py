@@ -67,11 +67,12 @@ def fuzz(base: str, token: str, report: str, workdir: Path, config: Path | None 
         "--exclude-operation-id",
         "sign_out_api_v1_session_delete",
         "--max-examples",
-        "20",
+        "15",
         "--seed",
         "7",
+        # One worker: hypothesis' source inspection is not thread-safe and fails at random with two.
         "--workers",
-        "2",
+        "1",
         "--no-shrink",
         "--generation-database",
         "none",
@@ -97,12 +98,12 @@ def test_schemathesis_finds_no_server_error(db_url: str, tmp_path: Path, evidenc
     with serve(central) as base, httpx.Client(base_url=base) as client:
         sam, root = sign_in(client, "sam"), sign_in(client, "root")
         sha = client.get(f"/api/v1/infractions/{event_id}", headers={"Authorization": f"Bearer {sam}"}).json()
-        # Once with random ids (refusals), once bound to a stored event so the review logic itself is fuzzed.
+        # The supervisor's run is bound to a stored event so that the review rules themselves are fuzzed, not
+        # only the refusal of unknown ids (the injection test below covers those); the admin's run is unbound.
         bound = tmp_path / "schemathesis.toml"
         bound.write_text(
             f'[parameters]\n"path.event_id" = "{event_id}"\n"path.sha256" = "{sha["evidence"][0]["sha256"]}"\n'
         )
-        fuzz(base, sam, f"supervisor-{dialect}", tmp_path)
         fuzz(base, sam, f"supervisor-bound-{dialect}", tmp_path, bound)
         fuzz(base, root, f"admin-{dialect}", tmp_path)
     with transaction(central.factory) as session:
