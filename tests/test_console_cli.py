@@ -96,7 +96,10 @@ def test_user_add_then_sign_in_to_the_served_console(db_url: str, tmp_path: Path
 
 def test_serve_refuses_a_bad_bind_address(tmp_path: Path) -> None:
     result = run_cli("central", "serve", "--db", f"sqlite:///{tmp_path / 'c.db'}", "--http", "localhost")
-    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == "error: --http 'localhost' is not HOST:PORT"
+    assert (
+        result.returncode == 1
+        and result.stderr.strip().splitlines()[-1] == "error: --http 'localhost' is not HOST:PORT"
+    )
 
 
 def test_user_add_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
