@@ -152,10 +152,11 @@ def test_keyboard_reject_and_next(browser: Browser, console) -> None:
     alice.locator("h1").click()
     with alice.expect_navigation():
         alice.keyboard.press("r")
-    expect(alice.locator("p.notice")).to_have_text("Rejected.")
+    expect(alice.locator("p.notice")).to_contain_text("Previous item: Rejected.")
     # After a decision the console moves on to the next open item.
     assert alice.url.split("?")[0] != first
-    alice.goto(first)
+    alice.click("p.notice a")
+    assert alice.url == first
     expect(alice.locator("h1 .state")).to_have_text("rejected")
 
 

@@ -3,6 +3,7 @@ reopen. Review rules live in central.review.service; this module turns its answe
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -78,6 +79,8 @@ def item_page(
     mine = claim_live and item.claim.reviewer == live.principal.username
     reviewer = live.principal.role in REVIEW
     message = MESSAGES.get(request.query_params.get("done", ""))
+    previous = request.query_params.get("prev", "")
+    previous = previous if message and re.match(EVENT_ID_PATTERN, previous) else None
     return render(
         request,
         "item.html",
@@ -86,6 +89,7 @@ def item_page(
         item=item,
         error=error,
         message=message,
+        previous=previous,
         next_id=next_id,
         settings=ctx.settings,
         reviewers=reviewers,
@@ -113,8 +117,10 @@ def evidence(
 
 
 def _after(event_id: str, done: str, next_id: str | None = None) -> RedirectResponse:
-    target = next_id or event_id
-    return RedirectResponse(f"/items/{target}?done={done}", status_code=303)
+    """Back to the item, or on to the next one after a decision (the notice then links back)."""
+    if next_id and next_id != event_id:
+        return RedirectResponse(f"/items/{next_id}?done={done}&prev={event_id}", status_code=303)
+    return RedirectResponse(f"/items/{event_id}?done={done}", status_code=303)
 
 
 def claim_and_decide(
