@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -100,7 +101,8 @@ def require_change(roles: frozenset[str]) -> Callable[[Request], Any]:
     form field (pages) or the X-CSRF-Token header (API calls made with the cookie)."""
 
     async def dependency(request: Request) -> LiveSession:
-        live, from_cookie = signed_in(request)
+        # The lookup is blocking database work: keep it off the event loop.
+        live, from_cookie = await run_in_threadpool(signed_in, request)
         if from_cookie:
             given = request.headers.get(CSRF_HEADER)
             if given is None and request.headers.get("content-type", "").startswith(

@@ -28,7 +28,6 @@ router = APIRouter(include_in_schema=False)
 EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN)]
 Digest = Annotated[str, Path(pattern=SHA256_PATTERN)]
 OPEN_STATES = ("pending", "in_review", "awaiting_second", "second_review")
-CLAIMABLE = ("pending", "awaiting_second")
 MESSAGES = {
     "confirmed": "Confirmed.",
     "awaiting_second": "Confirmed; it now waits for a second reviewer.",
@@ -98,7 +97,7 @@ def item_page(
         claim_live=claim_live,
         mine=mine,
         can_decide=reviewer and state in OPEN_STATES and (mine or not claim_live),
-        can_claim=reviewer and state in CLAIMABLE and not claim_live,
+        can_claim=reviewer and state in OPEN_STATES and not claim_live,
     )
 
 
