@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from central import audit
@@ -128,13 +129,14 @@ def _assert_refused(status: int, body: str, what: str, payload: str = "") -> Non
     """A 4xx whose body shows no internals. The message may quote the refused value back; that is not a leak."""
     assert 400 <= status < 500, f"{what}: expected a refusal, got {status}: {body[:300]}"
     if payload:
-        body = body.replace(json.dumps(json.dumps(payload))[1:-1], "").replace(json.dumps(payload)[1:-1], "")
+        for echoed in (json.dumps(json.dumps(payload))[1:-1], json.dumps(payload)[1:-1], str(escape(payload))):
+            body = body.replace(echoed, "")
     for leak in LEAKS:
         assert leak not in body, f"{what}: response leaks {leak!r}: {body[:300]}"
 
 
-def test_injection_and_traversal_on_every_parameter_are_refused(tmp_path: Path, evidence) -> None:
-    central = make_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+def test_injection_and_traversal_on_every_parameter_are_refused(db_url: str, tmp_path: Path, evidence) -> None:
+    central = make_central(db_url, tmp_path)
     event_id = seed(central, evidence, kind="littering")
     (tmp_path / "evidence" / "secret.txt").write_text("not evidence")
     with serve(central) as base, httpx.Client(base_url=base) as client:
@@ -209,6 +211,30 @@ def test_injection_and_traversal_on_every_parameter_are_refused(tmp_path: Path, 
             _assert_refused(response.status_code, response.text, "reassign", payload)
             response = client.post("/api/v1/session", json={"username": payload, "password": payload})
             _assert_refused(response.status_code, response.text, "login", payload)
+        # Forms too, NUL bytes included (PostgreSQL cannot store them: they must be refused, not crash).
+        csrf = client.get(f"/items/{event_id}", headers=page_headers).text.split('name="csrf_token" value="')[1]
+        csrf = csrf.split('"')[0]
+        for payload in [*SQL_INJECTION, "nul\x00byte"]:
+            for url, form in (
+                ("/login", {"username": payload, "password": payload, "csrf_token": "x"}),
+                (f"/items/{event_id}/decision", {"decision": "confirm", "reason": payload, "csrf_token": csrf}),
+                (
+                    f"/items/{event_id}/decision",
+                    {
+                        "decision": "reject",
+                        "reason": "other",
+                        "note": payload,
+                        "subject_ref": payload,
+                        "csrf_token": csrf,
+                    },
+                ),
+                (f"/items/{event_id}/reassign", {"to_reviewer": payload, "csrf_token": csrf}),
+                ("/ledger/1/appeal", {"reason": payload, "csrf_token": csrf}),
+            ):
+                response = client.post(
+                    url, data=form, headers={**page_headers, "Cookie": f"{page_headers['Cookie']}; cw_login_csrf=x"}
+                )
+                _assert_refused(response.status_code, response.text, url, payload)
         note = SQL_INJECTION[1]
         decided = client.post(
             f"/api/v1/infractions/{event_id}/decision",
@@ -243,6 +269,10 @@ def test_sessions_csrf_and_lockout(tmp_path: Path) -> None:
         )
         assert page.status_code == 429 and "Too many failed attempts" in page.text
         assert sign_in(client, "alice")  # other users are not affected
+        with transaction(central.factory) as session:
+            tries = [(e.actor, e.action) for e in audit.entries(session, action="login.", limit=None)]
+        assert tries.count(("bob", "login.failure")) == 3 and ("bob", "login.locked_out") in tries
+        assert ("alice", "login.success") in tries
 
         # The login form itself needs its CSRF pair.
         assert client.post("/login", data={"username": "alice", "password": PASSWORDS["alice"]}).status_code == 403

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from central.console.deps import console, now, require, require_change
+from central.console.filters import NO_NUL
 from central.console.roles import READ_LEDGER, SUPERVISE
 from central.console.sessions import LiveSession
 from central.console.view import render
@@ -54,8 +55,8 @@ def decide_appeal(
     appeal_id: int,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
     outcome: Annotated[Literal["uphold", "reverse"], Form()],
-    reason: Annotated[str, Form(max_length=120)],
-    note: Annotated[str, Form(max_length=20_000)] = "",
+    reason: Annotated[str, Form(max_length=120, pattern=NO_NUL)],
+    note: Annotated[str, Form(max_length=20_000, pattern=NO_NUL)] = "",
 ) -> Response:
     ctx = console(request)
     try:

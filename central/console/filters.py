@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
+NO_NUL = r"^[^\x00]*$"
+"""Free text from forms: PostgreSQL cannot store NUL, so it is refused as invalid input up front."""
 OPTIONAL_IDENT = r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63})?$"
 SUBJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 OPTIONAL_SUBJECT = r"^([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})?$"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
+from central.console.filters import NO_NUL
 from central.console.records import EVENT_ID_PATTERN, load_infraction, load_item
 from central.console.roles import READ_EVIDENCE, REVIEW, SUPERVISE
 from central.console.sessions import LiveSession
@@ -147,9 +148,9 @@ def decide(
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(REVIEW))],
     decision: Annotated[Literal["confirm", "reject"], Form()],
-    reason: Annotated[str, Form(max_length=120)],
-    note: Annotated[str, Form(max_length=20_000)] = "",
-    subject_ref: Annotated[str, Form(max_length=64)] = "",
+    reason: Annotated[str, Form(max_length=120, pattern=NO_NUL)],
+    note: Annotated[str, Form(max_length=20_000, pattern=NO_NUL)] = "",
+    subject_ref: Annotated[str, Form(max_length=64, pattern=NO_NUL)] = "",
 ) -> Response:
     ctx = console(request)
     try:
@@ -195,7 +196,7 @@ def reassign(
     request: Request,
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
-    to_reviewer: Annotated[str, Form(max_length=64)],
+    to_reviewer: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
 ) -> Response:
     ctx = console(request)
     try:
@@ -219,7 +220,7 @@ def reopen(
     request: Request,
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
-    reason: Annotated[str, Form(min_length=1, max_length=120)],
+    reason: Annotated[str, Form(min_length=1, max_length=120, pattern=NO_NUL)],
 ) -> Response:
     try:
         with console(request).tx() as session:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from central import audit
 from central.console.auth import authenticate
 from central.console.deps import console, now, require_change
+from central.console.filters import NO_NUL
 from central.console.roles import ANYONE, home_for
 from central.console.sessions import COOKIE_NAME, LiveSession, close_session, csrf_matches, open_session
 from central.console.view import render
@@ -53,10 +54,10 @@ def login_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login")
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=1024)],
-    csrf_token: Annotated[str | None, Form(max_length=128)] = None,
-    next: Annotated[str | None, Form(max_length=512)] = None,
+    username: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
+    password: Annotated[str, Form(max_length=1024, pattern=NO_NUL)],
+    csrf_token: Annotated[str | None, Form(max_length=128, pattern=NO_NUL)] = None,
+    next: Annotated[str | None, Form(max_length=512, pattern=NO_NUL)] = None,
 ) -> Response:
     ctx = console(request)
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):

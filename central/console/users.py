@@ -11,6 +11,7 @@ from sqlalchemy import select
 from central import audit
 from central.console.auth import AuthError, add_user
 from central.console.deps import console, require, require_change
+from central.console.filters import NO_NUL
 from central.console.roles import ADMIN
 from central.console.sessions import LiveSession, close_sessions_of
 from central.console.tables import ROLES, ConsoleUser
@@ -44,9 +45,9 @@ def users_page(request: Request, live: Annotated[LiveSession, Depends(require(AD
 def create_user(
     request: Request,
     live: Annotated[LiveSession, Depends(require_change(ADMIN))],
-    username: Annotated[str, Form(max_length=64)],
-    role: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=1024)],
+    username: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
+    role: Annotated[str, Form(max_length=16, pattern=NO_NUL)],
+    password: Annotated[str, Form(max_length=1024, pattern=NO_NUL)],
 ) -> Response:
     try:
         with console(request).tx() as session:
