@@ -1,15 +1,18 @@
 """Pure pieces of the console, on hand-written data: camera health, overturn rates, queue age buckets, the rule
-trace and trajectory read from a payload, and the login redirect guard."""
+trace and trajectory read from a payload, the login redirect guard; and the login lockout window."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from central.console.auth import authenticate
 from central.console.filters import age_bounds
 from central.console.health import StatusRow, camera_health
 from central.console.login import safe_next
 from central.console.overturns import EventSteps, Step, overturn_rates, total
 from central.console.records import trace_rows, trajectory_points
+from central.db import transaction
+from tests.console_support import PASSWORDS, make_central
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -79,3 +82,20 @@ def test_login_redirect_stays_on_site() -> None:
     assert safe_next("/items/abc?x=1") == "/items/abc?x=1"
     for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "", None):
         assert safe_next(hostile) is None
+
+
+def test_lockout_window_slides(tmp_path) -> None:
+    central = make_central(f"sqlite:///{tmp_path / 'c.db'}", tmp_path)
+    limits = {"max_failures": 3, "window_s": 600}
+
+    def attempt(password: str, at: datetime, address: str = "10.0.0.1"):
+        with transaction(central.factory) as session:
+            return authenticate(session, "bob", password, address, at, **limits)
+
+    for n in range(3):
+        assert attempt("wrong-password", NOW + timedelta(seconds=n)).user is None
+    locked = attempt(PASSWORDS["bob"], NOW + timedelta(seconds=60))
+    assert locked.locked_out and locked.user is None
+    assert attempt(PASSWORDS["bob"], NOW + timedelta(seconds=60), address="10.0.0.2").user is not None
+    later = attempt(PASSWORDS["bob"], NOW + timedelta(seconds=603))
+    assert not later.locked_out and later.user is not None and later.user.role == "reviewer"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from central.console.tables import ROLES, ConsoleUser, LoginAttempt
@@ -84,6 +84,8 @@ def authenticate(
     out until the window slides past them, and the password is not even checked."""
     username = username[:64]
     address = address[:64]
+    # Attempts only matter inside the window (the audit log keeps every login for good).
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(seconds=window_s)))
     if recent_failures(session, username, address, now - timedelta(seconds=window_s)) >= max_failures:
         return LoginOutcome(None, locked_out=True)
     user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))

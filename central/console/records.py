@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.review import service as review
+from central.review.tables import Claim
 from central.tables import EvidenceLink, Infraction
 
 # Event ids are UUIDs; anything else is refused before it reaches a query.
@@ -30,7 +31,7 @@ class ItemRecord:
     clips: list[EvidenceLink]
     trajectory: list[tuple[float, float]]
     trace: list[TraceRow]
-    claim: Any
+    claim: Claim | None
     history: list[Any] = field(default_factory=list)
 
     @property
