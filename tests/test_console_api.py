@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from central import audit
 from central.db import transaction
 from central.tables import EvidenceBlob
 from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
@@ -139,3 +140,20 @@ def test_supervisor_moves_and_evidence_availability(tmp_path: Path, evidence) ->
             session.get(EvidenceBlob, keyframe["sha256"]).purged_at = datetime.now(UTC)
         gone = client.get(keyframe["url"], headers=alice)
         assert gone.status_code == 410 and "purged" in gone.json()["detail"]
+
+
+def test_parallel_evidence_views_are_each_audited_on_sqlite(tmp_path: Path, evidence) -> None:
+    """A page loads its clip and keyframes at once; every view lands in one unbroken audit chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    central = make_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+    event_id = seed(central, evidence, kind="littering")
+    with serve(central) as base, httpx.Client(base_url=base, timeout=30) as client:
+        headers = sign_in(client, "audrey")
+        urls = [e["url"] for e in client.get(f"/api/v1/infractions/{event_id}", headers=headers).json()["evidence"]]
+        with ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(lambda url: client.get(url, headers=headers).status_code, urls * 4))
+    assert statuses == [200] * 12
+    with transaction(central.factory) as session:
+        assert len(audit.entries(session, actor="audrey", action="evidence.view", limit=None)) == 12
+        assert audit.verify(session) == []

@@ -3,10 +3,9 @@ role checks and CSRF checks."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,18 +42,10 @@ class Console:
     store: EvidenceStore
     config: ConsoleConfig
     templates: Jinja2Templates
-    _sqlite_writes: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        """One transaction. On SQLite the console's own transactions run one at a time: SQLite starts them as
-        readers, and two that then both append to a hash chain (e.g. the audit entries of a page's images
-        loading in parallel) would collide on the same sequence number."""
-        if self.factory.kw["bind"].dialect.name != "sqlite":
-            with transaction(self.factory) as session:
-                yield session
-            return
-        with self._sqlite_writes, transaction(self.factory) as session:
+        with transaction(self.factory) as session:
             yield session
 
 
