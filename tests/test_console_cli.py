@@ -117,3 +117,11 @@ def test_user_add_on_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> N
     )
     assert result.returncode == 1 and "run `curbwatch central migrate` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_reports_a_bad_settings_file(tmp_path: Path) -> None:
+    settings = tmp_path / "central.yaml"
+    settings.write_text("claim_ttl_s: 5\nno_such_setting: 1\n")
+    result = run_cli("central", "serve", "--settings", str(settings), "--http", "127.0.0.1:1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "claim_ttl_s" in result.stderr and "no_such_setting" in result.stderr
