@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from central.console.cli import serve, user
+from central.review_cli import audit_export, catalogue_command, purge, verify_audit, verify_ledger
 from curbwatch.cliutil import fail
 
 log = logging.getLogger(__name__)
@@ -151,3 +153,12 @@ def migrate(db_url: str | None) -> None:
 
     upgrade(db_url or default_db_url())
     click.echo("database is at the newest schema version")
+
+
+central.add_command(user)
+central.add_command(serve)
+central.add_command(verify_ledger)
+central.add_command(verify_audit)
+central.add_command(purge)
+central.add_command(audit_export)
+central.add_command(catalogue_command)

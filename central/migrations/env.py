@@ -2,8 +2,23 @@
 
 from alembic import context
 
-import central.tables  # noqa: F401  (registers the ingest tables on Base.metadata)
+import central.audit
+import central.console.tables
+import central.ledger.tables
+import central.retention
+import central.review.tables
+import central.tables
 from central.db import Base, make_engine
+
+TABLE_MODULES = (
+    central.tables,  # ingest: infractions, evidence, quarantine, camera status
+    central.console.tables,  # console users, sessions, login attempts
+    central.review.tables,  # claims, review history
+    central.ledger.tables,  # ledger entries, appeals, points catalogue
+    central.audit,  # audit log
+    central.retention,  # purge log
+)
+"""Imported so that every table is on Base.metadata when Alembic compares it with the database."""
 
 target_metadata = Base.metadata
 

@@ -1,0 +1,431 @@
+"""/api/v1: the console's actions as JSON, under the same sessions and roles as the pages. Sign in with
+POST /api/v1/session and send `Authorization: Bearer TOKEN`; a browser session cookie works too, with the
+session's CSRF token in `X-CSRF-Token` on every change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
+
+from central import audit
+from central.console import schemas as s
+from central.console.accuracy import load_overturns
+from central.console.audit_log import ActionParam, ActorParam, audit_csv, newest_entries
+from central.console.auth import AuthError, add_user, authenticate
+from central.console.cameras import load_health
+from central.console.deps import console, now, require, require_change
+from central.console.evidence import evidence_response
+from central.console.filters import AgeParam, CameraParam, TypeParam
+from central.console.item import claim_and_decide, require_reviewer
+from central.console.ledger import SiteParam, SubjectParam, load_ledger
+from central.console.queue import filtered_queue
+from central.console.records import EVENT_ID_PATTERN, ItemRecord, load_infraction, load_item
+from central.console.roles import (
+    ADMIN,
+    ANYONE,
+    FILE_APPEAL,
+    READ_ACCURACY,
+    READ_AUDIT,
+    READ_CAMERAS,
+    READ_EVIDENCE,
+    READ_LEDGER,
+    REVIEW,
+    SUPERVISE,
+)
+from central.console.sessions import LiveSession, close_session, open_session
+from central.console.tables import ConsoleUser
+from central.ledger import service as ledger
+from central.review import service as review
+from central.review.errors import ReviewError
+from central.tables import Infraction
+from models.base import SHA256_PATTERN
+
+ERRORS = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Role not allowed, or CSRF token missing with cookie auth"},
+    422: {"description": "Invalid input"},
+}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="The event's UUID.")]
+Digest = Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the evidence bytes.")]
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+REFUSED = {409: {"description": "The review rules refuse this move now (message says why)"}}
+NOT_FOUND = {404: {"description": "No such record"}}
+
+
+def refused(exc: ReviewError) -> HTTPException:
+    return HTTPException(409, str(exc))
+
+
+def summary(inf: Infraction) -> s.InfractionSummary:
+    return s.InfractionSummary(
+        event_id=inf.event_id,
+        type=inf.type,
+        site=inf.site,
+        camera_id=inf.camera_id,
+        started_at=inf.started_at,
+        ended_at=inf.ended_at,
+        zone=inf.zone,
+        confidence=inf.confidence,
+        redacted=inf.redacted,
+        review_state=inf.review_state,
+        rule=(inf.payload.get("rule") or {}).get("name", ""),
+    )
+
+
+def detail(item: ItemRecord) -> s.InfractionDetail:
+    inf, payload = item.infraction, item.infraction.payload
+    base = f"/api/v1/infractions/{inf.event_id}/evidence"
+    return s.InfractionDetail(
+        **summary(inf).model_dump(),
+        frame_start=payload.get("frame_start"),
+        frame_end=payload.get("frame_end"),
+        signal_phase=payload.get("signal_phase"),
+        model=payload.get("model") or {},
+        rule_trace=item.rule,
+        trajectory=[{"x": x, "y": y} for x, y in item.trajectory],
+        evidence=[
+            s.EvidenceOut(sha256=link.sha256, media_type=link.media_type, role=link.role, url=f"{base}/{link.sha256}")
+            for link in item.clips + item.keyframes
+        ],
+        claim=s.ClaimOut.model_validate(item.claim) if item.claim else None,
+        history=[s.ReviewStepOut.model_validate(step) for step in item.history],
+    )
+
+
+@router.post(
+    "/session",
+    response_model=s.SessionOut,
+    tags=["session"],
+    responses={429: {"description": "Too many failed attempts from this address"}},
+)
+def sign_in(request: Request, body: s.LoginIn) -> s.SessionOut:
+    """Sign in; the token works as a Bearer token until it expires or DELETE /api/v1/session."""
+    ctx = console(request)
+    address = request.client.host if request.client else "unknown"
+    at = now()
+    with ctx.tx() as session:
+        outcome = authenticate(
+            session,
+            body.username,
+            body.password,
+            address,
+            at,
+            max_failures=ctx.config.login_max_failures,
+            window_s=ctx.config.login_window_s,
+        )
+        if outcome.user is None:
+            action = "login.locked_out" if outcome.locked_out else "login.failure"
+            audit.record(session, body.username, action, details={"address": address, "via": "api"})
+        else:
+            token, csrf = open_session(session, outcome.user, at, ctx.config.session_ttl_s)
+            audit.record(session, outcome.user.username, "login.success", details={"address": address, "via": "api"})
+    if outcome.locked_out:
+        raise HTTPException(429, "too many failed attempts; try again later")
+    if outcome.user is None:
+        raise HTTPException(401, "wrong username or password")
+    return s.SessionOut(
+        token=token,
+        csrf_token=csrf,
+        username=outcome.user.username,
+        role=outcome.user.role,
+        expires_at=at + timedelta(seconds=ctx.config.session_ttl_s),
+    )
+
+
+@router.delete("/session", status_code=204, tags=["session"])
+def sign_out(request: Request, live: Annotated[LiveSession, Depends(require_change(ANYONE))]) -> Response:
+    with console(request).tx() as session:
+        close_session(session, live.token_hash)
+        audit.record(session, live.principal.username, "logout", details={"via": "api"})
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=s.MeOut, tags=["session"])
+def me(live: Annotated[LiveSession, Depends(require(ANYONE))]) -> s.MeOut:
+    return s.MeOut(username=live.principal.username, role=live.principal.role)
+
+
+@router.get("/queue", response_model=list[s.InfractionSummary], tags=["review"])
+def get_queue(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require(REVIEW))],
+    camera: CameraParam = "",
+    type: TypeParam = "",
+    age: AgeParam = "",
+    limit: Limit = 100,
+) -> list[s.InfractionSummary]:
+    """Open items (pending, or awaiting a second review), oldest first."""
+    with console(request).tx() as session:
+        return [summary(inf) for inf in filtered_queue(session, camera, type, age, limit)]
+
+
+@router.get("/infractions/{event_id}", response_model=s.InfractionDetail, tags=["review"], responses=NOT_FOUND)
+def get_infraction(
+    request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require(READ_EVIDENCE))]
+) -> s.InfractionDetail:
+    with console(request).tx() as session:
+        return detail(load_item(session, event_id))
+
+
+@router.get(
+    "/infractions/{event_id}/evidence/{sha256}",
+    tags=["review"],
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"image/jpeg": {}, "video/webm": {}, "video/mp4": {}}, "description": "The evidence bytes"},
+        **NOT_FOUND,
+        410: {"description": "Purged under the retention policy"},
+    },
+)
+def get_evidence(
+    request: Request, event_id: EventId, sha256: Digest, live: Annotated[LiveSession, Depends(require(READ_EVIDENCE))]
+) -> FileResponse:
+    """Redacted evidence bytes; every view is written to the audit log."""
+    return evidence_response(request, live, event_id, sha256)
+
+
+@router.post(
+    "/infractions/{event_id}/claim", response_model=s.ClaimOut, tags=["review"], responses={**REFUSED, **NOT_FOUND}
+)
+def post_claim(
+    request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
+) -> s.ClaimOut:
+    ctx = console(request)
+    try:
+        with ctx.tx() as session:
+            held = review.claim(
+                session,
+                load_infraction(session, event_id).event_id,
+                live.principal.username,
+                now(),
+                ctx.settings,
+                role=live.principal.role,
+            )
+            return s.ClaimOut.model_validate(held)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.post(
+    "/infractions/{event_id}/release", response_model=s.StateOut, tags=["review"], responses={**REFUSED, **NOT_FOUND}
+)
+def post_release(
+    request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
+) -> s.StateOut:
+    try:
+        with console(request).tx() as session:
+            inf = load_infraction(session, event_id)
+            review.release(session, inf.event_id, live.principal.username, now())
+            return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.post(
+    "/infractions/{event_id}/decision", response_model=s.StateOut, tags=["review"], responses={**REFUSED, **NOT_FOUND}
+)
+def post_decision(
+    request: Request,
+    event_id: EventId,
+    body: s.DecisionIn,
+    live: Annotated[LiveSession, Depends(require_change(REVIEW))],
+) -> s.StateOut:
+    """Confirm or reject (claiming the item first if it is free). A confirmation worth more than the
+    second-review threshold waits for a second, different reviewer."""
+    ctx = console(request)
+    try:
+        with ctx.tx() as session:
+            state = claim_and_decide(
+                session, event_id, live, body.decision, body.reason, body.note, body.subject_ref or None, ctx.settings
+            )
+            return s.StateOut(event_id=event_id.lower(), review_state=state)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.post(
+    "/infractions/{event_id}/reassign",
+    response_model=s.ClaimOut,
+    tags=["supervision"],
+    responses={**REFUSED, **NOT_FOUND},
+)
+def post_reassign(
+    request: Request,
+    event_id: EventId,
+    body: s.ReassignIn,
+    live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
+) -> s.ClaimOut:
+    ctx = console(request)
+    try:
+        with ctx.tx() as session:
+            held = review.reassign(
+                session,
+                load_infraction(session, event_id).event_id,
+                live.principal.username,
+                require_reviewer(session, body.to_reviewer),
+                now(),
+                ctx.settings,
+                role=live.principal.role,
+            )
+            return s.ClaimOut.model_validate(held)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.post(
+    "/infractions/{event_id}/reopen",
+    response_model=s.StateOut,
+    tags=["supervision"],
+    responses={**REFUSED, **NOT_FOUND},
+)
+def post_reopen(
+    request: Request,
+    event_id: EventId,
+    body: s.ReopenIn,
+    live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
+) -> s.StateOut:
+    try:
+        with console(request).tx() as session:
+            inf = load_infraction(session, event_id)
+            review.reopen(session, inf.event_id, live.principal.username, body.reason, now(), role=live.principal.role)
+            return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.get("/ledger", response_model=s.LedgerOut, tags=["ledger"])
+def get_ledger(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require(READ_LEDGER))],
+    subject: SubjectParam = "",
+    site: SiteParam = "",
+) -> s.LedgerOut:
+    ctx = console(request)
+    with ctx.tx() as session:
+        view = load_ledger(session, subject, site, ctx.settings)
+    return s.LedgerOut(
+        entries=[s.LedgerEntryOut.model_validate(e) for e in view.entries],
+        balances=view.balances,
+        chain_problems=view.chain_problems,
+    )
+
+
+@router.post("/ledger/{seq}/appeals", response_model=s.AppealOut, status_code=201, tags=["ledger"], responses=REFUSED)
+def post_appeal(
+    request: Request, seq: RowId, body: s.AppealIn, live: Annotated[LiveSession, Depends(require_change(FILE_APPEAL))]
+) -> s.AppealOut:
+    ctx = console(request)
+    try:
+        with ctx.tx() as session:
+            appeal = ledger.open_appeal(session, seq, live.principal.username, body.reason, now(), ctx.settings)
+            return s.AppealOut.model_validate(appeal)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.get("/appeals", response_model=list[s.AppealOut], tags=["ledger"])
+def get_appeals(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require(READ_LEDGER))],
+    state: Annotated[Literal["", "open", "upheld", "reversed"], Query()] = "",
+) -> list[s.AppealOut]:
+    with console(request).tx() as session:
+        return [s.AppealOut.model_validate(a) for a in ledger.appeals(session, state or None)]
+
+
+@router.post("/appeals/{appeal_id}/decision", response_model=s.AppealOut, tags=["ledger"], responses=REFUSED)
+def post_appeal_decision(
+    request: Request,
+    appeal_id: RowId,
+    body: s.AppealDecisionIn,
+    live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
+) -> s.AppealOut:
+    """Uphold the deduction, or reverse it with a new ledger entry."""
+    ctx = console(request)
+    try:
+        with ctx.tx() as session:
+            appeal = ledger.decide_appeal(
+                session,
+                appeal_id,
+                live.principal.username,
+                body.outcome == "uphold",
+                body.reason,
+                body.note,
+                now(),
+                ctx.settings,
+                role=live.principal.role,
+            )
+            return s.AppealOut.model_validate(appeal)
+    except ReviewError as exc:
+        raise refused(exc) from None
+
+
+@router.get("/audit", response_model=list[s.AuditOut], tags=["audit"])
+def get_audit(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require(READ_AUDIT))],
+    actor: ActorParam = "",
+    action: ActionParam = "",
+    limit: Limit = 300,
+) -> list[s.AuditOut]:
+    """Newest first."""
+    with console(request).tx() as session:
+        return [s.AuditOut.model_validate(e) for e in newest_entries(session, actor, action, limit)]
+
+
+@router.get(
+    "/audit.csv",
+    tags=["audit"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The log as CSV, oldest first"}},
+)
+def get_audit_csv(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require(READ_AUDIT))],
+    actor: ActorParam = "",
+    action: ActionParam = "",
+) -> Response:
+    return audit_csv(request, live, actor, action)
+
+
+@router.get("/cameras", response_model=list[s.CameraOut], tags=["cameras"])
+def get_cameras(request: Request, live: Annotated[LiveSession, Depends(require(READ_CAMERAS))]) -> list[s.CameraOut]:
+    with console(request).tx() as session:
+        return [s.CameraOut.model_validate(c) for c in load_health(session, now())]
+
+
+@router.get("/accuracy", response_model=list[s.OverturnOut], tags=["accuracy"])
+def get_accuracy(
+    request: Request, live: Annotated[LiveSession, Depends(require(READ_ACCURACY))]
+) -> list[s.OverturnOut]:
+    with console(request).tx() as session:
+        return [s.OverturnOut.model_validate(row) for row in load_overturns(session)]
+
+
+@router.get("/users", response_model=list[s.UserOut], tags=["admin"])
+def get_users(request: Request, live: Annotated[LiveSession, Depends(require(ADMIN))]) -> list[s.UserOut]:
+    with console(request).tx() as session:
+        return [
+            s.UserOut.model_validate(u) for u in session.scalars(select(ConsoleUser).order_by(ConsoleUser.username))
+        ]
+
+
+@router.post("/users", response_model=s.UserOut, status_code=201, tags=["admin"], responses=REFUSED)
+def post_user(
+    request: Request, body: s.UserIn, live: Annotated[LiveSession, Depends(require_change(ADMIN))]
+) -> s.UserOut:
+    try:
+        with console(request).tx() as session:
+            user = add_user(session, body.username, body.password, body.role)
+            audit.record(
+                session, live.principal.username, "user.add", target=user.username, details={"role": body.role}
+            )
+            return s.UserOut.model_validate(user)
+    except AuthError as exc:
+        raise HTTPException(409, str(exc)) from None

@@ -1,0 +1,122 @@
+"""The console application: pages, the /api/v1 JSON API, static files and the error pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from central.console import accuracy, api, appeals, audit_log, cameras, item, ledger, login, queue, users
+from central.console.config import ConsoleConfig
+from central.console.deps import Console, Forbidden, NotSignedIn, signed_in
+from central.console.roles import home_for
+from central.console.view import make_templates, render
+from central.evidence_store import EvidenceStore
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
+API_PREFIX = "/api/"
+# Pages load nothing from elsewhere and run no inline script; the API docs pull Swagger UI from a CDN.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    return render(request, "error.html", None, status_code=status, status=status, message=message)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "sign in first"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        target = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        return _error(request, exc.status_code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+            for error in exc.errors()
+        ]
+        if _is_api(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'request'}: {p['msg']}" for p in problems)
+        return _error(request, 422, f"invalid input: {summary}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # The trace goes to the log only; the caller learns nothing about the internals.
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(request, 500, "internal error; it has been logged")
+
+
+def create_app(
+    settings: Any,
+    factory: sessionmaker[Session],
+    store: EvidenceStore,
+    config: ConsoleConfig | None = None,
+) -> FastAPI:
+    """The console over `factory`'s database and `store`'s evidence. `settings` is the central settings
+    (review reasons, second-review threshold, ...)."""
+    app = FastAPI(
+        title="curbwatch console API",
+        version="1",
+        description="Review queue, decisions, appeals, ledger, audit log, camera health and accuracy. "
+        "Sign in with POST /api/v1/session and send the token as `Authorization: Bearer TOKEN`, "
+        "or use the console's session cookie with the `X-CSRF-Token` header on changes.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.console = Console(settings, factory, store, config or ConsoleConfig(), make_templates())
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        if not request.url.path.startswith("/api/docs"):
+            response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        try:
+            live, _cookie = signed_in(request)
+        except NotSignedIn:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(home_for(live.principal.role), status_code=303)
+
+    for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users):
+        app.include_router(module.router)
+    app.include_router(api.router)
+    _install_error_handlers(app)
+    return app

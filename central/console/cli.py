@@ -1,0 +1,99 @@
+"""`curbwatch central user add` and `curbwatch central serve`. Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from curbwatch.cliutil import fail
+
+DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
+
+
+def parse_bind(value: str) -> tuple[str, int]:
+    """HOST:PORT (IPv6 as [::1]:8080) or fail with one line."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        fail(f"--http {value!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+@click.group("user")
+def user() -> None:
+    """Console users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["reviewer", "supervisor", "auditor", "admin"]), help="What they may do."
+)
+@click.option("--db", "db_url", help=DB_HELP)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts).")
+def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> None:
+    """Add a console user USERNAME with ROLE; the password is asked for twice unless --password-stdin."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from central import audit
+    from central.console.auth import AuthError, add_user
+    from central.db import default_db_url, make_engine, session_factory, transaction
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine(db_url or default_db_url())
+    try:
+        with transaction(session_factory(engine)) as session:
+            add_user(session, username, password, role)
+            audit.record(session, "cli", "user.add", target=username, details={"role": role})
+    except AuthError as exc:
+        fail(str(exc))
+    except (OperationalError, ProgrammingError) as exc:
+        fail(f"cannot write to the database ({exc.orig.__class__.__name__}); run `curbwatch central migrate` first?")
+    finally:
+        engine.dispose()
+    click.echo(f"added {role} {username}")
+
+
+@click.command("serve")
+@click.option("--db", "db_url", help=DB_HELP)
+@click.option("--http", "http_bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on.")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Central settings file (YAML).")
+@click.option(
+    "--evidence", "evidence_dir", type=click.Path(file_okay=False), help="Evidence folder; default DATA/evidence."
+)
+@click.option(
+    "--insecure-cookies",
+    is_flag=True,
+    help="Send cookies without the Secure flag even off localhost (only behind a TLS proxy on the same host).",
+)
+def serve(
+    db_url: str | None, http_bind: str, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
+) -> None:
+    """Serve the reviewer console alone (no ingest) until interrupted."""
+    host, port = parse_bind(http_bind)
+    from pathlib import Path
+
+    import uvicorn
+
+    from central.console.app import create_app
+    from central.console.config import ConsoleConfig
+    from central.db import make_engine, session_factory
+    from central.evidence_store import EvidenceStore
+    from central.migrate import upgrade
+    from central.settings import load_settings
+    from curbwatch.cliutil import report_config_error
+    from models.errors import ConfigError
+
+    try:
+        settings = load_settings(settings_path)
+    except ConfigError as exc:
+        report_config_error(exc)
+    url = db_url or settings.database_url
+    upgrade(url)
+    store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
+    config = ConsoleConfig(cookie_secure=False if insecure_cookies else None)
+    app = create_app(settings, session_factory(make_engine(url)), store, config)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

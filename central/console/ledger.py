@@ -1,0 +1,96 @@
+"""The ledger page: a subject's entries and balance per site, the chain check, and filing an appeal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from central.console.deps import console, now, require, require_change
+from central.console.filters import NO_NUL, OPTIONAL_IDENT, OPTIONAL_SUBJECT
+from central.console.roles import FILE_APPEAL, READ_LEDGER
+from central.console.sessions import LiveSession
+from central.console.view import render
+from central.ledger import service as ledger
+from central.ledger.tables import Appeal, LedgerEntry
+from central.review.errors import ReviewError
+from central.settings import CentralSettings
+
+router = APIRouter(include_in_schema=False)
+SubjectParam = Annotated[str, Query(pattern=OPTIONAL_SUBJECT, max_length=64, description="Subject reference.")]
+SiteParam = Annotated[str, Query(pattern=OPTIONAL_IDENT, max_length=64, description="Site id; empty for all.")]
+RECENT = 200
+
+
+@dataclass
+class LedgerView:
+    entries: list[LedgerEntry]
+    balances: dict[str, int]
+    appeals: dict[int, Appeal]
+    reversed_seqs: set[int]
+    chain_problems: list[str]
+
+
+def load_ledger(session: Session, subject: str, site: str, settings: CentralSettings) -> LedgerView:
+    """The subject's entries (or the most recent ones when no subject is given) and balances per site."""
+    rows = ledger.entries(session, subject_ref=subject or None, site=site or None)
+    if not subject:
+        rows = rows[-RECENT:]
+    at = now()
+    balances = (
+        {s: ledger.balance(session, subject, s, at, settings) for s in sorted({e.site for e in rows})}
+        if subject
+        else {}
+    )
+    appeals = {a.entry_seq: a for a in ledger.appeals(session)}
+    reversed_seqs = {e.reverses for e in ledger.entries(session) if e.reverses is not None}
+    return LedgerView(rows, balances, appeals, reversed_seqs, ledger.verify_chain(session))
+
+
+def ledger_page(
+    request: Request, live: LiveSession, subject: str, site: str, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    ctx = console(request)
+    with ctx.tx() as session:
+        view = load_ledger(session, subject, site, ctx.settings)
+    return render(
+        request,
+        "ledger.html",
+        live,
+        status_code=status_code,
+        view=view,
+        subject=subject,
+        site=site,
+        error=error,
+        can_appeal=live.principal.role in FILE_APPEAL,
+        message="Appeal filed." if request.query_params.get("done") == "appealed" else None,
+    )
+
+
+@router.get("/ledger", response_class=HTMLResponse)
+def ledger_view(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require(READ_LEDGER))],
+    subject: SubjectParam = "",
+    site: SiteParam = "",
+) -> HTMLResponse:
+    return ledger_page(request, live, subject, site)
+
+
+@router.post("/ledger/{seq}/appeal")
+def file_appeal(
+    request: Request,
+    seq: int,
+    live: Annotated[LiveSession, Depends(require_change(FILE_APPEAL))],
+    reason: Annotated[str, Form(min_length=1, max_length=20_000, pattern=NO_NUL)],
+) -> Response:
+    ctx = console(request)
+    try:
+        with ctx.tx() as session:
+            appeal = ledger.open_appeal(session, seq, live.principal.username, reason, now(), ctx.settings)
+    except ReviewError as exc:
+        return ledger_page(request, live, "", "", error=str(exc), status_code=409)
+    return RedirectResponse(f"/appeals?done=filed#appeal-{appeal.id}", status_code=303)

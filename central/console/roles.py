@@ -1,0 +1,30 @@
+"""Who may do what. Admins run the system but do not review; auditors read and never change a record."""
+
+from __future__ import annotations
+
+ANYONE = frozenset({"reviewer", "supervisor", "auditor", "admin"})
+REVIEW = frozenset({"reviewer", "supervisor"})
+SUPERVISE = frozenset({"supervisor"})
+READ_EVIDENCE = frozenset({"reviewer", "supervisor", "auditor"})
+READ_LEDGER = frozenset({"reviewer", "supervisor", "auditor"})
+FILE_APPEAL = frozenset({"reviewer", "supervisor"})
+READ_AUDIT = frozenset({"supervisor", "auditor", "admin"})
+READ_ACCURACY = frozenset({"supervisor", "auditor", "admin"})
+READ_CAMERAS = frozenset({"reviewer", "supervisor", "auditor", "admin"})
+ADMIN = frozenset({"admin"})
+
+NAVIGATION = (
+    ("Queue", "/queue", REVIEW),
+    ("Appeals", "/appeals", READ_LEDGER),
+    ("Ledger", "/ledger", READ_LEDGER),
+    ("Cameras", "/cameras", READ_CAMERAS),
+    ("Accuracy", "/accuracy", READ_ACCURACY),
+    ("Audit log", "/audit", READ_AUDIT),
+    ("Users", "/admin/users", ADMIN),
+    ("Settings", "/admin/config", ADMIN),
+)
+
+
+def home_for(role: str) -> str:
+    """The first page a role lands on after signing in."""
+    return next(path for _label, path, roles in NAVIGATION if role in roles)

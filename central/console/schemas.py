@@ -1,0 +1,219 @@
+"""Request and response bodies of the /api/v1 JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from central.timeutil import as_utc
+from models.base import StrictModel
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL refuses NUL in text and no database stores lone surrogates: refuse them here as 422
+    # rather than fail later as 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+# SQLite hands back naive timestamps (stored in UTC); every time leaves the API as aware UTC.
+UtcTime = Annotated[datetime, AfterValidator(as_utc)]
+Username = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_storable)]
+Password = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_storable)]
+Reason = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_storable)]
+Grounds = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_storable)]
+Note = Annotated[str, Field(max_length=20_000), AfterValidator(_storable)]
+SubjectRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_storable)]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class LoginIn(StrictModel):
+    username: Username
+    password: Password
+
+
+class SessionOut(Out):
+    token: str = Field(description="Send as `Authorization: Bearer TOKEN`.")
+    csrf_token: str = Field(description="Needed in `X-CSRF-Token` only when calling with the session cookie.")
+    username: str
+    role: str
+    expires_at: UtcTime
+
+
+class MeOut(Out):
+    username: str
+    role: str
+
+
+class InfractionSummary(Out):
+    event_id: str
+    type: str
+    site: str
+    camera_id: str
+    started_at: UtcTime
+    ended_at: UtcTime
+    zone: str
+    confidence: float
+    redacted: bool
+    review_state: str
+    rule: str
+
+
+class EvidenceOut(Out):
+    sha256: str
+    media_type: str
+    role: str
+    url: str
+
+
+class ReviewStepOut(Out):
+    at: UtcTime
+    actor: str
+    action: str
+    from_state: str
+    to_state: str
+    reason: str | None = None
+    note: str | None = None
+    subject_ref: str | None = None
+    assignee: str | None = None
+    points: int | None = None
+
+
+class ClaimOut(Out):
+    event_id: str
+    reviewer: str
+    expires_at: UtcTime
+
+
+class InfractionDetail(InfractionSummary):
+    frame_start: int | None = None
+    frame_end: int | None = None
+    signal_phase: str | None = None
+    model: dict[str, Any] = {}
+    rule_trace: dict[str, Any] = Field(default_factory=dict, description="name, version, thresholds, measurements")
+    trajectory: list[dict[str, float]] = []
+    evidence: list[EvidenceOut] = []
+    claim: ClaimOut | None = None
+    history: list[ReviewStepOut] = []
+
+
+class DecisionIn(StrictModel):
+    decision: Literal["confirm", "reject"]
+    reason: Reason
+    note: Note = ""
+    subject_ref: SubjectRef | None = Field(
+        None, description="Opaque subject id under the site's policy; none = no deduction."
+    )
+
+
+class StateOut(Out):
+    event_id: str
+    review_state: str
+
+
+class ReassignIn(StrictModel):
+    to_reviewer: Username
+
+
+class ReopenIn(StrictModel):
+    reason: Grounds
+
+
+class LedgerEntryOut(Out):
+    seq: int
+    created_at: UtcTime
+    kind: str
+    site: str
+    subject_ref: str
+    event_id: str
+    infraction_type: str
+    points: int
+    reverses: int | None = None
+    occurred_at: UtcTime
+    expires_at: UtcTime
+    decided_by: str
+    second_by: str | None = None
+    reason: str
+    hash: str
+
+
+class LedgerOut(Out):
+    entries: list[LedgerEntryOut]
+    balances: dict[str, int] = Field(description="Points counting now, per site (only when a subject is given).")
+    chain_problems: list[str]
+
+
+class AppealIn(StrictModel):
+    reason: Grounds
+
+
+class AppealDecisionIn(StrictModel):
+    outcome: Literal["uphold", "reverse"]
+    reason: Reason
+    note: Note = ""
+
+
+class AppealOut(Out):
+    id: int
+    entry_seq: int
+    event_id: str
+    filed_by: str
+    filed_at: UtcTime
+    reason: str
+    state: str
+    decided_by: str | None = None
+    decided_at: UtcTime | None = None
+    decision_reason: str | None = None
+    reversal_seq: int | None = None
+
+
+class AuditOut(Out):
+    seq: int
+    at: UtcTime
+    actor: str
+    action: str
+    target: str | None = None
+    details: dict[str, Any]
+    hash: str
+
+
+class CameraOut(Out):
+    site: str
+    camera_id: str
+    state: str
+    last_seen: UtcTime | None = None
+    seconds_since: float | None = None
+    events_last_hour: int
+    events_per_hour_24h: float
+    heartbeat: dict[str, Any]
+
+
+class OverturnOut(Out):
+    camera: str
+    rule: str
+    decided: int
+    overturned: int
+    rate: float
+
+
+class UserIn(StrictModel):
+    username: Username
+    role: Literal["reviewer", "supervisor", "auditor", "admin"]
+    password: Password
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    role: str
+    active: bool

@@ -1,0 +1,51 @@
+"""Console tables: users, server-side login sessions and login attempts (for rate limiting)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from central.db import Base
+from central.timeutil import UTCDateTime
+
+ROLES = ("reviewer", "supervisor", "auditor", "admin")
+
+
+class ConsoleUser(Base):
+    """A person who signs in to the console. Only the argon2 hash of the password is kept."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+class ConsoleSession(Base):
+    """A signed-in browser or API client. The cookie holds a random token; only its sha256 is stored,
+    so a copy of the database cannot be replayed as a login."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginAttempt(Base):
+    """One login try; failures inside the window count towards a lockout of that username from that address."""
+
+    __tablename__ = "console_login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)

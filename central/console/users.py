@@ -1,0 +1,92 @@
+"""Admin page: the console's users, adding one, and switching one off (which signs them out everywhere)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from central import audit
+from central.console.auth import AuthError, add_user
+from central.console.deps import console, require, require_change
+from central.console.filters import NO_NUL
+from central.console.roles import ADMIN
+from central.console.sessions import LiveSession, close_sessions_of
+from central.console.tables import ROLES, ConsoleUser
+from central.console.view import render
+from central.ledger import catalogue
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, live: LiveSession, *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    with console(request).tx() as session:
+        people = list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.username)))
+    return render(
+        request,
+        "users.html",
+        live,
+        people=people,
+        roles=ROLES,
+        error=error,
+        status_code=status_code,
+        message=request.query_params.get("done") and "Saved.",
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, live: Annotated[LiveSession, Depends(require(ADMIN))]) -> HTMLResponse:
+    return _page(request, live)
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require_change(ADMIN))],
+    username: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
+    role: Annotated[str, Form(max_length=16, pattern=NO_NUL)],
+    password: Annotated[str, Form(max_length=1024, pattern=NO_NUL)],
+) -> Response:
+    try:
+        with console(request).tx() as session:
+            user = add_user(session, username, password, role)
+            audit.record(session, live.principal.username, "user.add", target=user.username, details={"role": role})
+    except AuthError as exc:
+        return _page(request, live, error=str(exc), status_code=422)
+    return RedirectResponse("/admin/users?done=1", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/active")
+def set_active(
+    request: Request,
+    user_id: int,
+    live: Annotated[LiveSession, Depends(require_change(ADMIN))],
+    active: Annotated[bool, Form()],
+) -> Response:
+    with console(request).tx() as session:
+        user = session.get(ConsoleUser, user_id)
+        if user is None:
+            raise HTTPException(404, "no such user")
+        if user.id == live.principal.id and not active:
+            raise HTTPException(409, "you cannot switch off your own account")
+        user.active = active
+        if not active:
+            close_sessions_of(session, user.id)
+        audit.record(
+            session, live.principal.username, "user.activate" if active else "user.deactivate", target=user.username
+        )
+    return RedirectResponse("/admin/users?done=1", status_code=303)
+
+
+@router.get("/admin/config", response_class=HTMLResponse)
+def config_page(request: Request, live: Annotated[LiveSession, Depends(require(ADMIN))]) -> HTMLResponse:
+    """The central settings in force and the points catalogue, read-only: they change through the CLI, audited."""
+    ctx = console(request)
+    with ctx.tx() as session:
+        versions = catalogue.versions(session)
+    settings = ctx.settings.model_dump(mode="json")
+    fields = type(ctx.settings).model_fields
+    rows = [(name, value, fields[name].description or "") for name, value in settings.items() if name != "db_url"]
+    return render(request, "config.html", live, rows=rows, versions=versions, console_config=ctx.config)

@@ -1,0 +1,56 @@
+"""Rendering pages: every template gets the signed-in user, the navigation their role may see and the
+session's CSRF token for its forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from central.console.deps import CSRF_FIELD, console
+from central.console.roles import NAVIGATION
+from central.console.sessions import LiveSession
+from central.timeutil import as_utc
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _utc(value: datetime | None) -> str:
+    return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _age(value: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - as_utc(value)).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["utc"] = _utc
+    templates.env.filters["age"] = _age
+    return templates
+
+
+def render(
+    request: Request, template: str, live: LiveSession | None, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    nav = [] if live is None else [(label, path) for label, path, roles in NAVIGATION if live.principal.role in roles]
+    return console(request).templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": None if live is None else live.principal,
+            "nav": nav,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": "" if live is None else live.csrf_token,
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,1 @@
+"""The points ledger: append-only, hash-chained entries written only from confirmed human reviews."""

@@ -1,0 +1,206 @@
+"""`curbwatch central verify-ledger | verify-audit | purge | audit-export | catalogue`: the ledger, retention
+and audit commands an operator or auditor runs from a shell."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+
+from curbwatch.cliutil import fail, report_config_error
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from central.settings import CentralSettings
+
+DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default from --settings, else ./data."
+SETTINGS_HELP = "Central settings file (YAML); defaults when omitted."
+T = TypeVar("T")
+
+db_option = click.option("--db", "db_url", help=DB_HELP)
+settings_option = click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help=SETTINGS_HELP)
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _settings(settings_path: str | None) -> CentralSettings:
+    from central.settings import load_settings
+    from models.errors import ConfigError
+
+    try:
+        return load_settings(settings_path)
+    except ConfigError as exc:
+        report_config_error(exc)
+
+
+def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from central.db import make_engine, session_factory, transaction
+
+    engine = make_engine(db_url or settings.database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            return work(session)
+    except SQLAlchemyError as exc:
+        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        fail(f"database {engine.url.render_as_string(hide_password=True)}: {first} (run `curbwatch central migrate`?)")
+    finally:
+        engine.dispose()
+
+
+def _report(problems: list[str], intact: str) -> None:
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        raise SystemExit(1)
+    click.echo(intact)
+
+
+@click.command("verify-ledger")
+@db_option
+@settings_option
+@click.option("--expect-head", metavar="HASH", help="A head hash printed by an earlier run: it must still be there.")
+def verify_ledger(db_url: str | None, settings_path: str | None, expect_head: str | None) -> None:
+    """Check the ledger's hash chain. Exit 0 when intact (prints the entry count and head hash, worth
+    noting elsewhere); exit 1 with one line per edited, removed or reordered entry."""
+    from central.ledger.service import head, verify_chain
+
+    problems, (count, last_hash) = _in_transaction(
+        _settings(settings_path), db_url, lambda s: (verify_chain(s, expect_head), head(s))
+    )
+    _report(problems, f"ledger intact: {count} {'entry' if count == 1 else 'entries'}, head {last_hash}")
+
+
+@click.command("verify-audit")
+@db_option
+@settings_option
+def verify_audit(db_url: str | None, settings_path: str | None) -> None:
+    """Check the audit log's hash chain: exit 0 when intact, 1 with one line per problem."""
+    from central.audit import verify
+
+    _report(_in_transaction(_settings(settings_path), db_url, verify), "audit log intact")
+
+
+@click.command("purge")
+@db_option
+@settings_option
+@click.option("--evidence-dir", type=click.Path(file_okay=False), help="Evidence folder; default from the settings.")
+@click.option("--dry-run", is_flag=True, help="List what would be purged and change nothing.")
+def purge(db_url: str | None, settings_path: str | None, evidence_dir: str | None, dry_run: bool) -> None:
+    """Purge evidence past its retention: rejected events after retention_rejected_days, confirmed ones
+    once the appeal window has closed. Each purge goes to the purge log and the audit log."""
+    from central.evidence_store import EvidenceStore
+    from central.retention import purge as run_purge
+    from central.settings_audit import audit_settings
+
+    settings = _settings(settings_path)
+    store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
+    now = datetime.now(UTC)
+
+    def work(session: Session) -> list:
+        if not dry_run:
+            audit_settings(session, settings, _cli_actor(), now)
+        return run_purge(session, store, settings, now, dry_run)
+
+    items = _in_transaction(settings, db_url, work)
+    verb = "would purge" if dry_run else "purged"
+    for item in items:
+        click.echo(f"{verb} {item.sha256} ({item.size} bytes) of {','.join(item.event_ids)}: {item.reason}")
+    click.echo(f"{len(items)} evidence files {verb}, {sum(i.size for i in items)} bytes")
+
+
+def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-01-31T00:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command("audit-export")
+@db_option
+@settings_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True), help="CSV file to write.")
+@click.option("--since", callback=_parse_since, help="Only entries at or after this ISO 8601 time (UTC if no offset).")
+@click.option("--actor", help="Only entries by this actor.")
+@click.option("--action", help="Only this action, or a prefix ending in '.' such as 'review.'.")
+def audit_export(
+    db_url: str | None,
+    settings_path: str | None,
+    out: str,
+    since: datetime | None,
+    actor: str | None,
+    action: str | None,
+) -> None:
+    """Write the audit log (filtered) as CSV; the export itself is audited."""
+    from central import audit
+
+    filters = {"since": since, "actor": actor, "action": action}
+
+    def export(session: Session) -> int:
+        with open(out, "w", newline="", encoding="utf-8") as handle:
+            count = audit.export_csv(session, handle, **filters)
+        used = {key: value for key, value in filters.items() if value}
+        audit.record(session, _cli_actor(), "audit.export", out, used | {"rows": count})
+        return count
+
+    try:
+        count = _in_transaction(_settings(settings_path), db_url, export)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    click.echo(f"{count} audit entries written to {out}")
+
+
+def _parse_points(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, int]:
+    points: dict[str, int] = {}
+    for value in values:
+        kind, sep, number = value.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise click.BadParameter(f"{value!r} is not TYPE=POINTS, e.g. jaywalking=2")
+        points[kind.strip()] = int(number)
+    return points
+
+
+@click.command("catalogue")
+@db_option
+@settings_option
+@click.option(
+    "--set",
+    "points",
+    multiple=True,
+    callback=_parse_points,
+    metavar="TYPE=POINTS",
+    help="Publish a new catalogue version; give every infraction type once.",
+)
+def catalogue_command(db_url: str | None, settings_path: str | None, points: dict[str, int]) -> None:
+    """Print the points catalogue, every version; with --set, first append a new version (audited).
+    Versions are never edited: deductions keep the version that priced them."""
+    from central.ledger import catalogue
+    from central.review.errors import ReviewError
+
+    def work(session: Session) -> list[catalogue.CatalogueVersion]:
+        if points:
+            catalogue.publish(session, points, _cli_actor(), datetime.now(UTC))
+        return catalogue.versions(session)
+
+    try:
+        versions = _in_transaction(_settings(settings_path), db_url, work)
+    except ReviewError as exc:
+        fail(str(exc))
+    for version in versions:
+        priced = ", ".join(f"{kind} {value}" for kind, value in sorted(version.points.items()))
+        click.echo(f"version {version.version} ({version.created_at:%Y-%m-%d} by {version.created_by}): {priced}")

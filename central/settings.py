@@ -1,0 +1,149 @@
+"""Settings of the central service: review, ledger and retention policy. Loaded from YAML; every field is
+bounded and described, unknown keys are refused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from central.db import DEFAULT_DATA_DIR, default_db_url
+from models.base import StrictModel
+from models.errors import ConfigError, format_validation_error
+
+DEFAULT_REJECT_REASONS = [
+    "not an infraction",
+    "wrong infraction type",
+    "evidence unclear",
+    "duplicate of another event",
+    "exempt (emergency, road works, authorised)",
+    "camera or rule fault",
+    "other",
+]
+DEFAULT_CONFIRM_REASONS = ["clear evidence", "consistent with rule trace", "other"]
+DEFAULT_APPEAL_REASONS = [
+    "evidence does not show the subject",
+    "wrong subject reference",
+    "circumstances justify it",
+    "deduction stands: evidence clear",
+    "other",
+]
+SUBJECT_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
+
+
+class CentralSettings(StrictModel):
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Folder for the SQLite database and evidence files.")
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the database; default a SQLite file in data_dir.", max_length=1000
+    )
+    evidence_dir: Path | None = Field(None, description="Evidence files by sha256; default data_dir/evidence.")
+    claim_ttl_s: int = Field(
+        900, ge=60, le=86_400, description="How long a reviewer's claim on an item lasts before others may take it."
+    )
+    second_review_points: int = Field(
+        2,
+        ge=0,
+        le=100,
+        description="A confirmation that names a subject and is worth more than this many points needs a second, "
+        "different reviewer before it takes effect.",
+    )
+    points_expiry_days: int = Field(
+        365, ge=1, le=3650, description="A deduction stops counting this many days after the infraction."
+    )
+    per_incident_cap: int = Field(
+        3, ge=1, le=100, description="The most points one incident (a subject's deductions close in time) can count."
+    )
+    incident_window_s: int = Field(
+        600,
+        ge=0,
+        le=86_400,
+        description="Deductions of one subject at one site whose infractions start within this many seconds of "
+        "the incident's first one belong to the same incident.",
+    )
+    appeal_window_days: int = Field(
+        30, ge=1, le=365, description="Days after a deduction during which it can be appealed."
+    )
+    retention_rejected_days: int = Field(
+        30, ge=0, le=3650, description="Evidence of rejected or reversed events is purged after this many days."
+    )
+    confirm_reasons: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CONFIRM_REASONS),
+        min_length=1,
+        max_length=50,
+        description="Reasons a reviewer picks from when confirming.",
+    )
+    reject_reasons: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_REJECT_REASONS),
+        min_length=1,
+        max_length=50,
+        description="Reasons a reviewer picks from when rejecting.",
+    )
+    appeal_reasons: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_APPEAL_REASONS),
+        min_length=1,
+        max_length=50,
+        description="Reasons a reviewer picks from when deciding an appeal.",
+    )
+    subject_ref_pattern: str = Field(
+        SUBJECT_REF_PATTERN,
+        max_length=200,
+        description="Regular expression a subject reference (an opaque id typed by the reviewer) must match.",
+    )
+    note_max_chars: int = Field(2000, ge=0, le=20_000, description="Longest free-text note on a decision.")
+
+    @field_validator("confirm_reasons", "reject_reasons", "appeal_reasons")
+    @classmethod
+    def _reasons_unique(cls, reasons: list[str]) -> list[str]:
+        for reason in reasons:
+            if not reason.strip() or len(reason) > 120:
+                raise ValueError(f"reason {reason!r} must be 1 to 120 characters")
+        if len(set(reasons)) != len(reasons):
+            raise ValueError("reasons must not repeat")
+        return reasons
+
+    @field_validator("subject_ref_pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return pattern
+
+    @model_validator(mode="after")
+    def _window_inside_expiry(self) -> CentralSettings:
+        if self.appeal_window_days > self.points_expiry_days:
+            raise ValueError("appeal_window_days must not exceed points_expiry_days")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or default_db_url(self.data_dir)
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
+
+
+def load_settings(path: str | Path | None = None) -> CentralSettings:
+    """Settings from a YAML file, or the defaults when `path` is None. Raises ConfigError with one line per
+    problem."""
+    if path is None:
+        return CentralSettings()
+    origin = str(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(origin, [f"cannot read: {exc.strerror or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(origin, [f"not valid YAML: {exc}"]) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(origin, ["the top level must be a mapping of setting names to values"])
+    try:
+        return CentralSettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(origin, format_validation_error(exc, CentralSettings)) from exc
