@@ -9,11 +9,9 @@ import click
 
 from central.console.cli import serve, user
 from central.review_cli import audit_export, catalogue_command, purge, verify_audit, verify_ledger
-from curbwatch.cliutil import fail
+from curbwatch.cliutil import DB_HELP, fail
 
 log = logging.getLogger(__name__)
-
-DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
 
 
 @click.group("central")
@@ -62,6 +60,8 @@ def central() -> None:
     type=click.FloatRange(min=0, min_open=True),
     help="Infractions that ended longer ago are quarantined as stale (replay protection).",
 )
+@click.option("--http", "http_bind", help="Also serve the reviewer console on HOST:PORT (as `central serve` does).")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Central settings file (YAML).")
 def run(
     db_url: str | None,
     broker: str,
@@ -74,6 +74,8 @@ def run(
     password_file: str | None,
     ca_file: str | None,
     max_age_days: float,
+    http_bind: str | None,
+    settings_path: str | None,
 ) -> None:
     """Ingest events from the broker until SIGTERM or SIGINT, then exit 0 after the batch in hand."""
     from datetime import timedelta
@@ -109,7 +111,27 @@ def run(
     if not keys:
         log.warning("no *.pub keys in %s: every message will be quarantined", keys_dir)
     worker.stop_on_signals()
-    worker.run()
+    console = _start_console(db_url, settings_path, data_dir, http_bind) if http_bind else None
+    try:
+        worker.run()
+    finally:
+        if console is not None:
+            console.should_exit = True
+
+
+def _start_console(db_url: str | None, settings_path: str | None, data_dir: str, http_bind: str):  # type: ignore[no-untyped-def]
+    """The console in a thread beside the ingest loop, which keeps the main thread and its signal handlers."""
+    import threading
+
+    import uvicorn
+
+    from central.console.cli import build_console, parse_bind
+
+    host, port = parse_bind(http_bind)
+    app = build_console(db_url, settings_path, str(Path(data_dir) / "evidence"), insecure_cookies=False)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False))
+    threading.Thread(target=server.run, name="console", daemon=True).start()
+    return server
 
 
 @central.command("list")

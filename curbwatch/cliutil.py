@@ -10,6 +10,7 @@ import click
 from models.config import CameraConfig, load_camera_config
 from models.errors import ConfigError
 
+DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
 EXIT_CONFIG = 2
 EXIT_NOT_IMPLEMENTED = 3
 

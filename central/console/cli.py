@@ -6,9 +6,7 @@ import sys
 
 import click
 
-from curbwatch.cliutil import fail
-
-DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
+from curbwatch.cliutil import DB_HELP, fail
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -73,10 +71,16 @@ def serve(
     db_url: str | None, http_bind: str, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
 ) -> None:
     """Serve the reviewer console alone (no ingest) until interrupted."""
-    host, port = parse_bind(http_bind)
-    from pathlib import Path
-
     import uvicorn
+
+    host, port = parse_bind(http_bind)
+    app = build_console(db_url, settings_path, evidence_dir, insecure_cookies)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def build_console(db_url: str | None, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool):  # type: ignore[no-untyped-def]
+    """The console app on a migrated database; settings errors end the command with one line each."""
+    from pathlib import Path
 
     from central.console.app import create_app
     from central.console.config import ConsoleConfig
@@ -95,5 +99,4 @@ def serve(
     upgrade(url)
     store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
     config = ConsoleConfig(cookie_secure=False if insecure_cookies else None)
-    app = create_app(settings, session_factory(make_engine(url)), store, config)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    return create_app(settings, session_factory(make_engine(url)), store, config)
