@@ -46,6 +46,10 @@ class GroundPlane:
             w = 1e-12
         return ((h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w, (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w)
 
+    def frame_widths(self, a: Point, b: Point) -> float:
+        """Image distance in frame widths, whatever the calibration (for tracker-level tests)."""
+        return math.hypot(a[0] - b[0], (a[1] - b[1]) * self._aspect)
+
     def distance(self, a: Point, b: Point) -> float:
         ga, gb = self.to_ground(a), self.to_ground(b)
         return math.hypot(ga[0] - gb[0], ga[1] - gb[1])
