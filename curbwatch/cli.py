@@ -12,7 +12,7 @@ import yaml
 
 from central.cli import central
 from curbwatch import __version__
-from curbwatch.cliutil import load_config_or_exit, not_implemented
+from curbwatch.cliutil import fail, load_config_or_exit, not_implemented, report_config_error
 from edge.cli import edge
 
 
@@ -77,10 +77,29 @@ def demo() -> None:
 
 
 @cli.command("eval")
-@click.argument("labels", type=click.Path(exists=True, dir_okay=False))
-def evaluate(labels: str) -> None:
-    """Replay each labelled clip in LABELS and print precision, recall and F1 per infraction type."""
-    not_implemented("eval")
+@click.argument("labels", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", type=click.Path(), help="Detector weights for every clip; overrides each config's.")
+def evaluate(labels: tuple[str, ...], model: str | None) -> None:
+    """Replay each labelled clip in LABELS (one or more files) and print precision, recall and F1 per type.
+
+    Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up."""
+    from edge.detector import ModelError
+    from edge.evaluate import EvalError, evaluate, totals
+    from edge.scoring import score_table
+    from edge.source import SourceError
+    from models.errors import ConfigError
+
+    try:
+        results = evaluate(list(labels), model)
+    except ConfigError as exc:
+        report_config_error(exc)
+    except (EvalError, ModelError, SourceError) as exc:
+        fail(str(exc))
+    for result in results:
+        predicted = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.predicted) or "none"
+        expected = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.expected) or "none"
+        click.echo(f"{result.video}: predicted [{predicted}]; labelled [{expected}]")
+    click.echo(score_table(totals(results)))
 
 
 @cli.group("bench")
