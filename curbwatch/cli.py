@@ -108,15 +108,82 @@ def bench() -> None:
 
 
 @bench.command("edge")
-def bench_edge() -> None:
-    """Frames per second and per-stage milliseconds of an edge replay."""
-    not_implemented("bench edge")
+@click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False), help="Camera YAML.")
+@click.option("--video", type=click.Path(dir_okay=False), help="Clip to replay; default: the config's source.uri.")
+@click.option("--model", help="Weights (.pt, .onnx, OpenVINO folder, .tflite) or an architecture such as yolov8n.yaml.")
+@click.option("--imgsz", type=click.IntRange(32, 1920), help="Inference size; overrides detector.imgsz.")
+@click.option(
+    "--stride", type=click.IntRange(1, 30), help="Run the detector every Nth frame; overrides detector.stride."
+)
+@click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
+def bench_edge(
+    config_file: str,
+    video: str | None,
+    model: str | None,
+    imgsz: int | None,
+    stride: int | None,
+    max_frames: int | None,
+) -> None:
+    """Source frames per second, per-stage milliseconds (decode, detect, track, rules, redact, encode) and the
+    ratio to the clip's real time, measured in the same run."""
+    from edge.bench import bench as run_bench
+    from edge.detector import ModelError
+    from edge.source import SourceError
+    from models.config.camera import parse_camera_config
+    from models.errors import ConfigError
+
+    config = load_config_or_exit(config_file)
+    overrides = {k: v for k, v in (("imgsz", imgsz), ("stride", stride)) if v is not None}
+    if overrides:
+        data = config.model_dump(mode="json")
+        data["detector"].update(overrides)
+        try:
+            config = parse_camera_config(data, config_file)
+        except ConfigError as exc:
+            report_config_error(exc)
+    try:
+        result = run_bench(video or config.source.uri, config, model, max_frames)
+    except (ModelError, SourceError) as exc:
+        fail(str(exc))
+    click.echo(result.report())
 
 
 @bench.command("ingest")
 def bench_ingest() -> None:
     """Stored messages per second and publish-to-commit latency through a local broker."""
     not_implemented("bench ingest")
+
+
+@cli.group("model")
+def model_group() -> None:
+    """Detector weights: export to faster formats."""
+
+
+@model_group.command("export")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Camera YAML naming the model.")
+@click.option("--model", help="Weights to export (or an architecture such as yolov8n.yaml); overrides the config's.")
+@click.option("--format", "fmt", required=True, type=click.Choice(["onnx", "openvino"]), help="Target format.")
+@click.option("--imgsz", type=click.IntRange(32, 1920), help="Input size; default detector.imgsz or 640.")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Move the export here.")
+def model_export(
+    config_file: str | None, model: str | None, fmt: str, imgsz: int | None, output_dir: str | None
+) -> None:
+    """Export the detector with Ultralytics and print the new file and its sha256 (put both in the config)."""
+    from pathlib import Path
+
+    from edge.detector import ModelError
+    from edge.export import export_model
+
+    if not config_file and not model:
+        fail("give --config CAM.yaml or --model PATH")
+    config = load_config_or_exit(config_file) if config_file else None
+    name = model or config.detector.model  # type: ignore[union-attr]
+    size = imgsz or (config.detector.imgsz if config else 640)
+    try:
+        path, digest = export_model(name, fmt, size, Path(output_dir) if output_dir else None)
+    except ModelError as exc:
+        fail(str(exc))
+    click.echo(f"{path}\nsha256 {digest}")
 
 
 def main() -> None:

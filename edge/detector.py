@@ -66,11 +66,13 @@ class StageTimes:
 
 
 class Detector:
-    def __init__(self, config: DetectorConfig, model_override: str | None = None) -> None:
+    def __init__(self, config: DetectorConfig, model_override: str | None = None, coco_names: bool = False) -> None:
+        """`coco_names` names the classes of an architecture-only model (random weights, numbered classes) by
+        COCO, for speed measurements; a real model's own names are always kept."""
         self.config = config
         self.stride = config.stride
         model_name = model_override or config.model
-        path = _resolve(model_name)
+        path = resolve_model(model_name)
         self.sha256 = sha256_of(path)
         pinned = config.sha256
         if pinned and model_override and Path(model_override).name != Path(config.model).name:
@@ -79,8 +81,10 @@ class Detector:
         if pinned and pinned != self.sha256:
             raise ModelError(f"model {model_name} has sha256 {self.sha256}, but the config pins {pinned}")
         self.model_ref = ModelRef(name=Path(model_name).name, sha256=self.sha256)
-        self._model = _load(model_name)
+        self._model = load_yolo(model_name)
         names: dict[int, str] = dict(self._model.names)
+        if coco_names and all(str(name).isdigit() for name in names.values()):
+            names = coco_class_names()
         if "person" not in names.values():
             raise ModelError(f"model {model_name} has no 'person' class (its classes: {_preview(names)})")
         self.names = names
@@ -140,12 +144,20 @@ class Detector:
         )
 
 
+def coco_class_names() -> dict[int, str]:
+    """The 80 COCO names as Ultralytics ships them (offline: a file inside the package)."""
+    from ultralytics.utils import YAML
+    from ultralytics.utils.checks import check_yaml
+
+    return dict(YAML.load(check_yaml("coco.yaml"))["names"])
+
+
 def _preview(names: dict[int, str]) -> str:
     values = list(names.values())
     return ", ".join(values[:8]) + (", ..." if len(values) > 8 else "")
 
 
-def _resolve(model_name: str) -> Path:
+def resolve_model(model_name: str) -> Path:
     """The weights file; a bare architecture name such as `yolov8n.yaml` (random weights, for speed
     comparisons) resolves to the file Ultralytics ships."""
     path = Path(model_name)
@@ -163,7 +175,7 @@ def _resolve(model_name: str) -> Path:
     raise ModelError(f"model file not found: {model_name}")
 
 
-def _load(model_name: str) -> object:
+def load_yolo(model_name: str) -> object:
     from ultralytics import YOLO
 
     try:

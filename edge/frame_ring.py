@@ -49,6 +49,12 @@ class FrameRing:
         while self._frames and t - self._frames[0].t > self.seconds:
             self._frames.popleft()
 
+    def snapshot(self) -> FrameRing:
+        """A frozen copy (frames are immutable, so this copies references only) for a background worker."""
+        copy = FrameRing(self.seconds, self.max_width, self.quality)
+        copy._frames = deque(self._frames)
+        return copy
+
     def between(self, first_index: int, last_index: int) -> list[BufferedFrame]:
         return [f for f in self._frames if first_index <= f.index <= last_index]
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+import cv2
 
 from edge.annotate import Annotator
 from edge.detector import Detector
@@ -27,7 +30,7 @@ from edge.source import SourceFrame
 from edge.static_regions import StaticRegionDetector
 from models.config.camera import CameraConfig
 from models.geometry import polygon_area
-from models.infraction import InfractionMessage
+from models.infraction import EvidenceRef, InfractionMessage
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,9 @@ class Pipeline:
         littering = config.rules.littering
         self.ring = FrameRing(max(15.0, littering.grace_s + littering.min_static_s + littering.owner_window_s + 5.0))
         self.evidence = EvidenceWriter(evidence_dir, config.zones) if evidence_dir is not None else None
+        # Evidence (VP8 above all) is slow; one worker thread builds it while the detector runs on.
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="evidence") if self.evidence is not None else None
+        self._pending: deque[tuple[RuleHit, Future | None]] = deque()
         self.annotate = annotate
         self.static: StaticRegionDetector | None = None
         self.stats = PipelineStats()
@@ -152,18 +158,38 @@ class Pipeline:
         return messages
 
     def finish(self) -> list[InfractionMessage]:
-        """End of stream: let the rules flush what qualifies, then close the sinks and the video."""
-        messages = self._emit([hit for rule in self.rules for hit in rule.finish()])
+        """End of stream: let the rules flush what qualifies, wait for their evidence, close sinks and video."""
+        messages = self._emit([hit for rule in self.rules for hit in rule.finish()], wait=True)
+        if self._worker is not None:
+            self._worker.shutdown()
         if self.annotate is not None:
             self.annotate.close()
         for sink in self.sinks:
             sink.close()
         return messages
 
-    def _emit(self, hits: list[RuleHit]) -> list[InfractionMessage]:
-        messages = []
+    @staticmethod
+    def _evidence_of(hit: RuleHit, job: Future | None) -> list[tuple[EvidenceRef, Path]]:
+        if job is None:
+            return []
+        try:
+            return job.result()
+        except (OSError, RuntimeError, cv2.error) as exc:
+            # The event still counts without its pictures; a full disk must not drop infractions.
+            log.warning("%s at frames %d-%d: evidence not written: %s", hit.type, hit.frame_start, hit.frame_end, exc)
+            return []
+
+    def _emit(self, hits: list[RuleHit], wait: bool = False) -> list[InfractionMessage]:
+        """Queue the new hits; send, in order, every queued hit whose evidence is ready (all when `wait`)."""
         for hit in hits:
-            evidence = self.evidence.build(hit, self.ring) if self.evidence is not None else []
+            job = None
+            if self._worker is not None and self.evidence is not None:
+                job = self._worker.submit(self.evidence.build, hit, self.ring.snapshot())
+            self._pending.append((hit, job))
+        messages = []
+        while self._pending and (wait or self._pending[0][1] is None or self._pending[0][1].done()):
+            hit, job = self._pending.popleft()
+            evidence = self._evidence_of(hit, job)
             message = build_message(
                 hit,
                 self.config,
