@@ -27,6 +27,11 @@ class GroundPlane:
             self._h = cv2.getPerspectiveTransform(src, dst).astype(np.float64)
 
     @property
+    def aspect(self) -> float:
+        """Frame height over width: the factor that turns normalised vertical offsets into frame widths."""
+        return self._aspect
+
+    @property
     def unit(self) -> str:
         return "m" if self.metric else "frame_widths"
 

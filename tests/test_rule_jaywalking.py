@@ -211,3 +211,32 @@ def test_build_rules_returns_only_enabled_rules() -> None:
     assert [r.name for r in build_rules(parse_camera_config(base))] == ["jaywalking", "littering"]
     off = {**base, "rules": {"jaywalking": {"enabled": False}}}
     assert [r.name for r in build_rules(parse_camera_config(off))] == ["littering"]
+
+
+def test_walking_along_the_kerb_line_just_inside_a_loosely_drawn_roadway_raises_nothing() -> None:
+    def along(t: float):
+        return [person(5, lerp((0.2, 0.41), (0.5, 0.41), t / 6))]  # 0.01 inside the road's edge, for 6 s
+
+    assert run(rule(), timeline(10, 6, along)) == []
+
+
+def test_a_cyclist_whose_bicycle_is_seen_only_now_and_then_is_still_a_rider() -> None:
+    def riding(t: float):
+        rider = person(4, lerp((0.3, 0.3), (0.3, 0.7), t / 4))
+        fx, fy = rider.foot
+        seen = round(t * 10) % 10 in (0, 1)  # the small bicycle is detected in one frame in five
+        return [rider, thing("bicycle", (fx - 0.04, fy - 0.08, fx + 0.04, fy + 0.005), 9)] if seen else [rider]
+
+    assert run(rule(), timeline(10, 6, riding)) == []
+
+
+def test_an_old_track_found_again_after_its_crossing_moved_to_a_new_id_is_not_a_second_event() -> None:
+    def duplicated(t: float):
+        foot = lerp((0.3, 0.3), (0.3, 0.7), t / 8)
+        if 3.0 < t < 3.5:
+            return [person(2, foot)]  # the tracker lost id 1 and started id 2 on the same person ...
+        if 3.5 <= t < 4.0:
+            return [person(2, foot), person(1, (foot[0] + 0.01, foot[1]))]  # ... then found id 1 again
+        return [person(1 if t <= 3.0 else 2, foot)]
+
+    assert len(run(rule(), timeline(10, 10, duplicated))) == 1

@@ -30,6 +30,7 @@ RULE_VERSION = "1.0"
 STEP = 0.004
 """Sub-sampling step along a segment between samples, in normalised units (about 2-3 px at 640 px)."""
 MAX_STEPS = 400
+RIDER_SAMPLES = 2
 
 Point = tuple[float, float]
 
@@ -48,10 +49,13 @@ class _Crossing:
     track_ids: list[int]
     distance: float = 0.0
     max_move: float = 0.0
+    max_depth: float = 0.0
     points: list[tuple[float, float, float]] = field(default_factory=list)
     sample_frames: list[int] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
     reported: bool = False
+    holders: int = 1
+    """Tracks that carry this crossing (more than one after a tracker id switch)."""
 
 
 @dataclass
@@ -105,6 +109,13 @@ class JaywalkingRule:
                 return roadway.name, "roadway"
         return None
 
+    def _depth(self, p: Point, zone_name: str) -> float:
+        """How far inside illegal ground p is (frame widths): to the edge of its zone or of any crosswalk."""
+        aspect = self.ground.aspect
+        outlines = [z.polygon for z in self.crosswalks]
+        outlines += [z.polygon for z in self.roadways if z.name == zone_name]
+        return min(_distance_to_outline(p, polygon, aspect) for polygon in outlines)
+
     def _in_crosswalk(self, p: Point) -> bool:
         return any(point_in_polygon(p, z.polygon) for z in self.crosswalks)
 
@@ -144,11 +155,15 @@ class JaywalkingRule:
                 hits.append(hit)
         for track_id in [tid for tid in self._tracks if tid not in seen]:
             track = self._tracks[track_id]
-            if sample.t - track.last_t > self.config.id_switch_s:
-                del self._tracks[track_id]
-                hit = self._close(track)
-                if hit is not None:
-                    hits.append(hit)
+            if sample.t - track.last_t <= self.config.id_switch_s:
+                continue
+            del self._tracks[track_id]
+            if track.crossing is not None and track.crossing.holders > 1:
+                track.crossing.holders -= 1  # another track carries this crossing on
+                continue
+            hit = self._close(track)
+            if hit is not None:
+                hits.append(hit)
         return hits
 
     def finish(self) -> list[RuleHit]:
@@ -157,8 +172,9 @@ class JaywalkingRule:
         return hits
 
     def _adopt_or_create(self, track_id: int, foot: Point, sample: FrameSample, seen: set) -> _Track:
-        """A new track id: continue the crossing of a track that vanished just before, close by."""
-        best: tuple[float, int] | None = None
+        """A new track id: continue the crossing of a track that vanished just before, close by. The old
+        track keeps its share of the crossing (the tracker may find it again); the crossing reports once."""
+        best: tuple[float, _Track] | None = None
         for old_id, old in self._tracks.items():
             gap = sample.t - old.last_t
             if old.crossing is None or old_id in seen or not 0.0 < gap <= self.config.id_switch_s:
@@ -166,15 +182,26 @@ class JaywalkingRule:
             predicted = (old.last_foot[0] + old.velocity[0] * gap, old.last_foot[1] + old.velocity[1] * gap)
             near = min(self._image_distance(foot, old.last_foot), self._image_distance(foot, predicted))
             if near <= self.config.id_switch_distance and (best is None or near < best[0]):
-                best = (near, old_id)
+                best = (near, old)
         if best is None:
             track = _Track(track_id, sample.t, sample.index, foot)
-            self._tracks[track_id] = track
-            return track
-        track = self._tracks.pop(best[1])
-        track.track_id = track_id
-        assert track.crossing is not None
-        track.crossing.track_ids.append(track_id)
+        else:
+            old = best[1]
+            crossing = old.crossing
+            assert crossing is not None
+            crossing.track_ids.append(track_id)
+            crossing.holders += 1
+            track = _Track(
+                track_id,
+                old.last_t,
+                old.last_index,
+                old.last_foot,
+                velocity=old.velocity,
+                samples=old.samples,
+                riding=old.riding,
+                on_legal_crosswalk=old.on_legal_crosswalk,
+                crossing=crossing,
+            )
         self._tracks[track_id] = track
         return track
 
@@ -218,6 +245,7 @@ class JaywalkingRule:
             elif where is not None and crossing is not None:
                 crossing.distance += self.ground.distance(crossing.last_in, p)
                 crossing.max_move = max(crossing.max_move, self.ground.distance(crossing.entry, p))
+                crossing.max_depth = max(crossing.max_depth, self._depth(p, crossing.zone))
                 crossing.t_last_in, crossing.frame_last_in, crossing.last_in = t, frame, p
 
         if first or not self._may_touch(a, foot):
@@ -245,6 +273,8 @@ class JaywalkingRule:
 
     def _qualifies(self, crossing: _Crossing) -> bool:
         duration = crossing.t_last_in - crossing.t_start
+        if crossing.max_depth < self.config.min_depth:
+            return False
         by_time = duration >= self.config.min_duration_s and crossing.max_move >= self._min_move
         return by_time or crossing.max_move >= self._min_distance
 
@@ -263,13 +293,18 @@ class JaywalkingRule:
 
     def _close(self, track: _Track) -> RuleHit | None:
         crossing, track.crossing = track.crossing, None
-        if crossing is None or crossing.reported:
+        if crossing is None:
             return None
-        return self._hit(track, crossing)
+        crossing.holders -= 1
+        if crossing.reported:
+            return None
+        hit = self._hit(track, crossing)
+        crossing.reported = hit is not None
+        return hit
 
     def _hit(self, track: _Track, crossing: _Crossing) -> RuleHit | None:
         rider_share = track.riding / max(track.samples, 1)
-        if rider_share >= 0.5 or not self._qualifies(crossing):
+        if _is_rider(track) or not self._qualifies(crossing):
             return None
         duration = crossing.t_last_in - crossing.t_start
         cfg = self.config
@@ -287,6 +322,7 @@ class JaywalkingRule:
             "min_duration_s": cfg.min_duration_s,
             "min_distance": self._min_distance,
             "min_move": self._min_move,
+            "min_depth": cfg.min_depth,
             "exit_grace_s": cfg.exit_grace_s,
             "id_switch_s": cfg.id_switch_s,
             "id_switch_distance": cfg.id_switch_distance,
@@ -297,6 +333,7 @@ class JaywalkingRule:
             "duration_s": round(duration, 3),
             "distance": round(crossing.distance, 4),
             "max_move": round(crossing.max_move, 4),
+            "max_depth": round(crossing.max_depth, 4),
             "speed_per_s": round(crossing.distance / duration, 4) if duration > 0 else None,
             "unit": unit,
             "entered": crossing.via,
@@ -324,6 +361,11 @@ class JaywalkingRule:
         )
 
 
+def _is_rider(track: _Track) -> bool:
+    """Small bicycles are often missed by the detector, so a few clear riding samples make a rider."""
+    return track.riding >= RIDER_SAMPLES or track.riding >= 0.5 * track.samples > 0
+
+
 def _boundary(low: float, high: float, inside: Callable[[float], bool], inside_high: bool) -> float:
     """The fraction just on the inside of the one boundary between `low` and `high`, by bisection."""
     for _ in range(16):
@@ -333,3 +375,16 @@ def _boundary(low: float, high: float, inside: Callable[[float], bool], inside_h
         else:
             low = mid
     return high if inside_high else low
+
+
+def _distance_to_outline(p: Point, polygon: list[tuple[float, float]], aspect: float) -> float:
+    """Distance from p to the nearest edge of the polygon, vertical offsets scaled by `aspect`."""
+    px, py = p[0], p[1] * aspect
+    best = math.inf
+    for (ax, ay), (bx, by) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
+        ay, by = ay * aspect, by * aspect
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        f = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+        best = min(best, math.hypot(px - ax - f * dx, py - ay - f * dy))
+    return best

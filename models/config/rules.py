@@ -34,6 +34,16 @@ class JaywalkingConfig(StrictModel):
         ),
     ] = 0.03
     min_move_m: Annotated[float, Field(ge=0.0, le=20.0, description="The same in metres (calibrated cameras).")] = 0.5
+    min_depth: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=0.5,
+            description="How far inside the roadway (frame widths, in the image, whatever the calibration) the "
+            "foot must get at some point: walkers along the kerb line, loosely drawn zones and box jitter stay "
+            "below it.",
+        ),
+    ] = 0.025
     exit_grace_s: Annotated[
         float,
         Field(ge=0.0, le=30.0, description="Time outside the roadway before a crossing ends (hysteresis)."),
