@@ -63,6 +63,7 @@ class VideoSource:
         max_reconnects: int | None = None,
         start_wall: datetime | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.uri = uri
         self.kind = source_kind(uri)
@@ -74,6 +75,7 @@ class VideoSource:
         self.reconnects = 0
         self.skipped_frames = 0
         self._sleep = sleep
+        self._clock = clock
         if self.kind == "file":
             path = Path(uri)
             if not path.is_file():
@@ -83,14 +85,17 @@ class VideoSource:
             except OSError as exc:
                 raise SourceError(f"cannot read video file {uri}: {exc.strerror or exc}") from None
         self._cap = self._open()
+        if self._cap is None and self.kind == "file":
+            raise SourceError(f"cannot open video file {uri}: OpenCV found no decodable video in it")
         if self._cap is None:
-            raise SourceError(f"cannot open video source {uri}: OpenCV found no decodable video in it")
-        self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
-        if not 0.5 <= self.fps <= 240:
-            self.fps = 0.0
-        self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)) if self.kind == "file" else 0
+            # A camera box may boot before its camera: keep trying with backoff instead of giving up.
+            log.warning("%s: cannot connect yet; will retry with backoff", uri)
+        cap = self._cap
+        fps = cap.get(cv2.CAP_PROP_FPS) if cap is not None else 0.0
+        self.fps = fps if 0.5 <= fps <= 240 else 0.0
+        self.width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) if cap is not None else 0
+        self.height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) if cap is not None else 0
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap is not None and self.kind == "file" else 0
         self.frame_count = count if count > 0 else None
 
     def _open(self) -> cv2.VideoCapture | None:
@@ -153,7 +158,7 @@ class VideoSource:
             yield SourceFrame(index, t, self.start_wall + timedelta(seconds=t), image)
 
     def _pace(self, t: float, paced_from: float | None) -> float:
-        now = time.monotonic()
+        now = self._clock()
         if paced_from is None:
             return now - t
         ahead = paced_from + t - now
@@ -187,7 +192,7 @@ class VideoSource:
                 log.warning("%s: giving up after %d reconnect attempts", self.uri, self.reconnects)
                 return
             self.reconnects += 1
-            log.warning("%s: stream dropped; reconnecting in %.1f s (attempt %d)", self.uri, backoff, self.reconnects)
+            log.warning("%s: stream down; reconnecting in %.1f s (attempt %d)", self.uri, backoff, self.reconnects)
             self.close()
             self._sleep(backoff)
             backoff = min(backoff * 2, self.reconnect_max_s)
