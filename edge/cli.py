@@ -65,11 +65,15 @@ def replay(
     """Replay VIDEO through the pipeline as fast as possible and report its infractions."""
     from edge.annotate import AnnotationError
     from edge.replay import replay_file
-    from edge.source import SourceError
+    from edge.source import SourceError, VideoSource
 
     config = load_config_or_exit(config_file)
     if broker and not publish:
         log.warning("--broker is ignored without --publish")
+    try:
+        VideoSource(video).close()  # a bad video fails now, not after the model has loaded
+    except SourceError as exc:
+        fail(str(exc), EXIT_SOURCE)
     sinks = open_sinks(events_out, publish)
     detector = open_detector(config, model)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.samples import Detection
+from edge.samples import Box, Detection
 from models.config.detector import DetectorConfig
 from models.infraction import ModelRef
 
@@ -37,6 +37,11 @@ WANTED_CLASSES = (
     "sports ball",
 )
 """People, the vehicles that tell a rider from a pedestrian, and items that may be dropped."""
+TRACKER_INPUT_CONFIDENCE = 0.1
+"""ByteTrack/BoT-SORT keep tracks alive through low-score detections (their second association stage), so
+they are fed everything down to this score; new tracks still need `track_high_thresh`/`new_track_thresh`."""
+REDACT_CONFIDENCE = 0.1
+"""Every person the model sees at this score or above is redacted, tracked or not: privacy errs wide."""
 
 
 class ModelError(Exception):
@@ -92,6 +97,10 @@ class Detector:
         self._frames_seen = 0
         self._last: tuple[Detection, ...] = ()
         self.times = StageTimes()
+        self.raw_people: list[Box] = []
+        """Person boxes of the last detector run before tracking, untracked ones included (for redaction)."""
+        # Registered before the first track() call, so it runs before the tracker replaces the raw boxes.
+        self._model.add_callback("on_predict_postprocess_end", self._capture_people)  # type: ignore[attr-defined]
 
     def process(self, image: np.ndarray) -> tuple[tuple[Detection, ...], bool]:
         """Detections for this frame and whether the detector ran on it (False on stride-skipped frames)."""
@@ -106,7 +115,7 @@ class Detector:
             persist=True,
             tracker=f"{self.config.tracker}.yaml",
             classes=self.class_ids,
-            conf=self.config.confidence,
+            conf=min(TRACKER_INPUT_CONFIDENCE, self.config.confidence),
             iou=self.config.iou,
             imgsz=self.config.imgsz,
             device=self.config.device,
@@ -115,8 +124,19 @@ class Detector:
         total_ms = (time.perf_counter() - started) * 1000.0
         model_ms = sum(result.speed.values())
         self.times = StageTimes(detect=model_ms, track=max(0.0, total_ms - model_ms))
-        self._last = self._detections(result)
+        self._last = tuple(d for d in self._detections(result) if d.track_id is not None or self._confident(d))
         return self._last, True
+
+    def _confident(self, detection: Detection) -> bool:
+        return detection.confidence >= self.config.confidence
+
+    def _capture_people(self, predictor: object) -> None:
+        people: list[Box] = []
+        for result in predictor.results:  # type: ignore[attr-defined]
+            people += [
+                d.box for d in self._detections(result) if d.cls == "person" and d.confidence >= REDACT_CONFIDENCE
+            ]
+        self.raw_people = people
 
     def detect_only(self, image: np.ndarray) -> tuple[Detection, ...]:
         """Plain detection without tracking (the privacy check on evidence images uses it)."""

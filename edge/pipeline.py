@@ -141,7 +141,7 @@ class Pipeline:
         stage["rules"] += (time.perf_counter() - started) * 1000.0
 
         started = time.perf_counter()
-        self.redactor.update(frame.t, detections, detected)
+        self.redactor.update(frame.t, detections, detected, self.detector.raw_people if detected else [])
         redacted = self.redactor.apply(frame.image, frame.t)
         stage["redact"] += (time.perf_counter() - started) * 1000.0
 

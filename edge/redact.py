@@ -33,6 +33,14 @@ class _Held:
     last_t: float
 
 
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def grow(box: Box, fraction: float) -> Box:
     """The box enlarged by `fraction` of its width/height on every side, clipped to the frame."""
     x1, y1, x2, y2 = box
@@ -52,18 +60,26 @@ class Redactor:
     def enabled(self) -> bool:
         return self.mode != "off"
 
-    def update(self, t: float, detections: tuple[Detection, ...], detected: bool) -> None:
-        """Remember where people are; on stride-skipped frames nothing new is learnt, old boxes age."""
+    def update(
+        self, t: float, detections: tuple[Detection, ...], detected: bool, untracked_people: list[Box] = ()
+    ) -> None:
+        """Remember where people are; on stride-skipped frames nothing new is learnt and old boxes age.
+
+        `untracked_people` are person boxes the tracker did not (yet) keep, low scores included: each one
+        refreshes the remembered box it overlaps, or is remembered on its own."""
         if detected:
-            for det in detections:
-                if det.cls != "person":
+            tracked = [d for d in detections if d.cls == "person" and d.track_id is not None]
+            for det in tracked:
+                self._held[det.track_id] = _Held(det.box, t)
+            loose = [d.box for d in detections if d.cls == "person" and d.track_id is None]
+            for box in [*loose, *untracked_people]:
+                if any(iou(box, d.box) > 0.5 for d in tracked):
                     continue
-                if det.track_id is None:
+                key = next((k for k, h in self._held.items() if isinstance(k, tuple) and iou(box, h.box) > 0.3), None)
+                if key is None:
                     self._untracked += 1
-                    key: object = ("untracked", self._untracked)
-                else:
-                    key = det.track_id
-                self._held[key] = _Held(det.box, t)
+                    key = ("untracked", self._untracked)
+                self._held[key] = _Held(box, t)
         self._held = {k: h for k, h in self._held.items() if t - h.last_t <= self.hold_s}
 
     def regions(self, t: float) -> list[Box]:

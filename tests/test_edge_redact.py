@@ -56,6 +56,17 @@ def test_untracked_people_are_redacted_too():
     assert len(redactor.regions(0.0)) == 1
 
 
+def test_low_score_people_the_tracker_dropped_are_redacted_once_each():
+    redactor = Redactor(RedactionConfig())
+    other = (0.7, 0.1, 0.8, 0.4)
+    for k in range(5):
+        t = k * 0.1
+        nudged = (other[0] + 0.002 * k, other[1], other[2] + 0.002 * k, other[3])
+        redactor.update(t, person(), detected=True, untracked_people=[BOX, nudged])
+    regions = redactor.regions(0.4)
+    assert len(regions) == 2, "one region for the tracked person, one for the untracked one (not five)"
+
+
 def test_head_mode_covers_the_top_of_the_box_only():
     frame = textured()
     redactor = Redactor(RedactionConfig(mode="head"))
