@@ -23,12 +23,18 @@ from models.config.rules import LitteringConfig
 from models.config.zones import Zone
 from models.geometry import point_in_polygon
 
-PROC_WIDTH = 320
+PROC_WIDTH = 480
 """Working width in pixels: enough for a dropped bag at street scale, cheap on a camera box."""
 GRADIENT_THRESHOLD = 6.0
 """Mean change of the gradient magnitude (grey levels per pixel) along a region's outline for it to count."""
+TEXTURE_KEPT = 0.8
+"""Correlation of a region with the long-term background above which only the lighting changed."""
+PLAIN_STD = 2.0
+"""Grey-level spread below which a patch has no texture to correlate."""
 COVERED = 0.5
 """A new region this much under people or vehicles is theirs, not an item."""
+OCCLUDER_MEMORY_S = 1.0
+"""Detectors miss a walking person in some frames; their box keeps covering the ground this long."""
 
 
 @dataclass
@@ -54,6 +60,7 @@ class StaticRegionDetector:
         self._t0 = 0.0
         self._last_t = 0.0
         self._items: dict[int, _Item] = {}
+        self._recent_occluders: list[tuple[float, Box]] = []
         self._next_id = 1
         self.rebuilds = 0
         """How often a sudden change of the whole scene made the backgrounds start over."""
@@ -67,7 +74,9 @@ class StaticRegionDetector:
         dt = max(0.0, t - self._last_t)
         self._last_t = t
         cfg = self.config
-        occluded = self._box_mask(occluders)
+        self._recent_occluders = [(seen, box) for seen, box in self._recent_occluders if t - seen <= OCCLUDER_MEMORY_S]
+        self._recent_occluders += [(t, box) for box in occluders]
+        occluded = self._box_mask([box for _, box in self._recent_occluders])
         gray *= float(self._long.mean()) / max(float(gray.mean()), 1e-3)
         fg_long = np.abs(gray - self._long) > cfg.diff_threshold
         free = ~occluded
@@ -153,7 +162,8 @@ class StaticRegionDetector:
                 continue
             if grad_now is None or grad_long is None:
                 grad_now, grad_long = _gradient(gray), _gradient(self._long)
-            verdict = _edge_verdict(component, grad_now[y : y + bh, x : x + bw], grad_long[y : y + bh, x : x + bw])
+            window = (slice(y, y + bh), slice(x, x + bw))
+            verdict = _edge_verdict(component, gray[window], self._long[window], grad_now[window], grad_long[window])
             if verdict == "ghost":
                 self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
                 continue
@@ -196,14 +206,28 @@ def _gradient(gray: np.ndarray) -> np.ndarray:
     return cv2.magnitude(gx, gy) / 4.0
 
 
-def _edge_verdict(component: np.ndarray, grad_now: np.ndarray, grad_long: np.ndarray) -> str:
-    """'object' when the region brought new edges, 'ghost' when it took edges away, else 'flat' (lighting)."""
-    ring = component.astype(np.uint8)
-    ring = cv2.dilate(ring, np.ones((3, 3), np.uint8)).astype(bool)
-    now, before = float(grad_now[ring].mean()), float(grad_long[ring].mean())
-    if float(np.abs(grad_now[ring] - grad_long[ring]).mean()) < GRADIENT_THRESHOLD:
+def _edge_verdict(
+    component: np.ndarray, now: np.ndarray, before: np.ndarray, grad_now: np.ndarray, grad_before: np.ndarray
+) -> str:
+    """'object' when the region brought new edges or new texture, 'ghost' when it took edges away, 'flat'
+    when the texture is the same under a new brightness (a shadow, a lamp, a cloud)."""
+    ring = cv2.dilate(component.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    edges_now, edges_before = grad_now[ring], grad_before[ring]
+    texture_kept = _correlation(now[ring], before[ring]) >= TEXTURE_KEPT
+    if float(np.abs(edges_now - edges_before).mean()) < GRADIENT_THRESHOLD and texture_kept:
         return "flat"
-    return "object" if now >= before else "ghost"
+    return "object" if float(edges_now.mean()) >= float(edges_before.mean()) else "ghost"
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised cross-correlation: near 1 when b is a's pattern under other lighting. Two plain patches
+    count as the same pattern, a plain and a textured one as different."""
+    plain_a, plain_b = float(a.std()) < PLAIN_STD, float(b.std()) < PLAIN_STD
+    if plain_a or plain_b:
+        return 1.0 if plain_a and plain_b else 0.0
+    a, b = a - a.mean(), b - b.mean()
+    scale = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / scale if scale > 0 else 1.0
 
 
 def _iou(a: Box, b: Box) -> float:

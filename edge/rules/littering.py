@@ -28,9 +28,14 @@ ITEM_CLASSES = frozenset(
 )
 HISTORY_S = 90.0
 """How far back person positions are kept: an item under its owner's legs is reported only once they step away."""
+REGION_GROWTH_S = 2.0
+"""A vanished item's region may come back reshaped this soon and still be the same item."""
+NOT_INHERITED = frozenset({"reported", "person standing still", "outside litter_watch", "nobody near it"})
+"""A person-sized region may contain the bag they put down; a reported item is handled by SAME_ITEM_OVERLAP."""
 PERSON_SHAPED_IOU = 0.4
 VEHICLE_COVER = 0.4
-SAME_ITEM_IOU = 0.5
+SAME_ITEM_OVERLAP = 0.5
+"""A new region covering half of a reported item (or half covered by it) is that item seen again."""
 
 Point = tuple[float, float]
 
@@ -45,10 +50,17 @@ def _iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _overlap(a: Box, b: Box) -> float:
+    smaller = min(box_area(a), box_area(b))
+    return intersection(a, b) / smaller if smaller > 0 else 0.0
+
+
 @dataclass
 class _Candidate:
     item: StaticItem
     zone: str
+    first_seen_t: float
+    """When the item appeared: the detector's time, or an earlier one when its region grew out of another's."""
     owner_ids: list[int] = field(default_factory=list)
     owner_distance_at_drop: float | None = None
     away_since: float | None = None
@@ -74,6 +86,7 @@ class LitteringRule:
         self._vehicles: deque[tuple[float, Box]] = deque()
         self._candidates: dict[int, _Candidate] = {}
         self._fired: deque[tuple[float, Box]] = deque()
+        self._gone: deque[tuple[float, _Candidate]] = deque()
         self._sized = False
         self.cancelled = 0
         """Items that went away (picked up) before the grace time ran out."""
@@ -89,6 +102,7 @@ class LitteringRule:
         present = {item.item_id: item for item in sample.static_items}
         for item_id in [i for i in self._candidates if i not in present]:
             candidate = self._candidates.pop(item_id)
+            self._gone.append((sample.t, candidate))
             if not candidate.settled and candidate.owner_ids:
                 self.cancelled += 1
         hits: list[RuleHit] = []
@@ -99,6 +113,7 @@ class LitteringRule:
             candidate.item = item
             if candidate.settled:
                 continue
+            self._inherit(candidate, sample.t)
             self._check(candidate, sample, people)
             hit = None if candidate.settled else self._judge(candidate, sample, people)
             if hit is not None:
@@ -122,6 +137,8 @@ class LitteringRule:
             if d.cls in VEHICLE_CLASSES:
                 self._vehicles.append((t, d.box))
         horizon = t - HISTORY_S
+        while self._gone and self._gone[0][0] < t - REGION_GROWTH_S:
+            self._gone.popleft()
         for queue in (self._indices, self._vehicles, self._fired):
             while queue and queue[0][0] < horizon:
                 queue.popleft()
@@ -140,14 +157,31 @@ class LitteringRule:
     def _new_candidate(self, item: StaticItem, sample: FrameSample) -> _Candidate:
         point = _bottom_centre(item.box)
         zone = next((z.name for z in self.watch if point_in_polygon(point, z.polygon)), "")
-        candidate = _Candidate(item=item, zone=zone)
+        candidate = _Candidate(item=item, zone=zone, first_seen_t=item.first_seen_t)
         if not zone or any(point_in_polygon(point, z.polygon) for z in self.ignores):
             candidate.settled, candidate.why = True, "outside litter_watch"
-        elif any(_iou(item.box, box) >= SAME_ITEM_IOU for _, box in self._fired):
+            return candidate
+        if any(_overlap(item.box, box) >= SAME_ITEM_OVERLAP for _, box in self._fired):
             candidate.settled, candidate.why = True, "already reported"
-        elif any(t >= item.first_seen_t - 1.0 and self._vehicle_covers(box, item) for t, box in self._vehicles):
+            return candidate
+        if any(t >= candidate.first_seen_t - 1.0 and self._vehicle_covers(box, item) for t, box in self._vehicles):
             candidate.settled, candidate.why = True, "vehicle"
         return candidate
+
+    def _inherit(self, candidate: _Candidate, now: float) -> None:
+        """A region that grew out of another item's (the owner stepped off part of it, a bag was opened) is
+        that item: it keeps the earlier appearance time, the owner and any reason it was ruled out."""
+        related = [c for c in self._candidates.values() if c.item.item_id != candidate.item.item_id]
+        related += [c for t, c in self._gone if now - t <= REGION_GROWTH_S]
+        for other in related:
+            if other.why in NOT_INHERITED or _overlap(candidate.item.box, other.item.box) < SAME_ITEM_OVERLAP:
+                continue
+            if other.why == "vehicle":
+                candidate.settled, candidate.why = True, other.why
+            elif other.first_seen_t < candidate.first_seen_t and other.owner_ids:
+                candidate.first_seen_t = other.first_seen_t
+                candidate.owner_ids = list(other.owner_ids)
+                candidate.owner_distance_at_drop = other.owner_distance_at_drop
 
     def _vehicle_covers(self, vehicle: Box, item: StaticItem) -> bool:
         area = box_area(item.box)
@@ -174,19 +208,20 @@ class LitteringRule:
         best: tuple[float, int] | None = None
         for track_id, path in self._paths.items():
             for t, foot in path:
-                if abs(t - item.first_seen_t) <= window:
+                if abs(t - candidate.first_seen_t) <= window:
                     d = self._distance(foot, item)
                     if d <= self._owner_distance and (best is None or d < best[0]):
                         best = (d, track_id)
         if best is not None:
             candidate.owner_ids.append(best[1])
             candidate.owner_distance_at_drop = best[0]
-        elif now > item.first_seen_t + window:
+        elif now > candidate.first_seen_t + window:
             candidate.settled, candidate.why = True, "nobody near it"
 
-    def _follow_owner(self, candidate: _Candidate, now: float, people: list[Detection]) -> Detection | None:
-        """The owner in this sample, continuing across an id switch to a track that starts where they
-        vanished within `owner_window_s`."""
+    def _follow_owner(self, candidate: _Candidate, people: list[Detection]) -> Detection | None:
+        """The owner in this sample. Across a tracker id switch the owner is a track that started within
+        `owner_window_s` after they vanished, where they vanished or (when they vanished beside the item)
+        beside the item: time and place alone, no appearance."""
         by_id = {p.track_id: p for p in people}
         owner_id = candidate.owner_ids[-1]
         if owner_id in by_id:
@@ -195,12 +230,16 @@ class LitteringRule:
         if not path:
             return None
         last_t, last_foot = path[-1]
+        vanished_beside = self._distance(last_foot, candidate.item) <= self._owner_distance
         for track_id, other in self._paths.items():
             if track_id in candidate.owner_ids or track_id not in by_id:
                 continue
             first_t, first_foot = other[0]
-            near = self.ground.distance(first_foot, last_foot) <= self._owner_distance / 2.0
-            if near and 0.0 < first_t - last_t <= self.config.owner_window_s:
+            if not 0.0 < first_t - last_t <= self.config.owner_window_s:
+                continue
+            near_owner = self.ground.distance(first_foot, last_foot) <= self._owner_distance / 2.0
+            near_item = vanished_beside and self._distance(first_foot, candidate.item) <= self._owner_distance
+            if near_owner or near_item:
                 candidate.owner_ids.append(track_id)
                 return by_id[track_id]
         return None
@@ -208,7 +247,7 @@ class LitteringRule:
     def _judge(self, candidate: _Candidate, sample: FrameSample, people: list[Detection]) -> RuleHit | None:
         if not candidate.owner_ids:
             return None
-        owner = self._follow_owner(candidate, sample.t, people)
+        owner = self._follow_owner(candidate, people)
         distance = self._distance(owner.foot, candidate.item) if owner is not None else None
         if distance is not None and distance <= self._owner_distance:
             candidate.away_since = candidate.away_index = None
@@ -216,11 +255,11 @@ class LitteringRule:
         if candidate.away_since is None:
             path = self._paths.get(candidate.owner_ids[-1])
             gone_at = sample.t if owner is not None or not path else path[-1][0]
-            candidate.away_since = max(gone_at, candidate.item.first_seen_t)
+            candidate.away_since = max(gone_at, candidate.first_seen_t)
             candidate.away_index = self._index_at(candidate.away_since)
         item = candidate.item
         away_s = sample.t - candidate.away_since
-        static_s = sample.t - item.first_seen_t
+        static_s = sample.t - candidate.first_seen_t
         if away_s < self.config.grace_s or static_s < self.config.min_static_s:
             return None
         candidate.settled, candidate.why = True, "reported"
@@ -231,7 +270,7 @@ class LitteringRule:
         self, candidate: _Candidate, sample: FrameSample, distance: float | None, away_s: float, static_s: float
     ) -> RuleHit:
         cfg, item = self.config, candidate.item
-        t_start = item.first_seen_t
+        t_start = candidate.first_seen_t
         path = [
             (round(t - t_start, 3), clamp01(x), clamp01(y))
             for track_id in candidate.owner_ids

@@ -83,7 +83,7 @@ class StaticRegionConfig(StrictModel):
     ] = 28
     min_item_area: Annotated[
         float, Field(ge=0.0, le=0.5, description="Smallest item, as a fraction of the frame area.")
-    ] = 0.0004
+    ] = 0.0002
     max_item_area: Annotated[
         float, Field(gt=0.0, le=1.0, description="Largest item, as a fraction of the frame area.")
     ] = 0.05
