@@ -190,3 +190,43 @@ def test_bench_prints_rate_stages_and_the_real_time_ratio():
     assert "x real time" in out
     for stage in ("decode", "detect", "track", "rules", "redact", "encode"):
         assert f"{stage} " in out
+
+
+def test_eval_scores_a_labelled_clip():
+    result = run_cli("eval", "tests/labels/jay_intersection_crosswalk.yaml", timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("../shared/media/jay_intersection_crosswalk.mp4: predicted [jaywalking ")
+    assert "labelled [jaywalking 0-68, jaywalking 55-95]" in lines[0]
+    header, *rows = lines[1:]
+    assert header.split() == ["type", "TP", "FP", "FN", "precision", "recall", "F1"]
+    jay = next(row.split() for row in rows if row.startswith("jaywalking"))
+    assert int(jay[1]) >= 1, "the clear mid-block crossing at the start is found"
+
+
+def test_edge_run_follows_a_live_stream_through_a_drop(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    from tests.test_edge_source import write_clip
+
+    write_clip(tmp_path / "live.avi")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/live.avi"
+    config = write_config(
+        tmp_path / "cam.yaml",
+        **{"  uri: ../shared/media/jay_intersection_crosswalk.mp4": f"  uri: {url}\n  reconnect_initial_s: 0.1"},
+    )
+    try:
+        result = run_cli(
+            "edge", "run", "--config", str(config), "--evidence-dir", str(tmp_path / "ev"), "--max-frames", "30"
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert "reconnecting in 0.1 s" in result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("30 frames")

@@ -61,3 +61,13 @@ def test_every_label_file_names_a_verified_clip_and_a_valid_camera(labels: Path)
         assert config.source.uri == clip.video
         zone_names = {zone.name for zone in config.zones}
         assert zone_names
+
+
+def test_every_shared_clip_is_labelled():
+    from tests.conftest import SHARED
+
+    labelled = {
+        Path(clip.video).name for p in (ROOT / "tests" / "labels").glob("*.yaml") for clip in load_labels(p).clips
+    }
+    shared = {p.name for p in (SHARED / "media").iterdir() if p.suffix in (".mp4", ".avi")}
+    assert labelled == shared
