@@ -27,6 +27,10 @@ PROC_WIDTH = 480
 """Working width in pixels: enough for a dropped bag at street scale, cheap on a camera box."""
 GRADIENT_THRESHOLD = 6.0
 """Mean change of the gradient magnitude (grey levels per pixel) along a region's outline for it to count."""
+MIN_SHIFT_PX = 0.7
+"""Smallest picture shift, in working pixels, that moves the backgrounds along."""
+SHIFT_RESPONSE = 0.2
+"""Phase-correlation peak below which a shift estimate is not trusted (people moving, no texture)."""
 TEXTURE_KEPT = 0.8
 """Correlation of a region with the long-term background above which only the lighting changed."""
 PLAIN_STD = 2.0
@@ -62,6 +66,9 @@ class StaticRegionDetector:
         self._items: dict[int, _Item] = {}
         self._recent_occluders: list[tuple[float, Box]] = []
         self._next_id = 1
+        self._window: np.ndarray | None = None
+        self.camera_shifts = 0
+        """How often the picture shifted (camera drift) and the backgrounds were moved along."""
         self.rebuilds = 0
         """How often a sudden change of the whole scene made the backgrounds start over."""
 
@@ -78,6 +85,7 @@ class StaticRegionDetector:
         self._recent_occluders += [(t, box) for box in occluders]
         occluded = self._box_mask([box for _, box in self._recent_occluders])
         gray *= float(self._long.mean()) / max(float(gray.mean()), 1e-3)
+        self._follow_camera(gray)
         fg_long = np.abs(gray - self._long) > cfg.diff_threshold
         free = ~occluded
         if free.any() and float(fg_long[free].mean()) > cfg.max_changed_fraction:
@@ -102,6 +110,42 @@ class StaticRegionDetector:
         )
 
     # -- internals -----------------------------------------------------------------------------------------
+
+    def _follow_camera(self, gray: np.ndarray) -> None:
+        """A camera that drifts or is nudged shifts the whole picture: move each background along (translation
+        by phase correlation, each measured against the frame, so slow drift adds up until it is corrected),
+        and the items and appearance times with the long-term one."""
+        assert self._long is not None and self._short is not None and self._fg_since is not None
+        small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        if self._window is None or self._window.shape != small.shape:
+            self._window = cv2.createHanningWindow((small.shape[1], small.shape[0]), cv2.CV_32F)
+        size = (gray.shape[1], gray.shape[0])
+        short_shift = self._shift(self._short, small)
+        if short_shift is not None:
+            self._short = _shifted(self._short, short_shift, gray)
+        long_shift = self._shift(self._long, small)
+        if long_shift is None:
+            return
+        self.camera_shifts += 1
+        move = _move(long_shift)
+        self._long = _shifted(self._long, long_shift, gray)
+        since = np.where(np.isfinite(self._fg_since), self._fg_since, -1.0).astype(np.float32)
+        since = cv2.warpAffine(since, move, size, flags=cv2.INTER_NEAREST, borderValue=-1.0)
+        self._fg_since = np.where(since < 0, np.inf, since).astype(np.float64)
+        dx, dy = long_shift[0] / size[0], long_shift[1] / size[1]
+        for item in self._items.values():
+            x1, y1, x2, y2 = item.box
+            item.box = (_unit(x1 + dx), _unit(y1 + dy), _unit(x2 + dx), _unit(y2 + dy))
+
+    def _shift(self, model: np.ndarray, small: np.ndarray) -> tuple[float, float] | None:
+        """How far the picture moved from `model`, in working pixels, or None when too little or unsure."""
+        reference = cv2.resize(model, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        # copies: OpenCV 5's phaseCorrelate applies the window to its inputs in place
+        (dx, dy), response = cv2.phaseCorrelate(reference, small.copy(), self._window)
+        dx, dy = 2.0 * dx, 2.0 * dy
+        if response < SHIFT_RESPONSE or math.hypot(dx, dy) < MIN_SHIFT_PX:
+            return None
+        return dx, dy
 
     def _prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
         small = cv2.resize(frame_bgr, self.size, interpolation=cv2.INTER_AREA)
@@ -193,6 +237,30 @@ class StaticRegionDetector:
             if iou >= best_iou:
                 best, best_iou = item, iou
         return best
+
+
+def _move(shift: tuple[float, float]) -> np.ndarray:
+    return np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+
+
+def _shifted(model: np.ndarray, shift: tuple[float, float], frame: np.ndarray) -> np.ndarray:
+    """`model` moved by `shift`; the strip the move uncovers is taken from the frame (nothing is known there)."""
+    h, w = model.shape
+    moved = cv2.warpAffine(model, _move(shift), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    dx, dy = math.ceil(abs(shift[0])) + 1, math.ceil(abs(shift[1])) + 1
+    if shift[0] > 0:
+        moved[:, :dx] = frame[:, :dx]
+    elif shift[0] < 0:
+        moved[:, w - dx :] = frame[:, w - dx :]
+    if shift[1] > 0:
+        moved[:dy, :] = frame[:dy, :]
+    elif shift[1] < 0:
+        moved[h - dy :, :] = frame[h - dy :, :]
+    return moved
+
+
+def _unit(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
 
 
 def _rate(dt: float, tau: float) -> float:

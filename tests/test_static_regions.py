@@ -89,3 +89,19 @@ def test_a_soft_shadow_falling_on_part_of_the_pavement_is_not_an_item() -> None:
     shadowed = (ground * shade[:, :, None]).astype(np.uint8)
     seen = replay(detector(), lambda t: shadowed if t >= 5.0 else ground, 14)
     assert all(items == () for items in seen.values())
+
+
+def test_a_camera_that_drifts_a_few_pixels_raises_no_items_and_still_finds_a_new_one() -> None:
+    ground = pavement()
+    big = np.tile(ground, (1, 2, 1))  # wide enough to pan across
+
+    def at(t: float) -> np.ndarray:
+        x = min(int(t * 3), 24)  # pans 3 px a second for 8 s, then holds
+        view = big[:, x : x + W].copy()
+        return with_bag(view, x=150 - x + 24) if t >= 10.0 else view
+
+    det = detector()
+    seen = replay(det, at, 18)
+    assert det.camera_shifts > 0
+    assert all(items == () for t, items in seen.items() if t < 10.0)
+    assert len({item.item_id for t, items in seen.items() if t >= 14.0 for item in items}) == 1
