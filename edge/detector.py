@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ TRACKER_INPUT_CONFIDENCE = 0.1
 they are fed everything down to this score; new tracks still need `track_high_thresh`/`new_track_thresh`."""
 REDACT_CONFIDENCE = 0.1
 """Every person the model sees at this score or above is redacted, tracked or not: privacy errs wide."""
+RIDDEN = frozenset({"bicycle", "motorcycle"})
+"""Small, far bicycles score low and rarely start a track; their untracked boxes still tell a rider."""
 
 
 class ModelError(Exception):
@@ -97,10 +100,9 @@ class Detector:
         self._frames_seen = 0
         self._last: tuple[Detection, ...] = ()
         self.times = StageTimes()
-        self.raw_people: list[Box] = []
-        """Person boxes of the last detector run before tracking, untracked ones included (for redaction)."""
+        self._raw: tuple[Detection, ...] = ()
         # Registered before the first track() call, so it runs before the tracker replaces the raw boxes.
-        self._model.add_callback("on_predict_postprocess_end", self._capture_people)  # type: ignore[attr-defined]
+        self._model.add_callback("on_predict_postprocess_end", self._capture_raw)  # type: ignore[attr-defined]
 
     def process(self, image: np.ndarray) -> tuple[tuple[Detection, ...], bool]:
         """Detections for this frame and whether the detector ran on it (False on stride-skipped frames)."""
@@ -124,19 +126,26 @@ class Detector:
         total_ms = (time.perf_counter() - started) * 1000.0
         model_ms = sum(result.speed.values())
         self.times = StageTimes(detect=model_ms, track=max(0.0, total_ms - model_ms))
-        self._last = tuple(d for d in self._detections(result) if d.track_id is not None or self._confident(d))
+        kept = [d for d in self._detections(result) if d.track_id is not None or self._confident(d)]
+        kept += [
+            d
+            for d in self._raw
+            if d.cls in RIDDEN and not any(k.cls == d.cls and box_iou(k.box, d.box) > 0.5 for k in kept)
+        ]
+        self._last = tuple(kept)
         return self._last, True
+
+    @property
+    def raw_people(self) -> list[Box]:
+        """Person boxes of the last detector run before tracking, untracked and low scores included."""
+        return [d.box for d in self._raw if d.cls == "person"]
 
     def _confident(self, detection: Detection) -> bool:
         return detection.confidence >= self.config.confidence
 
-    def _capture_people(self, predictor: object) -> None:
-        people: list[Box] = []
-        for result in predictor.results:  # type: ignore[attr-defined]
-            people += [
-                d.box for d in self._detections(result) if d.cls == "person" and d.confidence >= REDACT_CONFIDENCE
-            ]
-        self.raw_people = people
+    def _capture_raw(self, predictor: object) -> None:
+        results = predictor.results  # type: ignore[attr-defined]
+        self._raw = tuple(d for r in results for d in self._detections(r) if d.confidence >= REDACT_CONFIDENCE)
 
     def detect_only(self, image: np.ndarray) -> tuple[Detection, ...]:
         """Plain detection without tracking (the privacy check on evidence images uses it)."""
@@ -162,6 +171,14 @@ class Detector:
             )
             for box, cls, conf, track_id in zip(xyxyn, classes, confidences, ids, strict=True)
         )
+
+
+def box_iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def coco_class_names() -> dict[int, str]:
@@ -195,9 +212,22 @@ def resolve_model(model_name: str) -> Path:
     raise ModelError(f"model file not found: {model_name}")
 
 
+def quiet_ultralytics() -> None:
+    """Ultralytics logs to stdout, where our summaries and tables go: move it to stderr, and keep its
+    chatter (model loading, export banners) out unless we log at DEBUG."""
+    from ultralytics.utils import LOGGER
+
+    for handler in LOGGER.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+    if not log.isEnabledFor(logging.DEBUG):
+        LOGGER.setLevel(logging.WARNING)
+
+
 def load_yolo(model_name: str) -> object:
     from ultralytics import YOLO
 
+    quiet_ultralytics()
     try:
         return YOLO(model_name, task="detect")
     except Exception as exc:

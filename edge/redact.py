@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.detector import box_iou
 from edge.samples import Box, Detection
 from models.config.redaction import RedactionConfig
 
@@ -31,14 +32,6 @@ person keeps enough detail to be recognised (or re-detected) however small `bloc
 class _Held:
     box: Box
     last_t: float
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def grow(box: Box, fraction: float) -> Box:
@@ -73,9 +66,11 @@ class Redactor:
                 self._held[det.track_id] = _Held(det.box, t)
             loose = [d.box for d in detections if d.cls == "person" and d.track_id is None]
             for box in [*loose, *untracked_people]:
-                if any(iou(box, d.box) > 0.5 for d in tracked):
+                if any(box_iou(box, d.box) > 0.5 for d in tracked):
                     continue
-                key = next((k for k, h in self._held.items() if isinstance(k, tuple) and iou(box, h.box) > 0.3), None)
+                key = next(
+                    (k for k, h in self._held.items() if isinstance(k, tuple) and box_iou(box, h.box) > 0.3), None
+                )
                 if key is None:
                     self._untracked += 1
                     key = ("untracked", self._untracked)
