@@ -4,6 +4,8 @@ crosswalk at x 0.7..0.8, sidewalks above and below."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.ground import GroundPlane
 from edge.rules import build_rules
@@ -240,3 +242,33 @@ def test_an_old_track_found_again_after_its_crossing_moved_to_a_new_id_is_not_a_
         return [person(1 if t <= 3.0 else 2, foot)]
 
     assert len(run(rule(), timeline(10, 10, duplicated))) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fps=st.floats(min_value=2.0, max_value=30.0),
+    seconds=st.floats(min_value=2.0, max_value=12.0),
+    x=st.floats(min_value=0.15, max_value=0.65),
+    drift=st.floats(min_value=-0.1, max_value=0.1),
+)
+def test_any_frame_rate_finds_the_same_entry_and_exit_as_the_geometry(
+    fps: float, seconds: float, x: float, drift: float
+) -> None:
+    """A straight walk from y 0.3 to 0.7: the road (y 0.4..0.6) is entered at 1/4 and left at 3/4 of the time."""
+    start, end = (x, 0.3), (x + drift, 0.7)
+    samples = [
+        sample(i, i / fps, [person(1, lerp(start, end, i / fps / seconds))])
+        for i in range(int(seconds * fps * 1.3) + 2)
+    ]
+    hits = run(rule(), samples)
+    assert len(hits) == 1
+    assert hits[0].t_start == pytest.approx(seconds / 4, abs=1e-3)
+    assert hits[0].t_end == pytest.approx(3 * seconds / 4, abs=1e-3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 0.38)), min_size=2, max_size=40))
+def test_a_walk_that_stays_on_the_pavement_never_fires(points: list[tuple[float, float]]) -> None:
+    """However erratic, a walk above the road (y <= 0.38) never touches it, not even between samples."""
+    samples = [sample(i, i * 0.5, [person(1, p)]) for i, p in enumerate(points)]
+    assert run(rule(), samples) == []
