@@ -52,6 +52,7 @@ def test_dropping_an_item_and_walking_away_is_one_event_with_its_trace() -> None
     assert hit.t_end == pytest.approx(11.0, abs=0.2)
     assert hit.measurements["owner_away_s"] >= 5.0
     assert hit.measurements["static_s"] >= 2.0
+    assert (hit.measurements["item_x"], hit.measurements["item_y"]) == pytest.approx((0.54, 0.70))
     assert hit.thresholds["grace_s"] == 5.0
     assert 2 <= len(hit.trajectory) <= 64 and hit.trajectory[0][0] >= 0.0
     assert 2 <= len(hit.key_frames) <= 5

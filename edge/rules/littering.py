@@ -297,6 +297,8 @@ class LitteringRule:
             "owner_distance_now": _rounded(distance),
             "owner_visible": distance is not None,
             "owner_track_ids": ",".join(str(t) for t in candidate.owner_ids),
+            "item_x": round((item.box[0] + item.box[2]) / 2.0, 4),
+            "item_y": round(item.box[3], 4),
             "item_area": round(item.area, 5),
             "item_label": candidate.label,
             "item_label_confidence": round(candidate.label_confidence, 3) if candidate.label else None,
