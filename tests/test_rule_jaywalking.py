@@ -272,3 +272,19 @@ def test_a_walk_that_stays_on_the_pavement_never_fires(points: list[tuple[float,
     """However erratic, a walk above the road (y <= 0.38) never touches it, not even between samples."""
     samples = [sample(i, i * 0.5, [person(1, p)]) for i, p in enumerate(points)]
     assert run(rule(), samples) == []
+
+
+def test_a_driver_seen_through_the_windscreen_is_not_a_pedestrian() -> None:
+    def driving(t: float):
+        x = 0.1 + 0.1 * t  # the car drives along the road; its driver shows through the side window
+        return [thing("car", (x, 0.34, x + 0.2, 0.58), 3), person(8, (x + 0.12, 0.52))]
+
+    assert run(rule(), timeline(10, 6, driving)) == []
+
+
+def test_a_pedestrian_walking_in_front_of_a_car_is_still_a_pedestrian() -> None:
+    def in_front(t: float):
+        walker = walk(0.4)(t)
+        return [*walker, thing("car", (0.3, 0.38, 0.55, 0.52), 3)]
+
+    assert len(run(rule(), timeline(10, 6, in_front))) == 1

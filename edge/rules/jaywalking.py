@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
-from edge.rules.people import RIDDEN_CLASSES, is_riding, tracked_people
+from edge.rules.people import VEHICLE_CLASSES, is_occupant, is_riding, tracked_people
 from edge.samples import FrameSample
 from models.config.rules import JaywalkingConfig
 from models.config.zones import Zone
@@ -140,7 +140,7 @@ class JaywalkingRule:
             self._sized = True
         phase = self._phase(sample)
         people = tracked_people(sample.detections, self.config.min_person_confidence)
-        vehicles = [d for d in sample.detections if d.cls in RIDDEN_CLASSES]
+        vehicles = [d for d in sample.detections if d.cls in VEHICLE_CLASSES]
         seen = {d.track_id for d in people}
         hits: list[RuleHit] = []
         for person in people:
@@ -148,7 +148,7 @@ class JaywalkingRule:
             assert track_id is not None
             track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person.foot, sample, seen)
             track.samples += 1
-            track.riding += is_riding(person, vehicles)
+            track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
             self._step(track, person.foot, person.confidence, sample, phase)
             hit = self._settle(track, sample)
             if hit is not None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from edge.samples import Box, Detection
 
 RIDDEN_CLASSES = frozenset({"bicycle", "motorcycle"})
+CARRIER_CLASSES = frozenset({"car", "bus", "truck", "train"})
 VEHICLE_CLASSES = frozenset({"bicycle", "motorcycle", "car", "bus", "truck", "train"})
 
 
@@ -31,6 +32,19 @@ def is_riding(person: Detection, vehicles: Iterable[Detection]) -> bool:
         vx1, vy1, vx2, vy2 = vehicle.box
         vw, vh = vx2 - vx1, vy2 - vy1
         if vx1 - 0.25 * vw <= fx <= vx2 + 0.25 * vw and vy1 <= fy <= vy2 + 0.3 * vh:
+            return True
+    return False
+
+
+def is_occupant(person: Detection, vehicles: Iterable[Detection]) -> bool:
+    """A driver or passenger seen through the windows: the person's box lies within a car's, bus's or
+    truck's, with the feet well above the vehicle's bottom edge (a pedestrian in front of it stands lower)."""
+    area = box_area(person.box)
+    for vehicle in vehicles:
+        if vehicle.cls not in CARRIER_CLASSES or area <= 0.0:
+            continue
+        vy1, vy2 = vehicle.box[1], vehicle.box[3]
+        if intersection(person.box, vehicle.box) / area >= 0.8 and person.foot[1] < vy2 - 0.15 * (vy2 - vy1):
             return True
     return False
 
