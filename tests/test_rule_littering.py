@@ -164,3 +164,13 @@ def test_a_calibrated_camera_uses_metres() -> None:
     assert len(hits) == 1
     assert hits[0].thresholds["owner_distance"] == 3.0
     assert hits[0].measurements["unit"] == "m"
+
+
+def test_a_person_the_detector_lost_while_they_stood_still_is_not_litter() -> None:
+    """They walk up, the detector stops seeing them while they stand, their still body shows as a region."""
+    body = StaticItem(item_id=3, box=(0.48, 0.56, 0.53, 0.7), first_seen_t=3.0, area=0.007)
+
+    def fades_out(t: float):
+        return lerp((0.2, 0.7), (0.5, 0.7), t / 2.0) if t < 3.0 else None
+
+    assert run(rule(), scene(30, fades_out, item=body)) == []

@@ -33,6 +33,7 @@ REGION_GROWTH_S = 2.0
 NOT_INHERITED = frozenset({"reported", "person standing still", "outside litter_watch", "nobody near it"})
 """A person-sized region may contain the bag they put down; a reported item is handled by SAME_ITEM_OVERLAP."""
 PERSON_SHAPED_IOU = 0.4
+PERSON_SIZED = 0.6
 VEHICLE_COVER = 0.4
 SAME_ITEM_OVERLAP = 0.5
 """A new region covering half of a reported item (or half covered by it) is that item seen again."""
@@ -82,6 +83,8 @@ class LitteringRule:
         self.ignores = [z for z in zones if z.kind == "ignore"]
         self._owner_distance = config.owner_distance_m if self.ground.metric else config.owner_distance
         self._paths: dict[int, deque[tuple[float, Point]]] = {}
+        self._heights: dict[int, float] = {}
+        """Each track's last box height: litter is much shorter than the person who dropped it."""
         self._indices: deque[tuple[float, int]] = deque()
         self._vehicles: deque[tuple[float, Box]] = deque()
         self._candidates: dict[int, _Candidate] = {}
@@ -133,6 +136,7 @@ class LitteringRule:
         for person in people:
             assert person.track_id is not None
             self._paths.setdefault(person.track_id, deque()).append((t, person.foot))
+            self._heights[person.track_id] = person.box[3] - person.box[1]
         for d in sample.detections:
             if d.cls in VEHICLE_CLASSES:
                 self._vehicles.append((t, d.box))
@@ -144,6 +148,7 @@ class LitteringRule:
                 queue.popleft()
         for track_id in [k for k, path in self._paths.items() if path[-1][0] < horizon]:
             del self._paths[track_id]
+            self._heights.pop(track_id, None)
 
     def _index_at(self, t: float) -> int:
         best = min(self._indices, key=lambda pair: abs(pair[0] - t), default=(t, 0))
@@ -215,6 +220,10 @@ class LitteringRule:
         if best is not None:
             candidate.owner_ids.append(best[1])
             candidate.owner_distance_at_drop = best[0]
+            height = self._heights.get(best[1], 0.0)
+            if height > 0 and item.box[3] - item.box[1] >= PERSON_SIZED * height:
+                # as tall as a person: a person the detector lost while they stood still, not litter
+                candidate.settled, candidate.why = True, "person standing still"
         elif now > candidate.first_seen_t + window:
             candidate.settled, candidate.why = True, "nobody near it"
 
