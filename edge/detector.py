@@ -38,6 +38,8 @@ WANTED_CLASSES = (
     "sports ball",
 )
 """People, the vehicles that tell a rider from a pedestrian, and items that may be dropped."""
+TRACKERS = Path(__file__).parent / "trackers"
+"""Our tracker settings (see the comments in each file); never ReID."""
 TRACKER_INPUT_CONFIDENCE = 0.1
 """ByteTrack/BoT-SORT keep tracks alive through low-score detections (their second association stage), so
 they are fed everything down to this score; new tracks still need `track_high_thresh`/`new_track_thresh`."""
@@ -115,7 +117,7 @@ class Detector:
         result = self._model.track(
             image,
             persist=True,
-            tracker=f"{self.config.tracker}.yaml",
+            tracker=str(TRACKERS / f"{self.config.tracker}.yaml"),
             classes=self.class_ids,
             conf=min(TRACKER_INPUT_CONFIDENCE, self.config.confidence),
             iou=self.config.iou,
