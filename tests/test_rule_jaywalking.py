@@ -248,13 +248,14 @@ def test_an_old_track_found_again_after_its_crossing_moved_to_a_new_id_is_not_a_
 @given(
     fps=st.floats(min_value=2.0, max_value=30.0),
     seconds=st.floats(min_value=2.0, max_value=12.0),
-    x=st.floats(min_value=0.15, max_value=0.65),
-    drift=st.floats(min_value=-0.1, max_value=0.1),
+    x=st.floats(min_value=0.2, max_value=0.55),
+    drift=st.floats(min_value=-0.08, max_value=0.08),
 )
 def test_any_frame_rate_finds_the_same_entry_and_exit_as_the_geometry(
     fps: float, seconds: float, x: float, drift: float
 ) -> None:
-    """A straight walk from y 0.3 to 0.7: the road (y 0.4..0.6) is entered at 1/4 and left at 3/4 of the time."""
+    """A straight walk from y 0.3 to 0.7 clear of the zebra and the ignore zone: the road (y 0.4..0.6) is
+    entered at 1/4 and left at 3/4 of the time."""
     start, end = (x, 0.3), (x + drift, 0.7)
     samples = [
         sample(i, i / fps, [person(1, lerp(start, end, i / fps / seconds))])
