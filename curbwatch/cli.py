@@ -13,7 +13,7 @@ import yaml
 from central.bench import bench_ingest
 from central.cli import central
 from curbwatch import __version__
-from curbwatch.cliutil import load_config_or_exit, not_implemented
+from curbwatch.cliutil import fail, load_config_or_exit, not_implemented, report_config_error
 from curbwatch.keys_cli import keys
 from edge.cli import edge
 
@@ -80,10 +80,29 @@ def demo() -> None:
 
 
 @cli.command("eval")
-@click.argument("labels", type=click.Path(exists=True, dir_okay=False))
-def evaluate(labels: str) -> None:
-    """Replay each labelled clip in LABELS and print precision, recall and F1 per infraction type."""
-    not_implemented("eval")
+@click.argument("labels", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", type=click.Path(), help="Detector weights for every clip; overrides each config's.")
+def evaluate(labels: tuple[str, ...], model: str | None) -> None:
+    """Replay each labelled clip in LABELS (one or more files) and print precision, recall and F1 per type.
+
+    Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up."""
+    from edge.detector import ModelError
+    from edge.evaluate import EvalError, evaluate, totals
+    from edge.scoring import score_table
+    from edge.source import SourceError
+    from models.errors import ConfigError
+
+    try:
+        results = evaluate(list(labels), model)
+    except ConfigError as exc:
+        report_config_error(exc)
+    except (EvalError, ModelError, SourceError) as exc:
+        fail(str(exc))
+    for result in results:
+        predicted = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.predicted) or "none"
+        expected = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.expected) or "none"
+        click.echo(f"{result.video}: predicted [{predicted}]; labelled [{expected}]")
+    click.echo(score_table(totals(results)))
 
 
 @cli.group("bench")
@@ -92,12 +111,79 @@ def bench() -> None:
 
 
 @bench.command("edge")
-def bench_edge() -> None:
-    """Frames per second and per-stage milliseconds of an edge replay."""
-    not_implemented("bench edge")
+@click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False), help="Camera YAML.")
+@click.option("--video", type=click.Path(dir_okay=False), help="Clip to replay; default: the config's source.uri.")
+@click.option("--model", help="Weights (.pt, .onnx, OpenVINO folder, .tflite) or an architecture such as yolov8n.yaml.")
+@click.option("--imgsz", type=click.IntRange(32, 1920), help="Inference size; overrides detector.imgsz.")
+@click.option(
+    "--stride", type=click.IntRange(1, 30), help="Run the detector every Nth frame; overrides detector.stride."
+)
+@click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
+def bench_edge(
+    config_file: str,
+    video: str | None,
+    model: str | None,
+    imgsz: int | None,
+    stride: int | None,
+    max_frames: int | None,
+) -> None:
+    """Source frames per second, per-stage milliseconds (decode, detect, track, rules, redact, encode) and the
+    ratio to the clip's real time, measured in the same run."""
+    from edge.bench import bench as run_bench
+    from edge.detector import ModelError
+    from edge.source import SourceError
+    from models.config.camera import parse_camera_config
+    from models.errors import ConfigError
+
+    config = load_config_or_exit(config_file)
+    overrides = {k: v for k, v in (("imgsz", imgsz), ("stride", stride)) if v is not None}
+    if overrides:
+        data = config.model_dump(mode="json")
+        data["detector"].update(overrides)
+        try:
+            config = parse_camera_config(data, config_file)
+        except ConfigError as exc:
+            report_config_error(exc)
+    try:
+        result = run_bench(video or config.source.uri, config, model, max_frames)
+    except (ModelError, SourceError) as exc:
+        fail(str(exc))
+    click.echo(result.report())
 
 
 bench.add_command(bench_ingest)
+
+
+@cli.group("model")
+def model_group() -> None:
+    """Detector weights: export to faster formats."""
+
+
+@model_group.command("export")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Camera YAML naming the model.")
+@click.option("--model", help="Weights to export (or an architecture such as yolov8n.yaml); overrides the config's.")
+@click.option("--format", "fmt", required=True, type=click.Choice(["onnx", "openvino"]), help="Target format.")
+@click.option("--imgsz", type=click.IntRange(32, 1920), help="Input size; default detector.imgsz or 640.")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Move the export here.")
+def model_export(
+    config_file: str | None, model: str | None, fmt: str, imgsz: int | None, output_dir: str | None
+) -> None:
+    """Export the detector with Ultralytics and print the new file and its sha256 (put both in the config)."""
+    from pathlib import Path
+
+    from edge.detector import ModelError
+    from edge.export import export_model
+
+    if not config_file and not model:
+        fail("give --config CAM.yaml or --model PATH")
+    config = load_config_or_exit(config_file) if config_file else None
+    name = model or config.detector.model  # type: ignore[union-attr]
+    size = imgsz or (config.detector.imgsz if config else 640)
+    try:
+        path, digest = export_model(name, fmt, size, Path(output_dir) if output_dir else None)
+    except ModelError as exc:
+        fail(str(exc))
+    click.echo(f"{path}\nsha256 {digest}")
 
 
 def main() -> None:

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
 
-from curbwatch.cliutil import load_config_or_exit, not_implemented
+from curbwatch.cliutil import fail, load_config_or_exit, not_implemented
+
+log = logging.getLogger(__name__)
+
+EXIT_SOURCE = 4
+EXIT_MODEL = 5
 
 
 @click.group("edge")
 def edge() -> None:
     """The edge process that runs beside a camera."""
+
+
+def open_detector(config: object, model: str | None) -> object:
+    """The configured detector, or a one-line error and exit 5 for weights that cannot be used."""
+    from edge.detector import Detector, ModelError
+
+    try:
+        return Detector(config.detector, model)  # type: ignore[attr-defined]
+    except ModelError as exc:
+        fail(str(exc), EXIT_MODEL)
+
+
+def open_sinks(events_out: str | None, publish: bool) -> list[object]:
+    from edge.sink import JsonlSink
+
+    if publish:
+        not_implemented("edge --publish (MQTT publishing)")
+    return [JsonlSink(Path(events_out))] if events_out else []
 
 
 @edge.command("replay")
@@ -18,18 +45,105 @@ def edge() -> None:
 @click.option("--model", type=click.Path(), help="Detector weights; overrides detector.model.")
 @click.option("--events-out", type=click.Path(dir_okay=False), help="Write each infraction message as a JSON line.")
 @click.option("--evidence-dir", type=click.Path(file_okay=False), help="Where redacted evidence files go.")
-@click.option("--annotate", type=click.Path(dir_okay=False), help="Write an annotated video here.")
+@click.option("--annotate", type=click.Path(dir_okay=False), help="Write an annotated video here (.mp4, .avi, .webm).")
 @click.option("--publish/--no-publish", default=False, show_default=True, help="Publish events over MQTT.")
 @click.option("--broker", help="Broker URL; overrides mqtt.url.")
-def replay(video: str, config_file: str, **_options: object) -> None:
+@click.option("--realtime", is_flag=True, help="Pace the replay to the video's frame rate.")
+@click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
+def replay(
+    video: str,
+    config_file: str,
+    model: str | None,
+    events_out: str | None,
+    evidence_dir: str | None,
+    annotate: str | None,
+    publish: bool,
+    broker: str | None,
+    realtime: bool,
+    max_frames: int | None,
+) -> None:
     """Replay VIDEO through the pipeline as fast as possible and report its infractions."""
-    load_config_or_exit(config_file)
-    not_implemented("edge replay")
+    from edge.annotate import AnnotationError
+    from edge.replay import replay_file
+    from edge.source import SourceError, VideoSource
+
+    config = load_config_or_exit(config_file)
+    if broker and not publish:
+        log.warning("--broker is ignored without --publish")
+    try:
+        VideoSource(video).close()  # a bad video fails now, not after the model has loaded
+    except SourceError as exc:
+        fail(str(exc), EXIT_SOURCE)
+    sinks = open_sinks(events_out, publish)
+    detector = open_detector(config, model)
+    try:
+        stats = replay_file(
+            video,
+            config,
+            detector,  # type: ignore[arg-type]
+            sinks=sinks,  # type: ignore[arg-type]
+            evidence_dir=Path(evidence_dir) if evidence_dir else None,
+            annotate=Path(annotate) if annotate else None,
+            realtime=realtime,
+            max_frames=max_frames,
+        )
+    except SourceError as exc:
+        fail(str(exc), EXIT_SOURCE)
+    except AnnotationError as exc:
+        fail(str(exc))
+    click.echo(stats.summary())
 
 
 @edge.command("run")
 @click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False), help="Camera YAML.")
-def run(config_file: str) -> None:
-    """Watch the configured source until stopped, publishing infractions."""
-    load_config_or_exit(config_file)
-    not_implemented("edge run")
+@click.option("--model", type=click.Path(), help="Detector weights; overrides detector.model.")
+@click.option(
+    "--events-out", type=click.Path(dir_okay=False), help="Append each infraction message as a JSON line here."
+)
+@click.option(
+    "--evidence-dir",
+    type=click.Path(file_okay=False),
+    default="evidence",
+    show_default=True,
+    help="Where redacted evidence files go.",
+)
+@click.option("--publish/--no-publish", default=False, show_default=True, help="Publish events over MQTT.")
+@click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
+def run(
+    config_file: str,
+    model: str | None,
+    events_out: str | None,
+    evidence_dir: str,
+    publish: bool,
+    max_frames: int | None,
+) -> None:
+    """Watch the configured source until stopped (Ctrl-C), reconnecting when it drops."""
+    import itertools
+
+    from edge.pipeline import Pipeline
+    from edge.pipeline import run as run_pipeline
+    from edge.source import SourceError, VideoSource
+
+    config = load_config_or_exit(config_file)
+    sinks = open_sinks(events_out or str(Path(evidence_dir) / "events.jsonl"), publish)
+    detector = open_detector(config, model)
+    origin = datetime.now(UTC)
+    try:
+        source = VideoSource(
+            config.source.uri,
+            realtime=config.source.realtime,
+            reconnect_initial_s=config.source.reconnect_initial_s,
+            reconnect_max_s=config.source.reconnect_max_s,
+            start_wall=origin,
+        )
+    except SourceError as exc:
+        fail(str(exc), EXIT_SOURCE)
+    pipeline = Pipeline(config, detector, origin=origin, sinks=sinks, evidence_dir=Path(evidence_dir))  # type: ignore[arg-type]
+    frames = itertools.islice(source, max_frames) if max_frames else source
+    try:
+        stats = run_pipeline(pipeline, frames)
+    except KeyboardInterrupt:
+        stats = pipeline.stats
+    finally:
+        source.close()
+    click.echo(stats.summary())

@@ -9,11 +9,13 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from models.base import IDENT_PATTERN, StrictModel
+from models.config.calibration import CalibrationConfig
 from models.config.detector import DetectorConfig
 from models.config.mqtt import MqttConfig
 from models.config.outbox import OutboxConfig
 from models.config.redaction import RedactionConfig
 from models.config.rules import RulesConfig
+from models.config.signal import NoSignal, SignalConfig
 from models.config.signing import SigningConfig
 from models.config.source import SourceConfig
 from models.config.zones import Zone
@@ -32,6 +34,12 @@ class CameraConfig(StrictModel):
     detector: DetectorConfig = DetectorConfig()
     zones: Annotated[list[Zone], Field(min_length=1, max_length=64)]
     rules: RulesConfig = RulesConfig()
+    signal: Annotated[SignalConfig, Field(description="Pedestrian signal: mode none, fixed, lamp or mqtt.")] = (
+        NoSignal()
+    )
+    calibration: Annotated[
+        CalibrationConfig | None, Field(description="Optional 4-point ground plane: metres and m/s.")
+    ] = None
     redaction: RedactionConfig = RedactionConfig()
     mqtt: MqttConfig = MqttConfig()
     signing: SigningConfig = SigningConfig()

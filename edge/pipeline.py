@@ -1,0 +1,228 @@
+"""The edge pipeline: source -> detect/track -> static regions -> rules -> redact -> evidence -> sinks.
+
+Raw frames never leave `Pipeline.process`: the redactor runs before anything is kept, and evidence and
+the annotated video are cut from redacted frames only."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+
+from edge.annotate import Annotator
+from edge.detector import Detector
+from edge.evidence import EvidenceWriter
+from edge.frame_ring import FrameRing
+from edge.messages import build_message
+from edge.redact import Redactor
+from edge.rules import RuleHit, build_rules
+from edge.samples import Box, FrameSample
+from edge.signal import build_signal
+from edge.sink import EventSink
+from edge.source import SourceFrame
+from edge.static_regions import StaticRegionDetector
+from models.config.camera import CameraConfig
+from models.geometry import polygon_area
+from models.infraction import EvidenceRef, InfractionMessage
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "detect", "track", "rules", "redact", "encode")
+OCCLUDER_CLASSES = frozenset({"person", "bicycle", "motorcycle", "car", "bus", "truck"})
+MIN_ZONE_AREA = 0.001
+"""A zone smaller than this share of the frame covers (almost) nothing."""
+
+
+def zone_warnings(config: CameraConfig) -> list[str]:
+    """Zone set-ups that make a rule silently useless: said once at start, not an error."""
+    warnings = [
+        f"zone {zone.name!r} covers {polygon_area(zone.polygon):.4%} of the frame: it will catch (almost) nothing"
+        for zone in config.zones
+        if polygon_area(zone.polygon) < MIN_ZONE_AREA
+    ]
+    kinds = {zone.kind for zone in config.zones if polygon_area(zone.polygon) >= MIN_ZONE_AREA}
+    if config.rules.jaywalking.enabled and "roadway" not in kinds:
+        warnings.append("jaywalking is enabled but no roadway zone covers any of the frame: it cannot fire")
+    if config.rules.littering.enabled and "litter_watch" not in kinds:
+        warnings.append("littering is enabled but no litter_watch zone covers any of the frame: it cannot fire")
+    return warnings
+
+
+@dataclass
+class PipelineStats:
+    frames: int = 0
+    detected_frames: int = 0
+    source_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    events: Counter = field(default_factory=Counter)
+    stage_ms: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        events = ", ".join(f"{kind} {n}" for kind, n in sorted(self.events.items())) or "none"
+        return (
+            f"{self.frames} frames, {self.source_seconds:.1f} s of video in {self.wall_seconds:.1f} s "
+            f"({self.fps:.1f} frames/s); events: {events}"
+        )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: CameraConfig,
+        detector: Detector,
+        *,
+        origin: datetime,
+        sinks: Iterable[EventSink] = (),
+        evidence_dir: Path | None = None,
+        annotate: Annotator | None = None,
+    ) -> None:
+        self.config = config
+        self.detector = detector
+        self.origin = origin
+        self.sinks = list(sinks)
+        self.signal = build_signal(config)
+        self.rules = build_rules(config, self.signal)
+        self.redactor = Redactor(config.redaction)
+        if not self.redactor.enabled:
+            log.warning(
+                "redaction is OFF (redaction.mode: off): evidence shows people unredacted; events say redacted: false"
+            )
+        littering = config.rules.littering
+        self.ring = FrameRing(max(15.0, littering.grace_s + littering.min_static_s + littering.owner_window_s + 5.0))
+        self.evidence = EvidenceWriter(evidence_dir, config.zones) if evidence_dir is not None else None
+        # Evidence (VP8 above all) is slow; one worker thread builds it while the detector runs on.
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="evidence") if self.evidence is not None else None
+        self._pending: deque[tuple[RuleHit, Future | None]] = deque()
+        self.annotate = annotate
+        self.static: StaticRegionDetector | None = None
+        self.stats = PipelineStats()
+        for warning in zone_warnings(config):
+            log.warning("%s: %s", config.camera.id, warning)
+
+    def process(self, frame: SourceFrame, decode_ms: float = 0.0) -> list[InfractionMessage]:
+        stage = self.stats.stage_ms
+        stage["decode"] += decode_ms
+        height, width = frame.image.shape[:2]
+        detections, detected = self.detector.process(frame.image)
+        stage["detect"] += self.detector.times.detect
+        stage["track"] += self.detector.times.track
+
+        started = time.perf_counter()
+        if self.static is None and self.config.rules.littering.enabled:
+            self.static = StaticRegionDetector(self.config.zones, self.config.rules.littering, (width, height))
+        occluders: list[Box] = [d.box for d in detections if d.cls in OCCLUDER_CLASSES]
+        static_items = self.static.update(frame.image, frame.t, occluders) if self.static is not None else ()
+        extras: dict[str, object] = {}
+        if self.signal is not None:
+            extras["signal_phase"] = self.signal.phase(frame.t, frame.wall, frame.image)
+        sample = FrameSample(
+            index=frame.index,
+            t=frame.t,
+            wall=frame.wall,
+            width=width,
+            height=height,
+            detections=detections,
+            static_items=static_items,
+            detected=detected,
+            extras=extras,
+        )
+        hits = [hit for rule in self.rules for hit in rule.update(sample)]
+        stage["rules"] += (time.perf_counter() - started) * 1000.0
+
+        started = time.perf_counter()
+        self.redactor.update(frame.t, detections, detected, self.detector.raw_people if detected else [])
+        redacted = self.redactor.apply(frame.image, frame.t)
+        stage["redact"] += (time.perf_counter() - started) * 1000.0
+
+        started = time.perf_counter()
+        self.ring.add(frame.index, frame.t, redacted)
+        messages = self._emit(hits)
+        if self.annotate is not None:
+            self.annotate.write(redacted, frame.t, detections, messages)
+        stage["encode"] += (time.perf_counter() - started) * 1000.0
+
+        self.stats.frames += 1
+        self.stats.detected_frames += int(detected)
+        self.stats.source_seconds = frame.t
+        return messages
+
+    def finish(self) -> list[InfractionMessage]:
+        """End of stream: let the rules flush what qualifies, wait for their evidence, close sinks and video."""
+        messages = self._emit([hit for rule in self.rules for hit in rule.finish()], wait=True)
+        if self._worker is not None:
+            self._worker.shutdown()
+        if self.annotate is not None:
+            self.annotate.close()
+        for sink in self.sinks:
+            sink.close()
+        return messages
+
+    @staticmethod
+    def _evidence_of(hit: RuleHit, job: Future | None) -> list[tuple[EvidenceRef, Path]]:
+        if job is None:
+            return []
+        try:
+            return job.result()
+        except (OSError, RuntimeError, cv2.error) as exc:
+            # The event still counts without its pictures; a full disk must not drop infractions.
+            log.warning("%s at frames %d-%d: evidence not written: %s", hit.type, hit.frame_start, hit.frame_end, exc)
+            return []
+
+    def _emit(self, hits: list[RuleHit], wait: bool = False) -> list[InfractionMessage]:
+        """Queue the new hits; send, in order, every queued hit whose evidence is ready (all when `wait`)."""
+        for hit in hits:
+            job = None
+            if self._worker is not None and self.evidence is not None:
+                job = self._worker.submit(self.evidence.build, hit, self.ring.snapshot())
+            self._pending.append((hit, job))
+        messages = []
+        while self._pending and (wait or self._pending[0][1] is None or self._pending[0][1].done()):
+            hit, job = self._pending.popleft()
+            evidence = self._evidence_of(hit, job)
+            message = build_message(
+                hit,
+                self.config,
+                origin=self.origin,
+                model=self.detector.model_ref,
+                evidence=[ref for ref, _ in evidence],
+                redacted=self.redactor.enabled,
+            )
+            for sink in self.sinks:
+                sink.emit(message, evidence)
+            self.stats.events[message.type] += 1
+            log.info(
+                "%s: track %d in %s, frames %d-%d", hit.type, hit.track_id, hit.zone, hit.frame_start, hit.frame_end
+            )
+            messages.append(message)
+        return messages
+
+
+def run(pipeline: Pipeline, frames: Iterable[SourceFrame], progress: object | None = None) -> PipelineStats:
+    """Drive the pipeline over a source until it ends; `progress` is a tqdm bar (or None)."""
+    started = time.perf_counter()
+    iterator = iter(frames)
+    try:
+        while True:
+            before = time.perf_counter()
+            frame = next(iterator, None)
+            decode_ms = (time.perf_counter() - before) * 1000.0
+            if frame is None:
+                break
+            pipeline.process(frame, decode_ms)
+            if progress is not None:
+                progress.update(1)  # type: ignore[attr-defined]
+    finally:
+        pipeline.finish()
+        pipeline.stats.wall_seconds = time.perf_counter() - started
+    return pipeline.stats

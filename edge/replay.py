@@ -1,0 +1,44 @@
+"""One replay of a video file through the pipeline, shared by `edge replay`, `eval` and `bench edge`."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from edge.annotate import Annotator
+from edge.detector import Detector
+from edge.pipeline import Pipeline, PipelineStats, run
+from edge.sink import EventSink
+from edge.source import VideoSource
+from models.config.camera import CameraConfig
+
+
+def replay_file(
+    video: str | Path,
+    config: CameraConfig,
+    detector: Detector,
+    *,
+    sinks: list[EventSink],
+    evidence_dir: Path | None = None,
+    annotate: Path | None = None,
+    realtime: bool = False,
+    max_frames: int | None = None,
+    progress: bool = True,
+) -> PipelineStats:
+    """Replay `video` as fast as possible (or paced with `realtime`); wall times start now.
+
+    Raises SourceError for a video that cannot be used and AnnotationError for an unusable --annotate."""
+    origin = datetime.now(UTC)
+    with VideoSource(str(video), realtime=realtime, start_wall=origin) as source:
+        annotator = Annotator(annotate, config.zones, source.fps, (source.width, source.height)) if annotate else None
+        pipeline = Pipeline(config, detector, origin=origin, sinks=sinks, evidence_dir=evidence_dir, annotate=annotator)
+        total = source.frame_count if max_frames is None else min(max_frames, source.frame_count or max_frames)
+        frames = itertools.islice(source, max_frames) if max_frames is not None else source
+        with tqdm(
+            total=total, unit="frame", desc=Path(str(video)).name, file=sys.stderr, disable=not progress, leave=False
+        ) as bar:
+            return run(pipeline, frames, bar)

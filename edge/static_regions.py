@@ -1,0 +1,306 @@
+"""Static-region detection for littering: regions that differ from a long-term background but match a
+short-term one appeared and then stayed still.
+
+Both backgrounds are running averages of a small grey image, with time constants in seconds (so they behave
+the same at any fps). Lighting is handled three ways: each frame is gain-compensated to the long-term
+background's brightness; when a large share of the frame (outside people and vehicles) changes at once, the
+backgrounds are rebuilt instead of reporting anything; and a region only counts when its edges changed too
+(a shadow or a brightness drift changes grey levels, hardly the gradients). A region where the long-term
+background has the edges and the frame does not is a "ghost" (something that left, such as a parked
+bicycle or a person who stood still): it is healed into the background. New regions under people, vehicles
+or bicycles are never items (a person standing still becomes part of the short-term background)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge.samples import Box, StaticItem
+from models.config.rules import LitteringConfig
+from models.config.zones import Zone
+from models.geometry import point_in_polygon
+
+PROC_WIDTH = 480
+"""Working width in pixels: enough for a dropped bag at street scale, cheap on a camera box."""
+GRADIENT_THRESHOLD = 6.0
+"""Mean change of the gradient magnitude (grey levels per pixel) along a region's outline for it to count."""
+MIN_SHIFT_PX = 0.7
+"""Smallest picture shift, in working pixels, that moves the backgrounds along."""
+SHIFT_RESPONSE = 0.2
+"""Phase-correlation peak below which a shift estimate is not trusted (people moving, no texture)."""
+TEXTURE_KEPT = 0.8
+"""Correlation of a region with the long-term background above which only the lighting changed."""
+PLAIN_STD = 2.0
+"""Grey-level spread below which a patch has no texture to correlate."""
+COVERED = 0.5
+"""A new region this much under people or vehicles is theirs, not an item."""
+OCCLUDER_MEMORY_S = 1.0
+"""Detectors miss a walking person in some frames; their box keeps covering the ground this long."""
+
+
+@dataclass
+class _Item:
+    item_id: int
+    box: Box
+    first_seen_t: float
+    last_seen_t: float
+    area: float
+
+
+class StaticRegionDetector:
+    def __init__(self, zones: list[Zone], config: LitteringConfig, frame_size: tuple[int, int]) -> None:
+        self.config = config.static
+        self.watch = [z for z in zones if z.kind == "litter_watch"]
+        self.ignore = [z for z in zones if z.kind == "ignore"]
+        width, height = frame_size
+        scale = min(1.0, PROC_WIDTH / max(width, 1))
+        self.size = (max(8, round(width * scale)), max(8, round(height * scale)))
+        self._long: np.ndarray | None = None
+        self._short: np.ndarray | None = None
+        self._fg_since: np.ndarray | None = None
+        self._t0 = 0.0
+        self._last_t = 0.0
+        self._items: dict[int, _Item] = {}
+        self._recent_occluders: list[tuple[float, Box]] = []
+        self._next_id = 1
+        self._window: np.ndarray | None = None
+        self.camera_shifts = 0
+        """How often the picture shifted (camera drift) and the backgrounds were moved along."""
+        self.rebuilds = 0
+        """How often a sudden change of the whole scene made the backgrounds start over."""
+
+    def update(self, frame_bgr: np.ndarray, t: float, occluders: list[Box]) -> tuple[StaticItem, ...]:
+        """Items present in this frame; `occluders` are normalised boxes of people, vehicles and bicycles."""
+        gray = self._prepare(frame_bgr)
+        if self._long is None or self._short is None or self._fg_since is None:
+            self._start(gray, t)
+            return ()
+        dt = max(0.0, t - self._last_t)
+        self._last_t = t
+        cfg = self.config
+        self._recent_occluders = [(seen, box) for seen, box in self._recent_occluders if t - seen <= OCCLUDER_MEMORY_S]
+        self._recent_occluders += [(t, box) for box in occluders]
+        occluded = self._box_mask([box for _, box in self._recent_occluders])
+        gray *= float(self._long.mean()) / max(float(gray.mean()), 1e-3)
+        self._follow_camera(gray)
+        fg_long = np.abs(gray - self._long) > cfg.diff_threshold
+        free = ~occluded
+        if free.any() and float(fg_long[free].mean()) > cfg.max_changed_fraction:
+            self.rebuilds += 1
+            self._start(gray, t)
+            return ()
+        self._short += _rate(dt, cfg.background_short_s) * (gray - self._short)
+        still = fg_long & (np.abs(gray - self._short) <= cfg.diff_threshold)
+        self._fg_since = np.where(fg_long, np.minimum(self._fg_since, t), np.inf)
+        warm = t - self._t0 >= cfg.warmup_s
+        protected = np.zeros(gray.shape, bool)
+        if warm:
+            self._track_regions(gray, still, occluded, t)
+            for item in self._items.values():
+                x1, y1, x2, y2 = self._pixels(item.box, pad=2)
+                protected[y1:y2, x1:x2] = True
+        long_rate = _rate(dt, cfg.background_long_s if warm else cfg.background_short_s)
+        self._long += np.where(protected, 0.0, long_rate) * (gray - self._long)
+        return tuple(
+            StaticItem(item_id=i.item_id, box=i.box, first_seen_t=i.first_seen_t, area=i.area)
+            for i in self._items.values()
+        )
+
+    # -- internals -----------------------------------------------------------------------------------------
+
+    def _follow_camera(self, gray: np.ndarray) -> None:
+        """A camera that drifts or is nudged shifts the whole picture: move each background along (translation
+        by phase correlation, each measured against the frame, so slow drift adds up until it is corrected),
+        and the items and appearance times with the long-term one."""
+        assert self._long is not None and self._short is not None and self._fg_since is not None
+        small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        if self._window is None or self._window.shape != small.shape:
+            self._window = cv2.createHanningWindow((small.shape[1], small.shape[0]), cv2.CV_32F)
+        size = (gray.shape[1], gray.shape[0])
+        short_shift = self._shift(self._short, small)
+        if short_shift is not None:
+            self._short = _shifted(self._short, short_shift, gray)
+        long_shift = self._shift(self._long, small)
+        if long_shift is None:
+            return
+        self.camera_shifts += 1
+        move = _move(long_shift)
+        self._long = _shifted(self._long, long_shift, gray)
+        since = np.where(np.isfinite(self._fg_since), self._fg_since, -1.0).astype(np.float32)
+        since = cv2.warpAffine(since, move, size, flags=cv2.INTER_NEAREST, borderValue=-1.0)
+        self._fg_since = np.where(since < 0, np.inf, since).astype(np.float64)
+        dx, dy = long_shift[0] / size[0], long_shift[1] / size[1]
+        for item in self._items.values():
+            x1, y1, x2, y2 = item.box
+            item.box = (_unit(x1 + dx), _unit(y1 + dy), _unit(x2 + dx), _unit(y2 + dy))
+
+    def _shift(self, model: np.ndarray, small: np.ndarray) -> tuple[float, float] | None:
+        """How far the picture moved from `model`, in working pixels, or None when too little or unsure."""
+        reference = cv2.resize(model, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        # copies: OpenCV 5's phaseCorrelate applies the window to its inputs in place
+        (dx, dy), response = cv2.phaseCorrelate(reference, small.copy(), self._window)
+        dx, dy = 2.0 * dx, 2.0 * dy
+        if response < SHIFT_RESPONSE or math.hypot(dx, dy) < MIN_SHIFT_PX:
+            return None
+        return dx, dy
+
+    def _prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
+        small = cv2.resize(frame_bgr, self.size, interpolation=cv2.INTER_AREA)
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+        return cv2.GaussianBlur(gray, (5, 5), 0).astype(np.float32)
+
+    def _start(self, gray: np.ndarray, t: float) -> None:
+        self._long, self._short = gray.copy(), gray.copy()
+        self._fg_since = np.full(gray.shape, np.inf, np.float64)
+        self._t0 = self._last_t = t
+        self._items.clear()
+
+    def _pixels(self, box: Box, pad: int = 0) -> tuple[int, int, int, int]:
+        w, h = self.size
+        return (
+            max(0, math.floor(box[0] * w) - pad),
+            max(0, math.floor(box[1] * h) - pad),
+            min(w, math.ceil(box[2] * w) + pad),
+            min(h, math.ceil(box[3] * h) + pad),
+        )
+
+    def _box_mask(self, boxes: list[Box]) -> np.ndarray:
+        mask = np.zeros((self.size[1], self.size[0]), bool)
+        for box in boxes:
+            x1, y1, x2, y2 = self._pixels(box)
+            mask[y1:y2, x1:x2] = True
+        return mask
+
+    def _watched(self, box: Box) -> bool:
+        point = ((box[0] + box[2]) / 2.0, box[3])
+        if any(point_in_polygon(point, z.polygon) for z in self.ignore):
+            return False
+        return any(point_in_polygon(point, z.polygon) for z in self.watch)
+
+    def _track_regions(self, gray: np.ndarray, still: np.ndarray, occluded: np.ndarray, t: float) -> None:
+        assert self._long is not None and self._fg_since is not None
+        cfg = self.config
+        w, h = self.size
+        mask = still.astype(np.uint8)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        seen: set[int] = set()
+        grad_now = grad_long = None
+        for label in range(1, count):
+            x, y, bw, bh, area = (int(v) for v in stats[label])
+            share = area / float(w * h)
+            if not cfg.min_item_area <= share <= cfg.max_item_area:
+                continue
+            box = (x / w, y / h, (x + bw) / w, (y + bh) / h)
+            match = self._match(box)
+            if match is not None:
+                match.box, match.last_seen_t, match.area = box, t, share
+                seen.add(match.item_id)
+                continue
+            component = labels[y : y + bh, x : x + bw] == label
+            if float(occluded[y : y + bh, x : x + bw][component].mean()) >= COVERED or not self._watched(box):
+                continue
+            if grad_now is None or grad_long is None:
+                grad_now, grad_long = _gradient(gray), _gradient(self._long)
+            window = (slice(y, y + bh), slice(x, x + bw))
+            verdict = _edge_verdict(component, gray[window], self._long[window], grad_now[window], grad_long[window])
+            if verdict == "ghost":
+                self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
+                continue
+            if verdict == "object":
+                since = self._fg_since[y : y + bh, x : x + bw][component]
+                first = float(np.median(since[np.isfinite(since)])) if np.isfinite(since).any() else t
+                item = _Item(self._next_id, box, min(first, t), t, share)
+                self._items[item.item_id] = item
+                self._next_id += 1
+                seen.add(item.item_id)
+        for item_id in [i for i in self._items if i not in seen]:
+            item = self._items[item_id]
+            x1, y1, x2, y2 = self._pixels(item.box)
+            hidden = occluded[y1:y2, x1:x2].mean() >= COVERED if y2 > y1 and x2 > x1 else False
+            if hidden:
+                item.last_seen_t = t
+            elif t - item.last_seen_t > cfg.item_hold_s:
+                del self._items[item_id]
+        for item_id in [i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s]:
+            x1, y1, x2, y2 = self._pixels(self._items.pop(item_id).box, pad=2)
+            self._long[y1:y2, x1:x2] = gray[y1:y2, x1:x2]
+
+    def _match(self, box: Box) -> _Item | None:
+        best, best_iou = None, 0.3
+        for item in self._items.values():
+            iou = _iou(box, item.box)
+            if iou >= best_iou:
+                best, best_iou = item, iou
+        return best
+
+
+def _move(shift: tuple[float, float]) -> np.ndarray:
+    return np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+
+
+def _shifted(model: np.ndarray, shift: tuple[float, float], frame: np.ndarray) -> np.ndarray:
+    """`model` moved by `shift`; the strip the move uncovers is taken from the frame (nothing is known there)."""
+    h, w = model.shape
+    moved = cv2.warpAffine(model, _move(shift), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    dx, dy = math.ceil(abs(shift[0])) + 1, math.ceil(abs(shift[1])) + 1
+    if shift[0] > 0:
+        moved[:, :dx] = frame[:, :dx]
+    elif shift[0] < 0:
+        moved[:, w - dx :] = frame[:, w - dx :]
+    if shift[1] > 0:
+        moved[:dy, :] = frame[:dy, :]
+    elif shift[1] < 0:
+        moved[h - dy :, :] = frame[h - dy :, :]
+    return moved
+
+
+def _unit(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+def _rate(dt: float, tau: float) -> float:
+    """Blend factor of a running average with time constant `tau` after `dt` seconds."""
+    return 1.0 - math.exp(-dt / tau) if tau > 0 else 1.0
+
+
+def _gradient(gray: np.ndarray) -> np.ndarray:
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return cv2.magnitude(gx, gy) / 4.0
+
+
+def _edge_verdict(
+    component: np.ndarray, now: np.ndarray, before: np.ndarray, grad_now: np.ndarray, grad_before: np.ndarray
+) -> str:
+    """'object' when the region brought new edges or new texture, 'ghost' when it took edges away, 'flat'
+    when the texture is the same under a new brightness (a shadow, a lamp, a cloud)."""
+    ring = cv2.dilate(component.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    edges_now, edges_before = grad_now[ring], grad_before[ring]
+    texture_kept = _correlation(now[ring], before[ring]) >= TEXTURE_KEPT
+    if float(np.abs(edges_now - edges_before).mean()) < GRADIENT_THRESHOLD and texture_kept:
+        return "flat"
+    return "object" if float(edges_now.mean()) >= float(edges_before.mean()) else "ghost"
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised cross-correlation: near 1 when b is a's pattern under other lighting. Two plain patches
+    count as the same pattern, a plain and a textured one as different."""
+    plain_a, plain_b = float(a.std()) < PLAIN_STD, float(b.std()) < PLAIN_STD
+    if plain_a or plain_b:
+        return 1.0 if plain_a and plain_b else 0.0
+    a, b = a - a.mean(), b - b.mean()
+    scale = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / scale if scale > 0 else 1.0
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -1,0 +1,31 @@
+"""The detector on real frames: COCO names, normalised boxes, tracks, and stride."""
+
+import cv2
+import pytest
+
+from edge.detector import Detector, ModelError, sha256_of
+from models.config.detector import DetectorConfig
+from tests.conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def frames():
+    capture = cv2.VideoCapture(str(shared_file("media", "jay_intersection_crosswalk.mp4")))
+    return [capture.read()[1] for _ in range(6)]
+
+
+def test_stride_runs_the_model_every_nth_frame_and_carries_tracks(model_path, frames):
+    detector = Detector(DetectorConfig(model=str(model_path), stride=2))
+    out = [detector.process(frame) for frame in frames]
+    assert [ran for _, ran in out] == [True, False, True, False, True, False]
+    assert out[1][0] == out[0][0] and out[3][0] == out[2][0]
+    people = [d for d in out[4][0] if d.cls == "person"]
+    assert len(people) >= 3, "pedestrians on the crosswalk and in the road"
+    assert all(d.track_id is not None for d in people)
+    assert all(0.0 <= v <= 1.0 for d in people for v in d.box)
+    assert detector.model_ref.sha256 == sha256_of(model_path) and detector.model_ref.name == model_path.name
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="model file not found"):
+        Detector(DetectorConfig(model=str(tmp_path / "missing.pt")))

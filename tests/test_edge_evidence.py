@@ -1,0 +1,126 @@
+"""Evidence from the ring of redacted frames: keyframes and a WebM clip, named by sha256, that a browser plays."""
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.evidence import EvidenceWriter, pick_keyframes
+from edge.frame_ring import FrameRing
+from edge.rules.base import RuleHit
+from models.config.zones import Zone
+
+ZONE = Zone(name="road", kind="roadway", polygon=[(0.1, 0.4), (0.9, 0.4), (0.9, 0.8), (0.1, 0.8)])
+
+
+def ring_of(frames: int = 60, fps: float = 10.0, seconds: float = 15.0) -> FrameRing:
+    ring = FrameRing(seconds)
+    for i in range(frames):
+        image = np.full((240, 320, 3), 90, np.uint8)
+        cv2.circle(image, (20 + i * 4, 150), 8, (0, 200, 0), -1)
+        ring.add(i, i / fps, image)
+    return ring
+
+
+def hit(frame_start: int = 20, frame_end: int = 50, key_frames: tuple[int, ...] = ()) -> RuleHit:
+    return RuleHit(
+        type="jaywalking",
+        track_id=3,
+        zone="road",
+        frame_start=frame_start,
+        frame_end=frame_end,
+        t_start=frame_start / 10,
+        t_end=frame_end / 10,
+        confidence=0.8,
+        trajectory=tuple((k * 0.5, 0.2 + k * 0.05, 0.6) for k in range(7)),
+        thresholds={"min_duration_s": 1.0},
+        measurements={"duration_s": 3.0},
+        rule_version="1",
+        key_frames=key_frames,
+    )
+
+
+def test_ring_keeps_only_the_last_seconds():
+    ring = ring_of(frames=100, seconds=5.0)
+    last = ring.last()
+    assert last is not None and last.index == 99
+    assert ring.nearest(0).index == 49, "frames older than 5 s are gone"
+
+
+def test_keyframes_follow_the_rule_or_spread_over_the_event():
+    ring = ring_of()
+    assert [f.index for f in pick_keyframes(hit(key_frames=(21, 30, 44)), ring)] == [21, 30, 44]
+    assert [f.index for f in pick_keyframes(hit(), ring)] == [20, 30, 40, 50]
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory) -> list:
+    directory = tmp_path_factory.mktemp("evidence")
+    return EvidenceWriter(directory, [ZONE]).build(hit(), ring_of())
+
+
+def test_keyframes_and_a_clip_each_named_by_sha256(evidence):
+    roles = [ref.role for ref, _ in evidence]
+    assert roles.count("keyframe") == 4 and roles.count("clip") == 1
+    for ref, path in evidence:
+        data = Path(path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == ref.sha256
+        assert Path(path).name == ref.sha256 + (".jpg" if ref.media_type == "image/jpeg" else ".webm")
+    clip = next(path for ref, path in evidence if ref.role == "clip")
+    capture = cv2.VideoCapture(str(clip))
+    decoded = 0
+    while capture.read()[0]:
+        decoded += 1
+    # From 1 s before the start to the last buffered frame (frame 59), thinned to 6 fps.
+    assert 20 <= decoded <= 30
+
+
+def test_keyframe_shows_the_zone_and_the_track(evidence):
+    _, path = evidence[1]
+    image = cv2.imread(str(path))
+    h, w = image.shape[:2]
+    zone_edge = image[int(0.4 * (h - 1)), w // 2]
+    assert zone_edge[2] > 150 and zone_edge[1] < 120, "the roadway outline is drawn in red"
+    assert (np.abs(image.astype(int) - [255, 0, 255]).sum(axis=2) < 60).any(), "the trajectory is drawn"
+
+
+def test_clip_plays_in_a_browser(evidence, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    clip = next(path for ref, path in evidence if ref.role == "clip")
+    page_file = tmp_path / "play.html"
+    page_file.write_text(f'<video id="v" src="file://{clip}" muted></video>')
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--allow-file-access-from-files",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"file://{page_file}")
+            state = page.evaluate(
+                """() => new Promise((resolve) => {
+                    const v = document.getElementById('v');
+                    const done = () => resolve({w: v.videoWidth, h: v.videoHeight, d: v.duration,
+                                                err: v.error && v.error.code, t: v.currentTime});
+                    v.addEventListener('error', done);
+                    v.addEventListener('ended', done);
+                    v.play().catch(done);
+                    setTimeout(done, 15000);
+                })"""
+            )
+        finally:
+            browser.close()
+    assert state["err"] is None
+    assert (state["w"], state["h"]) == (320, 240)
+    assert state["d"] > 2.0 and state["t"] > 2.0, "the browser decoded and played it through"

@@ -1,0 +1,73 @@
+"""Scoring on hand-written spans, and the hand labels themselves (every labelled clip and camera is usable)."""
+
+from pathlib import Path
+
+import pytest
+
+from edge.scoring import Counts, Span, load_labels, match, score_table
+from models.config import load_camera_config
+from models.errors import ConfigError
+from tests.conftest import ROOT, shared_file
+
+J, L = "jaywalking", "littering"
+
+
+def test_overlapping_event_of_the_same_type_is_a_true_positive():
+    counts = match([Span(J, 10, 40)], [Span(J, 30, 80)])
+    assert (counts[J].true_positives, counts[J].false_positives, counts[J].false_negatives) == (1, 0, 0)
+    assert counts[J].precision == counts[J].recall == counts[J].f1 == 1.0
+
+
+def test_other_type_or_disjoint_range_does_not_match():
+    counts = match([Span(L, 10, 40), Span(J, 100, 120)], [Span(J, 10, 40)])
+    assert counts[J].true_positives == 0 and counts[J].false_positives == 1 and counts[J].false_negatives == 1
+    assert counts[L].false_positives == 1 and counts[L].recall is None
+
+
+def test_each_label_matches_at_most_once_and_the_best_overlap_wins():
+    # Two predictions over one labelled crossing: one true positive, one false positive (a double count).
+    counts = match([Span(J, 0, 20), Span(J, 15, 60)], [Span(J, 10, 60)])
+    assert (counts[J].true_positives, counts[J].false_positives) == (1, 1)
+    # The wider prediction takes the long label so the short one can still match the other label.
+    counts = match([Span(J, 0, 12), Span(J, 5, 60)], [Span(J, 0, 8), Span(J, 20, 60)])
+    assert counts[J].true_positives == 2 and counts[J].false_negatives == 0
+
+
+def test_f1_and_table():
+    c = Counts(true_positives=4, false_positives=1, false_negatives=1)
+    assert c.precision == pytest.approx(0.8) and c.recall == pytest.approx(0.8) and c.f1 == pytest.approx(0.8)
+    table = score_table({J: c, L: Counts()})
+    assert "precision" in table and "0.80" in table and table.splitlines()[2].split()[-1] == "-"
+
+
+def test_bad_labels_file_is_one_line_per_problem(tmp_path: Path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "clips:\n  - video: x.mp4\n    sha256: nope\n    config: c.yaml\n    infractions:\n"
+        "      - {type: speeding, frame_start: 5, frame_end: 1}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_labels(path)
+    text = "\n".join(info.value.problems)
+    assert "clips[0].sha256" in text and "speeding" in text
+
+
+@pytest.mark.parametrize("labels", sorted((ROOT / "tests" / "labels").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_label_file_names_a_verified_clip_and_a_valid_camera(labels: Path):
+    for clip in load_labels(labels).clips:
+        video = shared_file("media", Path(clip.video).name)
+        assert (ROOT / clip.video).resolve() == video
+        config = load_camera_config(ROOT / clip.config)
+        assert config.source.uri == clip.video
+        zone_names = {zone.name for zone in config.zones}
+        assert zone_names
+
+
+def test_every_shared_clip_is_labelled():
+    from tests.conftest import SHARED
+
+    labelled = {
+        Path(clip.video).name for p in (ROOT / "tests" / "labels").glob("*.yaml") for clip in load_labels(p).clips
+    }
+    shared = {p.name for p in (SHARED / "media").iterdir() if p.suffix in (".mp4", ".avi")}
+    assert labelled == shared

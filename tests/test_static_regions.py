@@ -1,0 +1,107 @@
+"""The static-region detector on synthetic frames: a textured pavement, things put down, lights changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.static_regions import StaticRegionDetector
+from models.config.rules import LitteringConfig
+from tests.rule_tracks import zone
+
+W, H = 320, 240
+FPS = 10
+ZONES = [zone("pavement", "litter_watch", 0.0, 0.0, 1.0, 1.0)]
+
+
+def pavement() -> np.ndarray:
+    rng = np.random.default_rng(7)
+    texture = rng.integers(90, 150, size=(H // 8, W // 8), dtype=np.uint8)
+    big = np.kron(texture, np.ones((8, 8), np.uint8))
+    return np.repeat(big[:, :, None], 3, axis=2)
+
+
+def with_bag(frame: np.ndarray, x: int = 150, y: int = 130, size: int = 18) -> np.ndarray:
+    out = frame.copy()
+    out[y : y + size, x : x + size] = 30
+    out[y + 4 : y + size - 4, x + 4 : x + size - 4] = 220
+    return out
+
+
+def detector() -> StaticRegionDetector:
+    return StaticRegionDetector(ZONES, LitteringConfig(), (W, H))
+
+
+def replay(det: StaticRegionDetector, frame_at, seconds: float, occluders_at=lambda t: []) -> dict[float, tuple]:
+    seen = {}
+    for i in range(round(seconds * FPS) + 1):
+        t = i / FPS
+        seen[t] = det.update(frame_at(t), t, occluders_at(t))
+    return seen
+
+
+def test_an_object_that_appears_and_stays_is_one_item_and_goes_when_removed() -> None:
+    ground = pavement()
+    bag = with_bag(ground)
+    seen = replay(detector(), lambda t: bag if 5.0 <= t < 14.0 else ground, 18)
+    assert all(items == () for t, items in seen.items() if t < 5.0)
+    ids = {item.item_id for t, items in seen.items() if 9.0 <= t < 14.0 for item in items}
+    assert len(ids) == 1
+    item = seen[13.0][0]
+    assert item.first_seen_t == pytest.approx(5.0, abs=0.2)
+    assert item.box == pytest.approx((150 / W, 130 / H, 168 / W, 148 / H), abs=0.03)
+    assert seen[17.0] == ()
+
+
+def test_a_global_brightness_change_is_not_an_item() -> None:
+    ground = pavement()
+    brighter = np.clip(ground.astype(np.int16) * 14 // 10 + 10, 0, 255).astype(np.uint8)
+    seen = replay(detector(), lambda t: brighter if t >= 5.0 else ground, 15)
+    assert all(items == () for items in seen.values())
+
+
+def test_a_moving_object_is_not_an_item() -> None:
+    ground = pavement()
+    seen = replay(detector(), lambda t: with_bag(ground, x=int(20 + 25 * t) % 280), 12)
+    assert all(items == () for items in seen.values())
+
+
+def test_something_that_stops_under_a_person_or_vehicle_box_is_not_an_item() -> None:
+    ground = pavement()
+    bag = with_bag(ground)
+    box = [(140 / W, 100 / H, 180 / W, 160 / H)]
+    seen = replay(detector(), lambda t: bag if t >= 5.0 else ground, 12, lambda t: box)
+    assert all(items == () for items in seen.values())
+
+
+def test_an_object_that_leaves_after_start_is_healed_not_an_item() -> None:
+    """Present from the first frame and taken away later: a ghost in the long-term background."""
+    ground = pavement()
+    bag = with_bag(ground)
+    seen = replay(detector(), lambda t: bag if t < 6.0 else ground, 14)
+    assert all(items == () for t, items in seen.items())
+
+
+def test_a_soft_shadow_falling_on_part_of_the_pavement_is_not_an_item() -> None:
+    ground = pavement()
+    yy, xx = np.mgrid[0:H, 0:W]
+    shade = 1.0 - 0.35 * np.exp(-(((xx - 120) / 40.0) ** 2 + ((yy - 120) / 30.0) ** 2))
+    shadowed = (ground * shade[:, :, None]).astype(np.uint8)
+    seen = replay(detector(), lambda t: shadowed if t >= 5.0 else ground, 14)
+    assert all(items == () for items in seen.values())
+
+
+def test_a_camera_that_drifts_a_few_pixels_raises_no_items_and_still_finds_a_new_one() -> None:
+    ground = pavement()
+    big = np.tile(ground, (1, 2, 1))  # wide enough to pan across
+
+    def at(t: float) -> np.ndarray:
+        x = min(int(t * 3), 24)  # pans 3 px a second for 8 s, then holds
+        view = big[:, x : x + W].copy()
+        return with_bag(view, x=150 - x + 24) if t >= 10.0 else view
+
+    det = detector()
+    seen = replay(det, at, 18)
+    assert det.camera_shifts > 0
+    assert all(items == () for t, items in seen.items() if t < 10.0)
+    assert len({item.item_id for t, items in seen.items() if t >= 14.0 for item in items}) == 1
