@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from curbwatch.cliutil import fail, load_config_or_exit, not_implemented
+from curbwatch.cliutil import fail, load_config_or_exit
+from models.config.camera import CameraConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,21 @@ def open_detector(config: object, model: str | None) -> object:
         fail(str(exc), EXIT_MODEL)
 
 
-def open_sinks(events_out: str | None, publish: bool) -> list[object]:
+def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, broker: str | None) -> list[object]:
+    """The JSON-lines file and, when publishing, the signed outbox that a publisher thread drains to the broker."""
+    from edge.outbox_sink import OutboxSink, SigningKeyMissing
     from edge.sink import JsonlSink
+    from models.signing import SigningKeyError
 
+    sinks: list[object] = [JsonlSink(Path(events_out))] if events_out else []
     if publish:
-        not_implemented("edge --publish (MQTT publishing)")
-    return [JsonlSink(Path(events_out))] if events_out else []
+        if broker:
+            config.mqtt.url = broker
+        try:
+            sinks.append(OutboxSink(config))
+        except (SigningKeyMissing, SigningKeyError) as exc:
+            fail(str(exc))
+    return sinks
 
 
 @edge.command("replay")
@@ -74,7 +84,9 @@ def replay(
         VideoSource(video).close()  # a bad video fails now, not after the model has loaded
     except SourceError as exc:
         fail(str(exc), EXIT_SOURCE)
-    sinks = open_sinks(events_out, publish)
+    if publish and not evidence_dir:
+        evidence_dir = str(Path("data") / f"evidence-{config.camera.id}")  # published events carry their evidence
+    sinks = open_sinks(config, events_out, publish, broker)
     detector = open_detector(config, model)
     try:
         stats = replay_file(
@@ -107,7 +119,12 @@ def replay(
     show_default=True,
     help="Where redacted evidence files go.",
 )
-@click.option("--publish/--no-publish", default=False, show_default=True, help="Publish events over MQTT.")
+@click.option(
+    "--publish/--no-publish",
+    default=True,
+    show_default=True,
+    help="Publish events over MQTT (signed, through the outbox; needs signing.key).",
+)
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
 def run(
     config_file: str,
@@ -125,7 +142,7 @@ def run(
     from edge.source import SourceError, VideoSource
 
     config = load_config_or_exit(config_file)
-    sinks = open_sinks(events_out or str(Path(evidence_dir) / "events.jsonl"), publish)
+    sinks = open_sinks(config, events_out or str(Path(evidence_dir) / "events.jsonl"), publish, None)
     detector = open_detector(config, model)
     origin = datetime.now(UTC)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from edge.outbox import Outbox
@@ -47,11 +48,12 @@ class OutboxSink:
         self.config = config
         self.sign = signer_for(config)
         self.outbox = outbox_for(config)
-        self.health: dict = {}
+        self.health: Callable[[], dict] = dict
+        """Figures for the heartbeat (fps, frames, events, model); the pipeline's owner sets it."""
         self.publisher: Publisher | None = None
         if publish:
             self.publisher = Publisher(
-                self.outbox, config.mqtt, config.camera.site, config.camera.id, self.sign, lambda: self.health
+                self.outbox, config.mqtt, config.camera.site, config.camera.id, self.sign, lambda: self.health()
             )
             self.publisher.start()
 

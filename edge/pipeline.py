@@ -68,6 +68,10 @@ class PipelineStats:
     def fps(self) -> float:
         return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
+    def health(self) -> dict:
+        """The heartbeat's share of these figures."""
+        return {"fps": round(self.fps, 2), "frames": self.frames, "events": sum(self.events.values())}
+
     def summary(self) -> str:
         events = ", ".join(f"{kind} {n}" for kind, n in sorted(self.events.items())) or "none"
         return (
@@ -107,6 +111,9 @@ class Pipeline:
         self.annotate = annotate
         self.static: StaticRegionDetector | None = None
         self.stats = PipelineStats()
+        for sink in self.sinks:
+            if hasattr(sink, "health"):  # the outbox's heartbeat reports these live figures
+                sink.health = lambda: {**self.stats.health(), "model": detector.model_ref.name}
         for warning in zone_warnings(config):
             log.warning("%s: %s", config.camera.id, warning)
 
@@ -220,6 +227,7 @@ def run(pipeline: Pipeline, frames: Iterable[SourceFrame], progress: object | No
             if frame is None:
                 break
             pipeline.process(frame, decode_ms)
+            pipeline.stats.wall_seconds = time.perf_counter() - started
             if progress is not None:
                 progress.update(1)  # type: ignore[attr-defined]
     finally:

@@ -32,8 +32,8 @@ def test_a_file_overrides_what_it_names(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("claim_ttl: 5\n", "claim_ttl: unknown key; allowed keys here: appeal_reasons"),
-        ("claim_ttl_s: 5\n", "claim_ttl_s: Input should be greater than or equal to 60 (got 5)"),
+        ("claim_ttl: 5\n", "claim_ttl: unknown key (did you mean 'claim_ttl_s'?); allowed keys here: appeal_reasons"),
+        ("claim_ttl_s: 5\n", "claim_ttl_s: must be greater than or equal to 60 (got 5)"),
         ("subject_ref_pattern: '(['\n", "subject_ref_pattern: not a regular expression"),
         ("reject_reasons: [a, a]\n", "reject_reasons: reasons must not repeat"),
         ("confirm_reasons: []\n", "confirm_reasons: has 0 items, needs at least 1"),

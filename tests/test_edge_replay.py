@@ -223,8 +223,9 @@ def test_edge_run_follows_a_live_stream_through_a_drop(tmp_path):
     )
     try:
         result = run_cli(
-            "edge", "run", "--config", str(config), "--evidence-dir", str(tmp_path / "ev"), "--max-frames", "30"
-        )
+            "edge", "run", "--config", str(config), "--evidence-dir", str(tmp_path / "ev"), "--max-frames", "30",
+            "--no-publish",
+        )  # fmt: skip
     finally:
         server.shutdown()
     assert result.returncode == 0, result.stderr[-1500:]
