@@ -129,9 +129,10 @@ def test_model_without_a_person_class_is_refused(tmp_path):
     one_line_error(result, 5, "no 'person' class")
 
 
-def test_publish_is_not_there_yet_and_says_so():
+def test_publishing_without_a_signing_key_is_refused_before_any_work():
     video = shared_file("media", "jay_intersection_crosswalk.mp4")
-    one_line_error(run_cli("edge", "replay", str(video), "--config", CONFIG, "--publish"), 3, "not implemented")
+    result = run_cli("edge", "replay", str(video), "--config", CONFIG, "--publish")
+    one_line_error(result, 1, "has no signing.key", "curbwatch keys new intersection-01")
 
 
 def test_corrupt_frame_and_empty_zone_are_warnings_not_failures(tmp_path):
