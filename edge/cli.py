@@ -34,14 +34,20 @@ def open_detector(config: object, model: str | None) -> object:
 
 def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, broker: str | None) -> list[object]:
     """The JSON-lines file and, when publishing, the signed outbox that a publisher thread drains to the broker."""
+    from pydantic import ValidationError
+
     from edge.outbox_sink import OutboxSink, SigningKeyMissing
     from edge.sink import JsonlSink
+    from models.errors import format_validation_error
     from models.signing import SigningKeyError
 
     sinks: list[object] = [JsonlSink(Path(events_out))] if events_out else []
     if publish:
         if broker:
-            config.mqtt.url = broker
+            try:
+                config.mqtt.url = broker
+            except ValidationError as exc:
+                fail("--broker " + "; ".join(format_validation_error(exc)).removeprefix("url: "))
         try:
             sinks.append(OutboxSink(config))
         except (SigningKeyMissing, SigningKeyError) as exc:

@@ -232,3 +232,9 @@ def test_edge_run_follows_a_live_stream_through_a_drop(tmp_path):
     assert result.returncode == 0, result.stderr[-1500:]
     assert "reconnecting in 0.1 s" in result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("30 frames")
+
+
+def test_a_broker_url_that_is_not_mqtt_gets_one_line():
+    video = shared_file("media", "jay_intersection_crosswalk.mp4")
+    result = run_cli("edge", "replay", str(video), "--config", CONFIG, "--publish", "--broker", "http://x")
+    one_line_error(result, 1, "--broker must start with mqtt:// or mqtts://")
