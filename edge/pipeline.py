@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 
@@ -33,6 +34,15 @@ from models.geometry import polygon_area
 from models.infraction import EvidenceRef, InfractionMessage
 
 log = logging.getLogger(__name__)
+
+
+class FrameObserver(Protocol):
+    """Sees every processed frame's sample and the messages sent while processing it, never pixels: the
+    replay report and the zone editor's test replay draw tracks from these. Messages flushed at the end
+    of the stream reach only the sinks, so a complete list of events comes from a sink."""
+
+    def observe(self, sample: FrameSample, messages: list[InfractionMessage]) -> None: ...
+
 
 STAGES = ("decode", "detect", "track", "rules", "redact", "encode")
 OCCLUDER_CLASSES = frozenset({"person", "bicycle", "motorcycle", "car", "bus", "truck"})
@@ -90,6 +100,7 @@ class Pipeline:
         sinks: Iterable[EventSink] = (),
         evidence_dir: Path | None = None,
         annotate: Annotator | None = None,
+        observers: Iterable[FrameObserver] = (),
     ) -> None:
         self.config = config
         self.detector = detector
@@ -109,6 +120,7 @@ class Pipeline:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="evidence") if self.evidence is not None else None
         self._pending: deque[tuple[RuleHit, Future | None]] = deque()
         self.annotate = annotate
+        self.observers = list(observers)
         self.static: StaticRegionDetector | None = None
         self.stats = PipelineStats()
         for sink in self.sinks:
@@ -158,6 +170,8 @@ class Pipeline:
         if self.annotate is not None:
             self.annotate.write(redacted, frame.t, detections, messages)
         stage["encode"] += (time.perf_counter() - started) * 1000.0
+        for observer in self.observers:
+            observer.observe(sample, messages)
 
         self.stats.frames += 1
         self.stats.detected_frames += int(detected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from tqdm import tqdm
 
 from edge.annotate import Annotator
 from edge.detector import Detector
-from edge.pipeline import Pipeline, PipelineStats, run
+from edge.pipeline import FrameObserver, Pipeline, PipelineStats, run
 from edge.sink import EventSink
 from edge.source import VideoSource
 from models.config.camera import CameraConfig
@@ -28,6 +29,7 @@ def replay_file(
     realtime: bool = False,
     max_frames: int | None = None,
     progress: bool = True,
+    observers: Iterable[FrameObserver] = (),
 ) -> PipelineStats:
     """Replay `video` as fast as possible (or paced with `realtime`); wall times start now.
 
@@ -35,7 +37,15 @@ def replay_file(
     origin = datetime.now(UTC)
     with VideoSource(str(video), realtime=realtime, start_wall=origin) as source:
         annotator = Annotator(annotate, config.zones, source.fps, (source.width, source.height)) if annotate else None
-        pipeline = Pipeline(config, detector, origin=origin, sinks=sinks, evidence_dir=evidence_dir, annotate=annotator)
+        pipeline = Pipeline(
+            config,
+            detector,
+            origin=origin,
+            sinks=sinks,
+            evidence_dir=evidence_dir,
+            annotate=annotator,
+            observers=observers,
+        )
         total = source.frame_count if max_frames is None else min(max_frames, source.frame_count or max_frames)
         frames = itertools.islice(source, max_frames) if max_frames is not None else source
         with tqdm(
