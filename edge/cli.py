@@ -66,6 +66,11 @@ def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, brok
 @click.option("--broker", help="Broker URL; overrides mqtt.url.")
 @click.option("--realtime", is_flag=True, help="Pace the replay to the video's frame rate.")
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
+@click.option(
+    "--report",
+    type=click.Path(),
+    help="Write a self-contained HTML report here: zones, heat map, events, timeline, per-stage timing.",
+)
 def replay(
     video: str,
     config_file: str,
@@ -77,13 +82,25 @@ def replay(
     broker: str | None,
     realtime: bool,
     max_frames: int | None,
+    report: str | None,
 ) -> None:
     """Replay VIDEO through the pipeline as fast as possible and report its infractions."""
+    import tempfile
+    from contextlib import ExitStack
+
     from edge.annotate import AnnotationError
     from edge.replay import replay_file
     from edge.source import SourceError, VideoSource
 
     config = load_config_or_exit(config_file)
+    report_path = None
+    if report:
+        from edge.report import ReportError, check_report_path
+
+        try:
+            report_path = check_report_path(report)  # before the replay, not after minutes of it
+        except ReportError as exc:
+            fail(str(exc))
     if broker and not publish:
         log.warning("--broker is ignored without --publish")
     try:
@@ -94,22 +111,40 @@ def replay(
         evidence_dir = str(Path("data") / f"evidence-{config.camera.id}")  # published events carry their evidence
     sinks = open_sinks(config, events_out, publish, broker)
     detector = open_detector(config, model)
-    try:
-        stats = replay_file(
-            video,
-            config,
-            detector,  # type: ignore[arg-type]
-            sinks=sinks,  # type: ignore[arg-type]
-            evidence_dir=Path(evidence_dir) if evidence_dir else None,
-            annotate=Path(annotate) if annotate else None,
-            realtime=realtime,
-            max_frames=max_frames,
-        )
-    except SourceError as exc:
-        fail(str(exc), EXIT_SOURCE)
-    except AnnotationError as exc:
-        fail(str(exc))
+    with ExitStack() as cleanup:
+        collect = None
+        if report_path is not None:
+            from edge.report import ReplayReport
+
+            collect = ReplayReport(Path(video), Path(config_file), config)
+            sinks.append(collect.sink)
+            if not evidence_dir:  # the report embeds keyframes; they need somewhere to land meanwhile
+                evidence_dir = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="curbwatch-report-"))
+        try:
+            stats = replay_file(
+                video,
+                config,
+                detector,  # type: ignore[arg-type]
+                sinks=sinks,  # type: ignore[arg-type]
+                evidence_dir=Path(evidence_dir) if evidence_dir else None,
+                annotate=Path(annotate) if annotate else None,
+                realtime=realtime,
+                max_frames=max_frames,
+                observers=[collect.collector] if collect else (),
+                on_start=collect.attach if collect else None,
+            )
+        except SourceError as exc:
+            fail(str(exc), EXIT_SOURCE)
+        except AnnotationError as exc:
+            fail(str(exc))
+        if collect is not None and report_path is not None:
+            try:
+                collect.write(report_path, stats)
+            except ReportError as exc:
+                fail(str(exc))
     click.echo(stats.summary())
+    if report_path is not None:
+        click.echo(f"report: {report_path}")
 
 
 @edge.command("run")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +30,10 @@ def replay_file(
     max_frames: int | None = None,
     progress: bool = True,
     observers: Iterable[FrameObserver] = (),
+    on_start: Callable[[Pipeline], None] | None = None,
 ) -> PipelineStats:
-    """Replay `video` as fast as possible (or paced with `realtime`); wall times start now.
+    """Replay `video` as fast as possible (or paced with `realtime`); wall times start now. `on_start` sees
+    the pipeline before its first frame (the replay report keeps a redacted frame from its ring).
 
     Raises SourceError for a video that cannot be used and AnnotationError for an unusable --annotate."""
     origin = datetime.now(UTC)
@@ -46,6 +48,8 @@ def replay_file(
             annotate=annotator,
             observers=observers,
         )
+        if on_start is not None:
+            on_start(pipeline)
         total = source.frame_count if max_frames is None else min(max_frames, source.frame_count or max_frames)
         frames = itertools.islice(source, max_frames) if max_frames is not None else source
         with tqdm(

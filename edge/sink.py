@@ -4,6 +4,7 @@ would carry it; the MQTT outbox/publisher implements the same protocol."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -34,13 +35,16 @@ class JsonlSink:
 
 
 class MemorySink:
-    """Keeps the messages in a list (scoring and benchmarks read them back)."""
+    """Keeps the messages in a list (scoring and benchmarks read them back) and, by event id, the evidence
+    files each one references (the replay report embeds its keyframes)."""
 
     def __init__(self) -> None:
         self.messages: list[InfractionMessage] = []
+        self.evidence: dict[uuid.UUID, list[tuple[EvidenceRef, Path]]] = {}
 
     def emit(self, message: InfractionMessage, evidence: list[tuple[EvidenceRef, Path]]) -> None:
         self.messages.append(message)
+        self.evidence[message.event_id] = list(evidence)
 
     def close(self) -> None:
         pass
