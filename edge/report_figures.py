@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
+from matplotlib.ticker import FormatStrFormatter
 
 from edge.evidence import ZONE_COLOURS
 from edge.report_data import FrameRow
@@ -104,15 +106,18 @@ def heat_figure(scene: np.ndarray, zones: Sequence[Zone], counts: np.ndarray) ->
     grey = scene.mean(axis=2, keepdims=True).repeat(3, axis=2) / 255.0
     figure, axes = _scene_axes(0.15 + 0.5 * grey)
     masked = np.ma.masked_equal(counts, 0)
+    # A log scale: people waiting at a kerb pile up far more points than those walking, who would vanish.
+    scale = LogNorm(vmin=1, vmax=max(int(counts.max(initial=0)), 2))
     image = axes.imshow(  # type: ignore[attr-defined]
-        masked, extent=(0.0, 1.0, 1.0, 0.0), cmap="YlOrRd", alpha=0.9, interpolation="nearest", vmin=0
+        masked, extent=(0.0, 1.0, 1.0, 0.0), cmap="YlOrRd", norm=scale, alpha=0.9, interpolation="nearest"
     )
     axes.set_xlim(0.0, 1.0)  # type: ignore[attr-defined]
     axes.set_ylim(1.0, 0.0)  # type: ignore[attr-defined]
     axes.set_aspect(scene.shape[0] / scene.shape[1])  # type: ignore[attr-defined]
     _outline_zones(axes, zones, fill=False)
     bar = figure.colorbar(image, ax=axes, fraction=0.025, pad=0.01)
-    bar.set_label("person foot points per cell", color=TEXT)
+    bar.set_label("person foot points per cell (log scale)", color=TEXT)
+    bar.ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     return _save(figure, "jpeg")
 
 
