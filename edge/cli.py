@@ -95,7 +95,7 @@ def replay(
     config = load_config_or_exit(config_file)
     report_path = None
     if report:
-        from edge.report import ReportError, check_report_path
+        from edge.report import ReplayReport, ReportError, check_report_path
 
         try:
             report_path = check_report_path(report)  # before the replay, not after minutes of it
@@ -112,11 +112,8 @@ def replay(
     sinks = open_sinks(config, events_out, publish, broker)
     detector = open_detector(config, model)
     with ExitStack() as cleanup:
-        collect = None
-        if report_path is not None:
-            from edge.report import ReplayReport
-
-            collect = ReplayReport(Path(video), Path(config_file), config)
+        collect = ReplayReport(Path(video), Path(config_file), config) if report_path else None
+        if collect is not None:
             sinks.append(collect.sink)
             if not evidence_dir:  # the report embeds keyframes; they need somewhere to land meanwhile
                 evidence_dir = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="curbwatch-report-"))
