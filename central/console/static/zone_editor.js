@@ -20,7 +20,7 @@
     selected: -1,
     point: -1,
     drag: null,
-    swallowClick: false,
+    dragEnded: -1e9, // when the last drag ended: the click that ends a drag adds no point
     result: null, // the last finished test replay
     badZones: {},
     dirty: false,
@@ -132,11 +132,12 @@
       }
       node("circle", { cx: px(track.points[0])[0], cy: px(track.points[0])[1], r: 2.5 * u, "class": cls }, layer);
     });
-    job.events.forEach(function (event) {
+    // Markers carry the event's number in the list under the frame: full labels would overlap.
+    job.events.forEach(function (event, index) {
       if (!event.at) return;
       var at = px(event.at);
       node("circle", { cx: at[0], cy: at[1], r: 9 * u, "stroke-width": 3 * u, "class": "event" }, layer);
-      label(event.type + " · " + event.zone + " · frames " + event.frames[0] + "–" + event.frames[1], at, "event-label", layer);
+      label(String(index + 1), at, "event-label", layer);
     });
   }
 
@@ -287,7 +288,6 @@
       point = +target.dataset.point;
     }
     state.drag = { zone: zone, point: point };
-    state.swallowClick = true;
     svg.setPointerCapture(event.pointerId);
     event.preventDefault();
     select(zone, point);
@@ -301,6 +301,7 @@
   function endDrag() {
     if (!state.drag) return;
     state.drag = null;
+    state.dragEnded = performance.now();
     renderList();
     render();
   }
@@ -308,10 +309,7 @@
   svg.addEventListener("pointercancel", endDrag);
 
   svg.addEventListener("click", function (event) {
-    if (state.swallowClick) {
-      state.swallowClick = false;
-      return;
-    }
+    if (performance.now() - state.dragEnded < 400) return;
     // The second click of a double-click closes the polygon (dblclick below) instead of adding a point.
     if (!state.size || event.detail > 1) return;
     var target = event.target;
@@ -552,13 +550,14 @@
     var table = $("test-events");
     var body = table.querySelector("tbody");
     clear(body);
-    events.forEach(function (event) {
+    events.forEach(function (event, number) {
       var row = document.createElement("tr");
-      [event.type, event.zone, "track " + event.track_id, event.frames[0] + "–" + event.frames[1], event.confidence].forEach(
+      var frames = event.frames[0] + "–" + event.frames[1];
+      [number + 1, event.type, event.zone, "track " + event.track_id, frames, event.confidence].forEach(
         function (value, index) {
           var cell = document.createElement("td");
           cell.textContent = value;
-          if (index > 2) cell.className = "num";
+          if (index === 0 || index > 3) cell.className = "num";
           row.appendChild(cell);
         }
       );

@@ -1,7 +1,8 @@
 """The one detector of a console process and the redacted frames it makes for the zone editor.
 
 DESIGN.md section 6: raw frames never leave the process that reads them. The editor's frame goes through the
-real detector and the edge's Redactor, exactly as evidence does, before it is encoded; nothing else is sent.
+real detector and the edge's Redactor, as the pipeline's evidence does, before it is encoded; nothing else is
+sent.
 The model is loaded on first use and shared, one caller at a time, by frames and test replays."""
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def redacted_first_frame(uri: str, detector: EditorDetector, wait_s: float = 2.0
     with VideoSource(uri, max_reconnects=0) as source:
         frame = next(iter(source), None)
     if frame is None:
-        raise SourceError(f"{uri}: no frame could be read")
+        raise SourceError("no frame could be read from the source now")
     redactor = Redactor(RedactionConfig(mode="person"))
     with detector.use(wait_s) as model:
         detections, detected = model.process(frame.image)  # type: ignore[attr-defined]

@@ -126,9 +126,13 @@ class ReplayState:
 
 
 def source_fps(uri: str) -> float:
-    from edge.source import VideoSource
+    """The source's frame rate; SourceError unless a frame can be read now (a stream that is down would
+    otherwise keep the replay reconnecting)."""
+    from edge.source import SourceError, VideoSource
 
     with VideoSource(uri, max_reconnects=0) as source:
+        if next(iter(source), None) is None:
+            raise SourceError("no frame could be read from the source now")
         return source.fps or FALLBACK_FPS
 
 

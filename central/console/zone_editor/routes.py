@@ -130,7 +130,10 @@ def frame(
     except UnknownSource as exc:
         return _detail(str(exc), 404)
     is_file = known.key.startswith("file:")
-    cache_key = (known.key, Path(known.uri).stat().st_mtime if is_file else 0.0)
+    try:
+        cache_key = (known.key, Path(known.uri).stat().st_mtime if is_file else 0.0)
+    except OSError:
+        return _detail("no such video file under the media folders and no such stream", 404)
     cached = editor.frames.get(cache_key, None if is_file else STREAM_FRAME_TTL_S)
     if cached is None:
         try:
@@ -188,23 +191,25 @@ def save(
     if refused is not None:
         return refused
     editor = editor_of(request)
+    problems = []
+    path = None
     try:
         path = draft.file_path(editor.cameras_dir, body.file)
     except ValueError as exc:
-        return _problems([f"file: {exc}"])
-    replacing = path.exists()
+        problems.append(f"file: {exc}")
+    replacing = path is not None and path.exists()
     if replacing and body.loaded != body.file:
-        return _problems([f"file: {path.name} already exists; load it to change it, or choose another name"], 409)
+        problems.append(f"file: {body.file}{draft.SUFFIX} already exists; load it to change it, or choose another name")
     config = body.config
     if body.source is not None:
         try:
-            source = editor.catalogue.resolve(body.source)
+            config = _with_source(config, editor.catalogue.resolve(body.source))
         except UnknownSource as exc:
-            return _problems([f"source: {exc}"])
-        config = _with_source(config, source)
+            problems.append(f"source: {exc}")
     checked = draft.check(config)
-    if checked.config is None:
-        return _problems(checked.problems)
+    problems += checked.problems
+    if problems or checked.config is None or path is None:
+        return _problems(problems)
     camera = checked.config.camera
     actor = live.principal.username
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
