@@ -346,3 +346,17 @@ def test_a_stream_that_is_down_is_one_clear_line_without_its_password(editor) ->
         time.sleep(0.2)
     assert status["state"] == "failed" and status["error"] == "no frame could be read from the source now"
     assert status["source_label"] == "gate-cam (stream)" and "s3cret" not in str(status)
+
+
+def test_without_a_usable_model_no_frame_is_shown_at_all(tmp_path: Path) -> None:
+    central = make_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+    central.settings = CentralSettings(
+        data_dir=tmp_path,
+        editor={"media_dirs": [str(shared_file("media", FOOTAGE).parent)], "detector": {"model": "missing.tflite"}},
+    )
+    with serve(central) as base:
+        answer = httpx.get(f"{base}/admin/zones/frame", params={"source": SOURCE}, headers=bearer(base, "root"))
+    assert answer.status_code == 503 and answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["detail"] == (
+        "no frame without redaction: model file not found: missing.tflite (set editor.detector in the central settings)"
+    )

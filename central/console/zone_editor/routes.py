@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -38,7 +38,7 @@ from models.errors import ConfigError, format_validation_error
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin/zones", include_in_schema=False)
-KINDS = list(ZoneKind.__args__)  # type: ignore[attr-defined]
+KINDS = list(get_args(ZoneKind))
 _CREATE = threading.Lock()
 
 
