@@ -10,6 +10,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from central.db import DEFAULT_DATA_DIR, default_db_url
+from central.editor_settings import EditorSettings
 from models.base import StrictModel
 from models.errors import ConfigError, format_validation_error
 
@@ -92,6 +93,11 @@ class CentralSettings(StrictModel):
         description="Regular expression a subject reference (an opaque id typed by the reviewer) must match.",
     )
     note_max_chars: int = Field(2000, ge=0, le=20_000, description="Longest free-text note on a decision.")
+    editor: EditorSettings = Field(
+        default_factory=EditorSettings,
+        description="The console's zone editor: video folders and streams it may open, the camera files folder "
+        "and the detector that redacts what it shows.",
+    )
 
     @field_validator("confirm_reasons", "reject_reasons", "appeal_reasons")
     @classmethod

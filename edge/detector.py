@@ -137,6 +137,17 @@ class Detector:
         self._last = tuple(kept)
         return self._last, True
 
+    def reset(self) -> None:
+        """Forget every track and the stride phase, so the next frame starts a new video: one loaded model
+        can then serve several sources in turn (the console's zone editor does) without ids or boxes
+        carrying over from the last one."""
+        predictor = getattr(self._model, "predictor", None)
+        for tracker in getattr(predictor, "trackers", ()):
+            tracker.reset()
+        self._frames_seen = 0
+        self._last = ()
+        self._raw = ()
+
     @property
     def raw_people(self) -> list[Box]:
         """Person boxes of the last detector run before tracking, untracked and low scores included."""

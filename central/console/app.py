@@ -18,6 +18,7 @@ from central.console.config import ConsoleConfig
 from central.console.deps import Console, Forbidden, NotSignedIn, signed_in
 from central.console.roles import home_for
 from central.console.view import make_templates, render
+from central.console.zone_editor import routes as zone_editor
 from central.evidence_store import EvidenceStore
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def create_app(
             return RedirectResponse("/login", status_code=303)
         return RedirectResponse(home_for(live.principal.role), status_code=303)
 
-    for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users):
+    for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users, zone_editor):
         app.include_router(module.router)
     app.include_router(api.router)
     _install_error_handlers(app)

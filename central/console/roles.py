@@ -21,6 +21,7 @@ NAVIGATION = (
     ("Accuracy", "/accuracy", READ_ACCURACY),
     ("Audit log", "/audit", READ_AUDIT),
     ("Users", "/admin/users", ADMIN),
+    ("Zones", "/admin/zones", ADMIN),
     ("Settings", "/admin/config", ADMIN),
 )
 
