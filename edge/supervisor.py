@@ -120,15 +120,17 @@ class Supervisor:
         lifecycle.on_force = lambda: self._signal_all(signal.SIGKILL)
 
     def _child_env(self, child: Child) -> dict[str, str]:
+        """The child speaks the notify protocol to a socket of the parent's (an abstract one: nothing to clean
+        up, nothing to write on a read-only file system), which tells when its frames flow."""
         env = {k: v for k, v in self.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
         env["PYTHONUNBUFFERED"] = "1"
+        if child.notify is None:
+            child.notify_name = f"@curbwatch-{os.getpid()}-{child.camera_id}-{uuid.uuid4().hex[:8]}"
+            child.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            child.notify.bind("\0" + child.notify_name[1:])
+            child.notify.setblocking(False)
+        env["NOTIFY_SOCKET"] = child.notify_name
         if self.child_timeout is not None:
-            if child.notify is None:
-                child.notify_name = f"@curbwatch-{os.getpid()}-{child.camera_id}-{uuid.uuid4().hex[:8]}"
-                child.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-                child.notify.bind("\0" + child.notify_name[1:])
-                child.notify.setblocking(False)
-            env["NOTIFY_SOCKET"] = child.notify_name
             env["WATCHDOG_USEC"] = str(int(self.child_timeout * 1_000_000))
         return env
 
@@ -165,8 +167,9 @@ class Supervisor:
             except BlockingIOError:
                 return
             fields = data.decode(errors="replace").split("\n")
-            if "READY=1" in fields:
+            if "READY=1" in fields and not child.ready:
                 child.ready = True
+                log.info("camera %s: frames flowing", child.camera_id)
             if "WATCHDOG=1" in fields or "READY=1" in fields:
                 child.last_ping = self._clock()
 
