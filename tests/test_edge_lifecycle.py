@@ -18,6 +18,8 @@ from pathlib import Path
 import yaml
 
 from curbwatch.local_broker import free_port
+from edge.reload import plan_reload
+from models.config.camera import parse_camera_config
 from models.signing import generate_keypair
 from tests.conftest import ROOT, run_cli, shared_file
 
@@ -219,3 +221,21 @@ def test_two_configs_for_one_camera_are_refused_with_one_line(tmp_path, model_pa
     assert result.stderr.strip().splitlines() == [
         f"error: camera id 'cam-same' is in both {first} and {second}: camera ids must differ"
     ]
+
+
+def test_a_reload_applies_what_can_change_live_and_keeps_the_rest_until_a_restart():
+    running = parse_camera_config(yaml.safe_load(EXAMPLE.read_text()))
+    data = running.model_dump(mode="json")
+    data["zones"][0]["polygon"][0] = [0.05, 0.37]
+    data["camera"]["name"] = "Intersection, new mast"
+    data["detector"]["stride"] = 3
+    data["mqtt"]["url"] = "mqtt://broker.example:1883"
+    wanted = parse_camera_config(data)
+    plan = plan_reload(running, wanted)
+    assert plan.applied == ["zones", "camera.name"] and plan.needs_restart == ["detector", "mqtt"]
+    assert plan.config.zones == wanted.zones and plan.config.camera == wanted.camera
+    assert (plan.config.detector, plan.config.mqtt) == (running.detector, running.mqtt)
+
+    data["camera"]["id"] = "intersection-99"
+    plan = plan_reload(running, parse_camera_config(data))
+    assert plan.needs_restart[0] == "camera.id/site" and plan.config.camera == running.camera
