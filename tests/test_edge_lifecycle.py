@@ -12,13 +12,17 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import yaml
 
 from curbwatch.local_broker import free_port
+from edge.lifecycle import Lifecycle
 from edge.reload import plan_reload
+from edge.sd_notify import Notifier
+from edge.supervisor import Supervisor
 from models.config.camera import parse_camera_config
 from models.signing import generate_keypair
 from tests.conftest import ROOT, run_cli, shared_file
@@ -239,3 +243,29 @@ def test_a_reload_applies_what_can_change_live_and_keeps_the_rest_until_a_restar
     data["camera"]["id"] = "intersection-99"
     plan = plan_reload(running, parse_camera_config(data))
     assert plan.needs_restart[0] == "camera.id/site" and plan.config.camera == running.camera
+
+
+STUCK_CAMERA = """
+import os, socket, time
+address = os.environ["NOTIFY_SOCKET"]
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", "\\0" + address[1:])
+time.sleep(120)  # first frame, then nothing: a stream that hangs without an error
+"""
+
+
+def test_the_supervisor_kills_and_restarts_a_camera_whose_frames_stop(tmp_path, caplog):
+    upstream = NotifySocket(tmp_path / "notify.sock")
+    lifecycle = Lifecycle(Notifier(upstream.env(1.0)))  # systemd's WatchdogSec=1: each child gets 1 s
+    supervisor = Supervisor({"stuck": [sys.executable, "-c", STUCK_CAMERA]}, lifecycle)
+    stopper = threading.Timer(5.0, lambda: setattr(lifecycle, "stop_requested", True))
+    stopper.start()
+    with caplog.at_level("INFO", logger="edge.supervisor"):
+        supervisor.run()
+    stopper.cancel()
+    upstream.close()
+    assert "camera stuck: frames flowing" in caplog.text
+    assert "camera stuck: no frame for 1 s (watchdog); killing it" in caplog.text
+    assert "camera stuck: crashed (exit code -9); restart 1 in 1 s" in caplog.text
+    assert caplog.text.count("camera stuck: started") >= 2
+    # The parent itself stays alive for systemd while it restarts the child.
+    assert upstream.saw("READY") and upstream.saw("WATCHDOG") and upstream.saw("STOPPING")
