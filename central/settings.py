@@ -34,6 +34,20 @@ DEFAULT_APPEAL_REASONS = [
 SUBJECT_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
 
 
+class CameraHealthSettings(StrictModel):
+    """When the console's camera page warns about a camera."""
+
+    silent_after_s: int = Field(
+        300, ge=10, le=86_400, description="An online camera without a heartbeat for this long is shown as silent."
+    )
+    outbox_messages: int = Field(
+        100, ge=1, le=10_000_000, description="Warn when a camera's outbox holds more messages than this."
+    )
+    outbox_age_s: int = Field(
+        600, ge=10, le=604_800, description="Warn when a camera's oldest outbox message has waited longer than this."
+    )
+
+
 class CentralSettings(StrictModel):
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Folder for the SQLite database and evidence files.")
     db_url: str | None = Field(
@@ -65,6 +79,9 @@ class CentralSettings(StrictModel):
     )
     appeal_window_days: int = Field(
         30, ge=1, le=365, description="Days after a deduction during which it can be appealed."
+    )
+    camera_health: CameraHealthSettings = Field(
+        default_factory=CameraHealthSettings, description="Thresholds of the camera page's warnings."
     )
     retention_rejected_days: int = Field(
         30, ge=0, le=3650, description="Evidence of rejected or reversed events is purged after this many days."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,17 +146,24 @@ def replay(
 
 
 @edge.command("run")
-@click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False), help="Camera YAML.")
+@click.option(
+    "--config",
+    "config_paths",
+    required=True,
+    multiple=True,
+    type=click.Path(),
+    help="Camera YAML, or a folder of them (*.yaml); repeat for several cameras, each in its own process.",
+)
 @click.option("--model", type=click.Path(), help="Detector weights; overrides detector.model.")
 @click.option(
-    "--events-out", type=click.Path(dir_okay=False), help="Append each infraction message as a JSON line here."
+    "--events-out",
+    type=click.Path(dir_okay=False),
+    help="Append each infraction message as a JSON line here; default events.jsonl in the evidence folder.",
 )
 @click.option(
     "--evidence-dir",
     type=click.Path(file_okay=False),
-    default="evidence",
-    show_default=True,
-    help="Where redacted evidence files go.",
+    help="Where redacted evidence files go; default data/evidence-CAMERA_ID (several cameras: DIR/CAMERA_ID).",
 )
 @click.option(
     "--publish/--no-publish",
@@ -165,23 +173,59 @@ def replay(
 )
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
 def run(
-    config_file: str,
+    config_paths: tuple[str, ...],
     model: str | None,
     events_out: str | None,
-    evidence_dir: str,
+    evidence_dir: str | None,
     publish: bool,
     max_frames: int | None,
 ) -> None:
-    """Watch the configured source until stopped (Ctrl-C), reconnecting when it drops."""
+    """Watch the configured sources until stopped, reconnecting when a stream drops.
+
+    SIGTERM or Ctrl-C stops cleanly: the events in progress are finished and the outbox is committed.
+    SIGHUP re-reads the config and applies zones, rules, signal, calibration and redaction without dropping
+    the stream. With several cameras, each runs in a child process that is restarted if it crashes."""
+    from edge.supervisor import CameraSetError, camera_files
+
+    try:
+        files = camera_files(config_paths)
+    except CameraSetError as exc:
+        fail(str(exc))
+    if len(files) == 1:
+        run_camera(files[0], model, events_out, evidence_dir, publish, max_frames)
+        return
+    if events_out:
+        fail("--events-out names one file: with several cameras each writes events.jsonl in its evidence folder")
+    options = [*(["--model", model] if model else []), "--publish" if publish else "--no-publish"]
+    options += ["--max-frames", str(max_frames)] if max_frames else []
+    raise SystemExit(supervise_cameras(files, options, evidence_dir))
+
+
+def run_camera(
+    config_file: Path,
+    model: str | None,
+    events_out: str | None,
+    evidence_dir: str | None,
+    publish: bool,
+    max_frames: int | None,
+) -> None:
+    """One camera in this process, until its source ends or a stop signal arrives."""
     import itertools
 
+    from edge.evidence import remove_partial
+    from edge.lifecycle import Lifecycle
     from edge.pipeline import Pipeline
     from edge.pipeline import run as run_pipeline
+    from edge.reload import reload_pipeline
     from edge.source import SourceError, VideoSource
 
+    lifecycle = Lifecycle()
+    lifecycle.install()  # from here on a stop while the model loads is as clean as one later
     config = load_config_or_exit(config_file)
-    sinks = open_sinks(config, events_out or str(Path(evidence_dir) / "events.jsonl"), publish, None)
-    detector = open_detector(config, model)
+    evidence = Path(evidence_dir or Path("data") / f"evidence-{config.camera.id}")
+    evidence.mkdir(parents=True, exist_ok=True)
+    remove_partial(evidence)
+    sinks = open_sinks(config, events_out or str(evidence / "events.jsonl"), publish, None)
     origin = datetime.now(UTC)
     try:
         source = VideoSource(
@@ -190,15 +234,45 @@ def run(
             reconnect_initial_s=config.source.reconnect_initial_s,
             reconnect_max_s=config.source.reconnect_max_s,
             start_wall=origin,
+            sleep=lifecycle.sleep,
         )
     except SourceError as exc:
-        fail(str(exc), EXIT_SOURCE)
-    pipeline = Pipeline(config, detector, origin=origin, sinks=sinks, evidence_dir=Path(evidence_dir))  # type: ignore[arg-type]
+        fail(str(exc), EXIT_SOURCE)  # before the model loads: a wrong path fails in a moment
+    detector = open_detector(config, model)
+    pipeline = Pipeline(config, detector, origin=origin, sinks=sinks, evidence_dir=evidence)  # type: ignore[arg-type]
     frames = itertools.islice(source, max_frames) if max_frames else source
+    watched = lifecycle.frames(
+        frames,
+        reload=lambda: reload_pipeline(config_file, pipeline),
+        status=lambda: f"{pipeline.stats.frames} frames, {pipeline.stats.recent_fps(time.monotonic()):.1f} fps",
+    )
     try:
-        stats = run_pipeline(pipeline, frames)
-    except KeyboardInterrupt:
-        stats = pipeline.stats
+        stats = run_pipeline(pipeline, watched)
     finally:
         source.close()
+        lifecycle.notifier.close()
     click.echo(stats.summary())
+
+
+def supervise_cameras(files: list[Path], options: list[str], evidence_dir: str | None) -> int:
+    """One child process per camera config; returns the exit code once every child has ended."""
+    import sys
+
+    from edge.lifecycle import Lifecycle
+    from edge.supervisor import CameraSetError, Supervisor, check_camera_set
+
+    configs = {path: load_config_or_exit(path) for path in files}
+    try:
+        check_camera_set(configs)
+    except CameraSetError as exc:
+        fail(str(exc))
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    children = {}
+    for path, config in configs.items():
+        camera = config.camera.id
+        command = [sys.executable, "-m", "curbwatch", "--log-level", level, "edge", "run", "--config", str(path)]
+        command += ["--evidence-dir", str(Path(evidence_dir) / camera)] if evidence_dir else []
+        children[camera] = command + options
+    lifecycle = Lifecycle()
+    lifecycle.install()
+    return Supervisor(children, lifecycle).run()

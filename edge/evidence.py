@@ -73,16 +73,34 @@ def draw_hit(image: np.ndarray, hit: RuleHit, zone: Zone | None, until_t: float)
     return out
 
 
+PARTIAL_PREFIX = ".incoming-"
+"""Evidence being written; renamed to its sha256 name only once complete."""
+
+
 def store(directory: Path, data: bytes, suffix: str) -> tuple[str, Path]:
     """Write bytes as `{sha256}{suffix}` atomically; the same bytes land in the same file."""
     digest = hashlib.sha256(data).hexdigest()
     target = directory / f"{digest}{suffix}"
     if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".incoming-")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=PARTIAL_PREFIX)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # after a power cut the renamed file has its bytes, not zero length
         os.replace(tmp, target)
     return digest, target
+
+
+def remove_partial(directory: Path) -> int:
+    """Delete what a killed process left half-written in its evidence folder (call before writing to it;
+    one camera process owns one folder). Returns how many files went."""
+    removed = 0
+    for path in Path(directory).glob(f"{PARTIAL_PREFIX}*"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        log.warning("%s: removed %d half-written evidence files of an earlier run", directory, removed)
+    return removed
 
 
 def pick_keyframes(hit: RuleHit, ring: FrameRing, count: int = KEYFRAMES) -> list[BufferedFrame]:

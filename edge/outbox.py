@@ -191,6 +191,13 @@ class Outbox:
     def depth(self) -> int:
         return self._count
 
+    def oldest_age(self) -> float | None:
+        """Seconds the oldest queued message has waited, or None when the outbox is empty: a figure that
+        keeps growing means nothing gets through, whatever the depth."""
+        with self._lock:
+            row = self._db.execute("SELECT created_at FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        return None if row is None else max(0.0, round(time.time() - row[0], 1))
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

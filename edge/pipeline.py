@@ -23,7 +23,8 @@ from edge.evidence import EvidenceWriter
 from edge.frame_ring import FrameRing
 from edge.messages import build_message
 from edge.redact import Redactor
-from edge.rules import RuleHit, build_rules
+from edge.required_fps import required_fps
+from edge.rules import Rule, RuleHit, build_rules
 from edge.samples import Box, FrameSample
 from edge.signal import build_signal
 from edge.sink import EventSink
@@ -46,8 +47,25 @@ class FrameObserver(Protocol):
 
 STAGES = ("decode", "detect", "track", "rules", "redact", "encode")
 OCCLUDER_CLASSES = frozenset({"person", "bicycle", "motorcycle", "car", "bus", "truck"})
+CONTINUATION_S = 2.0
+"""After a reload, a new crossing by a track whose crossing was just flushed, starting this soon, is that one."""
+RECENT_S = 10.0
+"""The heartbeat's fps is measured over this many seconds."""
 MIN_ZONE_AREA = 0.001
 """A zone smaller than this share of the frame covers (almost) nothing."""
+
+
+def rule_inputs(rule: str, config: CameraConfig) -> tuple:
+    """The settings a rule is built from: when they are equal, a reload keeps the rule and its tracks."""
+    if rule == "jaywalking":
+        return (config.zones, config.rules.jaywalking, config.calibration, config.signal)
+    return (config.zones, config.rules.littering, config.calibration)
+
+
+def ring_seconds(config: CameraConfig) -> float:
+    """How much redacted video to remember: enough to cut a littering clip from before its grace time."""
+    littering = config.rules.littering
+    return max(15.0, littering.grace_s + littering.min_static_s + littering.owner_window_s + 5.0)
 
 
 def zone_warnings(config: CameraConfig) -> list[str]:
@@ -74,13 +92,34 @@ class PipelineStats:
     events: Counter = field(default_factory=Counter)
     stage_ms: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
+    ticks: deque[float] = field(default_factory=deque, repr=False)
+    """Monotonic times of the frames of the last RECENT_S seconds."""
+
     @property
     def fps(self) -> float:
         return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
+    def tick(self, now: float) -> None:
+        self.ticks.append(now)
+        while now - self.ticks[0] > RECENT_S:
+            self.ticks.popleft()
+
+    def recent_fps(self, now: float) -> float:
+        """Frames per second over the last RECENT_S seconds up to `now`: falls to 0 when the stream stalls,
+        where the whole-run average would hide it for hours."""
+        ticks = tuple(self.ticks)  # the heartbeat thread reads while the frame loop appends
+        span = min(RECENT_S, now - ticks[0]) if ticks else 0.0
+        if span < 1.0:
+            return self.fps
+        return sum(1 for t in ticks if now - t <= RECENT_S) / span
+
     def health(self) -> dict:
         """The heartbeat's share of these figures."""
-        return {"fps": round(self.fps, 2), "frames": self.frames, "events": sum(self.events.values())}
+        return {
+            "fps": round(self.recent_fps(time.monotonic()), 2),
+            "frames": self.frames,
+            "events": sum(self.events.values()),
+        }
 
     def summary(self) -> str:
         events = ", ".join(f"{kind} {n}" for kind, n in sorted(self.events.items())) or "none"
@@ -102,19 +141,10 @@ class Pipeline:
         annotate: Annotator | None = None,
         observers: Iterable[FrameObserver] = (),
     ) -> None:
-        self.config = config
         self.detector = detector
         self.origin = origin
         self.sinks = list(sinks)
-        self.signal = build_signal(config)
-        self.rules = build_rules(config, self.signal)
-        self.redactor = Redactor(config.redaction)
-        if not self.redactor.enabled:
-            log.warning(
-                "redaction is OFF (redaction.mode: off): evidence shows people unredacted; events say redacted: false"
-            )
-        littering = config.rules.littering
-        self.ring = FrameRing(max(15.0, littering.grace_s + littering.min_static_s + littering.owner_window_s + 5.0))
+        self.ring = FrameRing(ring_seconds(config))
         self.evidence = EvidenceWriter(evidence_dir, config.zones) if evidence_dir is not None else None
         # Evidence (VP8 above all) is slow; one worker thread builds it while the detector runs on.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="evidence") if self.evidence is not None else None
@@ -123,11 +153,65 @@ class Pipeline:
         self.observers = list(observers)
         self.static: StaticRegionDetector | None = None
         self.stats = PipelineStats()
+        self._flushed: set[tuple[str, int]] = set()
+        self._flushed_until = 0.0
+        self._configure(config, None)
         for sink in self.sinks:
             if hasattr(sink, "health"):  # the outbox's heartbeat reports these live figures
-                sink.health = lambda: {**self.stats.health(), "model": detector.model_ref.name}
+                sink.health = self.health
+
+    def health(self) -> dict:
+        """The heartbeat's figures: throughput, counts, model, and the frame rate the rules need."""
+        return {
+            **self.stats.health(),
+            "model": self.detector.model_ref.name,
+            "required_fps": required_fps(self.config.rules, self.config.detector.stride),
+        }
+
+    def _configure(self, config: CameraConfig, previous: CameraConfig | None, keep: Iterable[Rule] = ()) -> None:
+        """Build what follows from zones, rules, signal, calibration and redaction. Rules in `keep` stay as they
+        are; the redactor's memory of people and the learnt background stay when their settings did not change."""
+        self.config = config
+        if previous is None or previous.signal != config.signal:
+            self.signal = build_signal(config)
+        kept = {rule.name: rule for rule in keep}
+        self.rules = [kept.get(rule.name, rule) for rule in build_rules(config, self.signal)]
+        if previous is None or previous.redaction != config.redaction:
+            self.redactor = Redactor(config.redaction)
+            if not self.redactor.enabled:
+                log.warning(
+                    "redaction is OFF (redaction.mode: off): evidence shows people unredacted; "
+                    "events say redacted: false"
+                )
+        if previous is not None and rule_inputs("littering", previous) != rule_inputs("littering", config):
+            self.static = None  # learnt again inside the new litter_watch zones
+        self.ring.seconds = ring_seconds(config)
+        if self.evidence is not None and previous is not None and previous.zones != config.zones:
+            # A new writer, so evidence already being cut for an earlier hit keeps the zones it was judged by.
+            self.evidence = EvidenceWriter(self.evidence.directory, config.zones, self.evidence.jpeg_quality)
         for warning in zone_warnings(config):
             log.warning("%s: %s", config.camera.id, warning)
+
+    def reconfigure(self, config: CameraConfig) -> list[InfractionMessage]:
+        """Switch to new zones, rules, signal, calibration or redaction between two frames, keeping the source,
+        detector and sinks. A rule whose settings changed is flushed first (what already qualifies is reported,
+        its evidence cut with the zones it was judged by) and starts afresh; the others carry on untouched."""
+        previous = self.config
+        replaced = [rule for rule in self.rules if rule_inputs(rule.name, previous) != rule_inputs(rule.name, config)]
+        hits = [hit for rule in replaced for hit in rule.finish()]
+        messages = self._emit(hits)
+        self._flushed = {(hit.type, hit.track_id) for hit in hits}
+        self._flushed_until = self.stats.source_seconds + CONTINUATION_S
+        self._configure(config, previous, keep=[rule for rule in self.rules if rule not in replaced])
+        return messages
+
+    def _reported_at_reload(self, hit: RuleHit) -> bool:
+        """A crossing the new rules start right after a reload, by a track the flush just reported, is that same
+        crossing going on: reporting it again would make two events of one."""
+        if (hit.type, hit.track_id) in self._flushed and hit.t_start <= self._flushed_until:
+            log.info("%s: track %d continues the event reported at the reload", hit.type, hit.track_id)
+            return True
+        return False
 
     def process(self, frame: SourceFrame, decode_ms: float = 0.0) -> list[InfractionMessage]:
         stage = self.stats.stage_ms
@@ -156,7 +240,7 @@ class Pipeline:
             detected=detected,
             extras=extras,
         )
-        hits = [hit for rule in self.rules for hit in rule.update(sample)]
+        hits = [hit for rule in self.rules for hit in rule.update(sample) if not self._reported_at_reload(hit)]
         stage["rules"] += (time.perf_counter() - started) * 1000.0
 
         started = time.perf_counter()
@@ -174,13 +258,15 @@ class Pipeline:
             observer.observe(sample, messages)
 
         self.stats.frames += 1
+        self.stats.tick(time.monotonic())
         self.stats.detected_frames += int(detected)
         self.stats.source_seconds = frame.t
         return messages
 
     def finish(self) -> list[InfractionMessage]:
         """End of stream: let the rules flush what qualifies, wait for their evidence, close sinks and video."""
-        messages = self._emit([hit for rule in self.rules for hit in rule.finish()], wait=True)
+        hits = [hit for rule in self.rules for hit in rule.finish() if not self._reported_at_reload(hit)]
+        messages = self._emit(hits, wait=True)
         if self._worker is not None:
             self._worker.shutdown()
         if self.annotate is not None:

@@ -396,8 +396,9 @@ def get_audit_csv(
 
 @router.get("/cameras", response_model=list[s.CameraOut], tags=["cameras"])
 def get_cameras(request: Request, live: Annotated[LiveSession, Depends(require(READ_CAMERAS))]) -> list[s.CameraOut]:
-    with console(request).tx() as session:
-        return [s.CameraOut.model_validate(c) for c in load_health(session, now())]
+    ctx = console(request)
+    with ctx.tx() as session:
+        return [s.CameraOut.model_validate(c) for c in load_health(session, now(), ctx.settings.camera_health)]
 
 
 @router.get("/accuracy", response_model=list[s.OverturnOut], tags=["accuracy"])

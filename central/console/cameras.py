@@ -15,6 +15,7 @@ from central.console.health import CameraHealth, StatusRow, camera_health
 from central.console.roles import READ_CAMERAS
 from central.console.sessions import LiveSession
 from central.console.view import render
+from central.settings import CameraHealthSettings
 from central.tables import CameraStatus, Infraction
 from central.timeutil import as_utc
 
@@ -30,19 +31,24 @@ def _event_counts(session: Session, since: datetime) -> dict[tuple[str, str], in
     return {(site, camera): count for site, camera, count in rows}
 
 
-def load_health(session: Session, at: datetime) -> list[CameraHealth]:
+def load_health(session: Session, at: datetime, limits: CameraHealthSettings) -> list[CameraHealth]:
     statuses = [
         StatusRow(row.site, row.camera_id, row.state, as_utc(row.last_seen), row.heartbeat)
         for row in session.scalars(select(CameraStatus))
     ]
     return camera_health(
-        statuses, _event_counts(session, at - timedelta(hours=1)), _event_counts(session, at - timedelta(hours=24)), at
+        statuses,
+        _event_counts(session, at - timedelta(hours=1)),
+        _event_counts(session, at - timedelta(hours=24)),
+        at,
+        limits,
     )
 
 
 @router.get("/cameras", response_class=HTMLResponse)
 def cameras_page(request: Request, live: Annotated[LiveSession, Depends(require(READ_CAMERAS))]) -> HTMLResponse:
     at = now()
-    with console(request).tx() as session:
-        health = load_health(session, at)
+    ctx = console(request)
+    with ctx.tx() as session:
+        health = load_health(session, at, ctx.settings.camera_health)
     return render(request, "cameras.html", live, cameras=health, now=at)

@@ -196,6 +196,7 @@ class CameraOut(Out):
     events_last_hour: int
     events_per_hour_24h: float
     heartbeat: dict[str, Any]
+    warnings: list[str] = Field(description="What needs attention: offline, silent, outbox growing, fps too low.")
 
 
 class OverturnOut(Out):
