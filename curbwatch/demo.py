@@ -257,10 +257,9 @@ class Demo:
         self.replay_key = replay_key(camera.video, camera.config_path.read_text(), self.options.max_frames)
         done = self.folder.replayed(self.replay_key)
         if done and not self.options.replay_again:
-            click.echo(
-                f"{camera.video} was replayed into this data folder at {done['at']} ({done['summary']}); "
-                f"its events stay in the queue. --replay-again replays it once more."
-            )
+            click.echo(f"{camera.video} was replayed into this data folder at {done['at']}: {done['summary']}")
+            click.echo("its events stay in the queue; --replay-again replays it once more")
+            self._report_queue()
             return
         argv = [
             sys.executable, "-m", "curbwatch", "edge", "replay", str(camera.video),
@@ -295,8 +294,20 @@ class Demo:
         summary = self.edge_summary or "finished"
         self.folder.record_replay(self.replay_key, self.options.camera.video, summary)
         click.echo(f"replay done: {summary}")
-        click.echo(f"review queue: {pending_events(self.folder.db_url)} pending events at {self.console_url}/queue")
+        self._report_queue(settle_s=1.5)
         click.echo("still serving; Ctrl-C to stop")
+
+    def _report_queue(self, settle_s: float = 0.0) -> None:
+        """Print the pending count once it has not changed for `settle_s` (central stores what the broker
+        acknowledged to the edge a moment later), waiting 10 s at most."""
+        count, changed = pending_events(self.folder.db_url), time.monotonic()
+        deadline = changed + 10.0
+        while time.monotonic() - changed < settle_s and time.monotonic() < deadline:
+            time.sleep(0.3)
+            latest = pending_events(self.folder.db_url)
+            if latest != count:
+                count, changed = latest, time.monotonic()
+        click.echo(f"review queue: {count} pending events at {self.console_url}/queue")
 
     def _check_parts(self) -> None:
         """DemoFailed when a part ended on its own."""
