@@ -157,7 +157,7 @@ class Demo:
         self.edge_progress: str | None = None
         self.replay_key: str | None = None
 
-    def request_stop(self, signum: int, _frame: object) -> None:
+    def request_stop(self, _signum: int, _frame: object) -> None:
         self.stop_requested.set()
 
     def _echo_problem(self, name: str, line: str) -> None:

@@ -40,6 +40,8 @@ def choose_camera(video: str | None, config: str | None) -> DemoCamera | None:
     """None when there is nothing to replay. Raises ConfigError for a bad YAML, DemoCameraError otherwise."""
     if video is None and config is None:
         return None
+    if video is not None and not Path(video).is_file():
+        raise DemoCameraError(f"--video {video}: no such file")
     if config is None:
         example = example_for(Path(video))  # type: ignore[arg-type]
         if example is None:
@@ -53,8 +55,6 @@ def choose_camera(video: str | None, config: str | None) -> DemoCamera | None:
         if not Path(loaded.source.uri).is_file():
             raise DemoCameraError(f"{config}: source.uri {loaded.source.uri!r} is not a video file; give --video FILE")
         video = loaded.source.uri
-    if not Path(video).is_file():
-        raise DemoCameraError(f"--video {video}: no such file")
     return DemoCamera(Path(video), Path(config), loaded)
 
 
