@@ -159,7 +159,7 @@ class Cursor:
 def protocol_level(body: bytes) -> int:
     """The protocol level of a CONNECT, read before anything version-specific."""
     cursor = Cursor(body)
-    if cursor.text() != "MQTT":
+    if cursor.text() not in ("MQTT", "MQIsdp"):  # MQIsdp: MQTT 3.1
         raise MalformedPacket("not an MQTT CONNECT")
     return cursor.byte()
 
