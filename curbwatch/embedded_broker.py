@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -74,7 +75,13 @@ class Session:
     inflight: dict[int, Message] = field(default_factory=dict)
     receive_maximum: int = 65535
     connection: Connection | None = None
+    left_at: float | None = None
+    """When its client went away (epoch seconds): the session expires `expiry_s` later."""
     _ids: itertools.cycle = field(default_factory=lambda: itertools.cycle(range(1, 65536)))
+
+    def expired(self, now: float) -> bool:
+        never = self.expiry_s == 0xFFFFFFFF  # MQTT 5: this value means "does not expire"
+        return self.connection is None and self.left_at is not None and not never and now > self.left_at + self.expiry_s
 
     def deliver(self, message: Message) -> None:
         """QoS 1 waits in the queue when the window is full or the client is away; QoS 0 goes now or never."""
@@ -200,7 +207,12 @@ class BrokerCore:
                                             message.properties))  # fmt: skip
         return granted
 
+    def drop_expired(self, now: float) -> None:
+        for client_id in [c for c, session in self.sessions.items() if session.expired(now)]:
+            del self.sessions[client_id]
+
     def state(self) -> dict:
+        self.drop_expired(time.time())
         sessions = []
         for session in self.sessions.values():
             if session.expiry_s == 0:
@@ -210,6 +222,7 @@ class BrokerCore:
                 {
                     "client_id": session.client_id,
                     "expiry_s": session.expiry_s,
+                    "left_at": session.left_at or time.time(),
                     "subscriptions": [asdict(sub) for sub in session.subscriptions.values()],
                     "pending": [_message_json(message) for message in pending if message.qos > 0],
                 }
@@ -219,7 +232,7 @@ class BrokerCore:
     def load(self, state: dict) -> None:
         self.retained = {m["topic"]: _message_from(m) for m in state.get("retained", [])}
         for data in state.get("sessions", []):
-            session = Session(data["client_id"], data["expiry_s"])
+            session = Session(data["client_id"], data["expiry_s"], left_at=data["left_at"])
             session.subscriptions = {sub["filter"]: Subscription(**sub) for sub in data["subscriptions"]}
             session.queue.extend(_message_from(m) for m in data["pending"])
             self.sessions[session.client_id] = session
@@ -321,6 +334,8 @@ class EmbeddedBroker:
         except wire.MalformedPacket as exc:
             log.warning("closing a client that sent a malformed packet: %s", exc)
             connection.send(wire.disconnect(wire.MALFORMED_PACKET))
+        except Exception:  # a broker bug costs this one connection, not the broker
+            log.exception("closing a client after an internal error")
         finally:
             self._connections.discard(connection)
             self._tasks.discard(task)  # type: ignore[arg-type]
@@ -334,6 +349,7 @@ class EmbeddedBroker:
             connection.will = None
         if session is not None and session.connection is connection:
             session.connection = None
+            session.left_at = time.time()
             if session.expiry_s == 0:
                 self.core.sessions.pop(session.client_id, None)
 
@@ -357,6 +373,7 @@ class EmbeddedBroker:
     def _open_session(self, connection: Connection, request: wire.Connect) -> None:
         assigned = None if request.client_id else f"auto-{uuid.uuid4().hex}"
         client_id = request.client_id or assigned
+        self.core.drop_expired(time.time())
         session = self.core.sessions.get(client_id)  # type: ignore[arg-type]
         if session is not None and session.connection is not None:
             self._take_over(session.connection)
