@@ -41,6 +41,7 @@ class RunningDemo:
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             text=True,
+            start_new_session=True,  # its own process group, as a shell gives a foreground command
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -69,9 +70,9 @@ class RunningDemo:
         raise AssertionError(f"no {pattern!r} within {timeout} s:\n{self.output}")
 
     def interrupt(self) -> int:
-        """Ctrl-C, as a terminal sends it; returns the exit code."""
+        """Ctrl-C, as a terminal sends it: SIGINT to the whole foreground process group; returns the exit code."""
         self.seen_pids |= descendants(self.process.pid)
-        self.process.send_signal(signal.SIGINT)
+        os.killpg(self.process.pid, signal.SIGINT)
         code = self.process.wait(90)
         self.stderr.close()
         return code
@@ -137,6 +138,13 @@ def assert_nothing_left(demo: RunningDemo) -> None:
     assert not left, f"processes left behind: {left}"
 
 
+def assert_broker_stopped_last(data: Path) -> None:
+    """Mosquitto's log of the last run: central disconnected before the broker terminated."""
+    last_run = (data / "broker" / "mosquitto" / "mosquitto.log").read_text().rsplit(" running", 1)[1]
+    assert "terminating" in last_run
+    assert "curbwatch-demo-central disconnected" in last_run.split("terminating")[0], last_run
+
+
 def test_demo_with_mosquitto_queues_the_clips_events_and_a_rerun_keeps_them(tmp_path: Path) -> None:
     video = shared_file("media", CLIP)
     data = tmp_path / "demo-data"
@@ -159,6 +167,7 @@ def test_demo_with_mosquitto_queues_the_clips_events_and_a_rerun_keeps_them(tmp_
     assert code == 0, demo.output
     assert "stopped" in demo.output
     assert_nothing_left(demo)
+    assert_broker_stopped_last(data)
     assert yaml.safe_load((ROOT / args[3]).read_text())["camera"]["id"] == "intersection-01"  # the user's YAML
     assert "signing" not in (ROOT / args[3]).read_text()  # ... is left as it was
 
@@ -171,6 +180,7 @@ def test_demo_with_mosquitto_queues_the_clips_events_and_a_rerun_keeps_them(tmp_
     finally:
         assert again.interrupt() == 0, again.output
     assert_nothing_left(again)
+    assert_broker_stopped_last(data)
 
 
 def test_demo_with_the_embedded_broker(tmp_path: Path) -> None:
