@@ -49,6 +49,8 @@ def test_one_time_password_must_be_replaced_before_anything_else(tmp_path: Path)
         bearer = {"Authorization": f"Bearer {api['token']}"}
         refused = client.get("/api/v1/users", headers=bearer)
         assert refused.status_code == 403 and "/account/password" in refused.json()["detail"]
+        spare = client.post("/api/v1/session", json={"username": "admin", "password": one_time}).json()["token"]
+        assert client.delete("/api/v1/session", headers={"Authorization": f"Bearer {spare}"}).status_code == 204
 
         assert "current password is wrong" in change(client, "not-it-at-all", "admin-password-new").text
         assert "differ" in change(client, one_time, "admin-password-new", "admin-password-other").text
