@@ -13,7 +13,7 @@ import yaml
 from central.bench import bench_ingest
 from central.cli import central
 from curbwatch import __version__
-from curbwatch.cliutil import fail, load_config_or_exit, not_implemented, report_config_error
+from curbwatch.cliutil import fail, load_config_or_exit, report_config_error
 from curbwatch.keys_cli import keys
 from edge.cli import edge
 
@@ -74,9 +74,76 @@ def config_reference_command() -> None:
 
 
 @cli.command("demo")
-def demo() -> None:
-    """Run broker, central worker, console and an edge replay on embedded defaults."""
-    not_implemented("demo")
+@click.option("--video", type=click.Path(dir_okay=False), help="Replay this clip into the demo, as a camera would.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Camera YAML for the video; default examples/VIDEO_NAME.yaml. Never modified.",
+)
+@click.option(
+    "--data-dir",
+    default="demo-data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Database, keys, evidence, broker state and logs; kept between runs.",
+)
+@click.option("--http-port", type=click.IntRange(1, 65535), help="Console port [default: 8080, or a free one].")
+@click.option("--mqtt-port", type=click.IntRange(1, 65535), help="Broker port [default: 1883, or a free one].")
+@click.option(
+    "--broker-impl",
+    type=click.Choice(["auto", "mosquitto", "python"]),
+    default="auto",
+    show_default=True,
+    help="auto: a private Mosquitto when installed, else the embedded Python MQTT 5 broker.",
+)
+@click.option("--max-frames", type=click.IntRange(min=1), help="Replay only this many frames.")
+@click.option("--realtime", is_flag=True, help="Pace the replay to the video's frame rate.")
+@click.option("--replay-again", is_flag=True, help="Replay a video this data folder has seen (new events again).")
+def demo(
+    video: str | None,
+    config_file: str | None,
+    data_dir: str,
+    http_port: int | None,
+    mqtt_port: int | None,
+    broker_impl: str,
+    max_frames: int | None,
+    realtime: bool,
+    replay_again: bool,
+) -> None:
+    """Run a broker, the central worker and console on 127.0.0.1, a first admin account and, with --video, an
+    edge replay publishing into them, until Ctrl-C. A rerun keeps the data (and replays a video only once)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its step-by-step lines would bury the banner
+    from pathlib import Path
+
+    from central.console.first_admin import ensure_first_admin
+    from central.db import make_engine, session_factory
+    from central.migrate import upgrade
+    from curbwatch.demo import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, Demo, DemoFailed, DemoOptions, choose_port
+    from curbwatch.demo_camera import DemoCameraError, choose_camera
+    from curbwatch.demo_folder import DemoFolder, FolderBusy
+    from models.errors import ConfigError
+
+    folder = DemoFolder(Path(data_dir))
+    try:
+        folder.lock()
+        camera = choose_camera(video, config_file)
+        ports = (
+            choose_port(http_port, DEFAULT_HTTP_PORT, "--http-port", "console"),
+            choose_port(mqtt_port, DEFAULT_MQTT_PORT, "--mqtt-port", "broker"),
+        )
+    except ConfigError as exc:
+        report_config_error(exc)
+    except (FolderBusy, DemoCameraError, DemoFailed) as exc:
+        fail(str(exc))
+    upgrade(folder.db_url)
+    engine = make_engine(folder.db_url)
+    try:
+        password = ensure_first_admin(session_factory(engine), "demo")
+    finally:
+        engine.dispose()
+    options = DemoOptions(folder, camera, *ports, broker_impl, max_frames, realtime, replay_again)
+    raise SystemExit(Demo(options).run(password))
 
 
 @cli.command("eval")

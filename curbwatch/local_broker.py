@@ -55,8 +55,9 @@ class LocalBroker:
 
     def start(self, timeout: float = 10.0) -> LocalBroker:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        # Its own session: a terminal's Ctrl-C goes to the owner, which stops the broker last, after its clients.
         self.process = subprocess.Popen(
-            [binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -139,7 +139,9 @@ def sign_in(request: Request, body: s.LoginIn) -> s.SessionOut:
 
 
 @router.delete("/session", status_code=204, tags=["session"])
-def sign_out(request: Request, live: Annotated[LiveSession, Depends(require_change(ANYONE))]) -> Response:
+def sign_out(
+    request: Request, live: Annotated[LiveSession, Depends(require_change(ANYONE, password_due_ok=True))]
+) -> Response:
     with console(request).tx() as session:
         close_session(session, live.token_hash)
         audit.record(session, live.principal.username, "logout", details={"via": "api"})

@@ -13,9 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from central.console import accuracy, api, appeals, audit_log, cameras, item, ledger, login, queue, users
+from central.console import accuracy, api, appeals, audit_log, cameras, item, ledger, login, password, queue, users
 from central.console.config import ConsoleConfig
-from central.console.deps import Console, Forbidden, NotSignedIn, signed_in
+from central.console.deps import Console, Forbidden, NotSignedIn, PasswordChangeDue, signed_in
 from central.console.roles import home_for
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
@@ -48,6 +48,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "sign in first"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         target = request.url.path if request.method == "GET" else "/"
         return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(PasswordChangeDue)
+    async def password_change_due(request: Request, _exc: PasswordChangeDue) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": f"choose a new password first, at {password.PATH}"}, status_code=403)
+        return RedirectResponse(password.PATH, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
@@ -118,6 +124,7 @@ def create_app(
 
     for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users, zone_editor):
         app.include_router(module.router)
+    app.include_router(password.router)
     app.include_router(api.router)
     _install_error_handlers(app)
     return app

@@ -32,6 +32,7 @@ class Principal:
     id: int
     username: str
     role: str
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,28 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def add_user(session: Session, username: str, password: str, role: str) -> ConsoleUser:
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def add_user(
+    session: Session, username: str, password: str, role: str, *, must_change_password: bool = False
+) -> ConsoleUser:
     if not re.match(USERNAME_PATTERN, username):
         raise AuthError("username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_rules(password)
     if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
         raise AuthError(f"user {username!r} already exists")
-    user = ConsoleUser(username=username, password_hash=hash_password(password), role=role, active=True)
+    user = ConsoleUser(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        active=True,
+        must_change_password=must_change_password,
+    )
     session.add(user)
     session.flush()
     return user
@@ -99,8 +112,15 @@ def authenticate(
         return LoginOutcome(None)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return LoginOutcome(Principal(user.id, user.username, user.role))
+    return LoginOutcome(principal_of(user))
+
+
+def password_matches(user: ConsoleUser, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def principal_of(user: ConsoleUser) -> Principal:
-    return Principal(user.id, user.username, user.role)
+    return Principal(user.id, user.username, user.role, user.must_change_password)

@@ -27,6 +27,10 @@ class NotSignedIn(Exception):
     """No valid session: pages redirect to the login form, the API answers 401."""
 
 
+class PasswordChangeDue(Exception):
+    """Signed in with a one-time password: pages lead to the change-password form, the API answers 403."""
+
+
 class Forbidden(Exception):
     """Signed in, but the role may not do this (or the CSRF token is missing or wrong)."""
 
@@ -63,23 +67,26 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def signed_in(request: Request) -> tuple[LiveSession, bool]:
+def signed_in(request: Request, *, password_due_ok: bool = False) -> tuple[LiveSession, bool]:
     """The caller's session and whether it came from the cookie (cookies need CSRF checks; a Bearer header
-    is never sent by a browser on its own, so it does not)."""
+    is never sent by a browser on its own, so it does not). Unless `password_due_ok`, a user who must
+    choose a new password gets no further than that."""
     bearer = _bearer(request)
     token = bearer or request.cookies.get(COOKIE_NAME)
     with console(request).tx() as session:
         live = find_session(session, token, now())
     if live is None:
         raise NotSignedIn()
+    if live.principal.must_change_password and not password_due_ok:
+        raise PasswordChangeDue()
     return live, bearer is None
 
 
-def require(roles: frozenset[str]) -> Callable[[Request], LiveSession]:
+def require(roles: frozenset[str], *, password_due_ok: bool = False) -> Callable[[Request], LiveSession]:
     """A dependency for reading: signed in with one of `roles`."""
 
     def dependency(request: Request) -> LiveSession:
-        live, _cookie = signed_in(request)
+        live, _cookie = signed_in(request, password_due_ok=password_due_ok)
         if live.principal.role not in roles:
             raise Forbidden(f"the {live.principal.role} role may not see this")
         return live
@@ -87,13 +94,13 @@ def require(roles: frozenset[str]) -> Callable[[Request], LiveSession]:
     return dependency
 
 
-def require_change(roles: frozenset[str]) -> Callable[[Request], Any]:
+def require_change(roles: frozenset[str], *, password_due_ok: bool = False) -> Callable[[Request], Any]:
     """A dependency for changing things: signed in with one of `roles`, and the session's CSRF token in the
     form field (pages) or the X-CSRF-Token header (API calls made with the cookie)."""
 
     async def dependency(request: Request) -> LiveSession:
         # The lookup is blocking database work: keep it off the event loop.
-        live, from_cookie = await run_in_threadpool(signed_in, request)
+        live, from_cookie = await run_in_threadpool(lambda: signed_in(request, password_due_ok=password_due_ok))
         if from_cookie:
             given = request.headers.get(CSRF_HEADER)
             if given is None and request.headers.get("content-type", "").startswith(

@@ -100,7 +100,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, live: Annotated[LiveSession, Depends(require_change(ANYONE))]) -> Response:
+def logout(
+    request: Request, live: Annotated[LiveSession, Depends(require_change(ANYONE, password_due_ok=True))]
+) -> Response:
     with console(request).tx() as session:
         close_session(session, live.token_hash)
         audit.record(session, live.principal.username, "logout")
