@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
 from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, iou, is_occupant, is_riding, tracked_people
-from edge.samples import FrameSample
+from edge.samples import Detection, FrameSample
 from models.config.rules import JaywalkingConfig
 from models.config.zones import Zone
 from models.geometry import point_in_polygon, segment_crosses_polygon
@@ -181,7 +181,7 @@ class JaywalkingRule:
                 hits.append(hit)
         return hits
 
-    def _unparked(self, sample: FrameSample) -> list:
+    def _unparked(self, sample: FrameSample) -> list[Detection]:
         """This sample's vehicles, less the bicycles and motorcycles standing where one stood a while ago."""
         t = sample.t
         while self._ridden and self._ridden[0][0] < t - PARKED_MEMORY_S:
