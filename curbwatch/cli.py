@@ -149,12 +149,17 @@ def demo(
 @cli.command("eval")
 @click.argument("labels", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--model", type=click.Path(), help="Detector weights for every clip; overrides each config's.")
-def evaluate(labels: tuple[str, ...], model: str | None) -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True, help="List every predicted event, the label it matched and every missed label."
+)
+def evaluate(labels: tuple[str, ...], model: str | None, verbose: bool) -> None:
     """Replay each labelled clip in LABELS (one or more files) and print precision, recall and F1 per type.
 
-    Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up."""
+    Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up. A predicted event
+    matches a labelled one of the same type whose frame range overlaps it. Where labels give a path, a second
+    table also asks the event's track to be near that path ("by place") when the two counts differ."""
     from edge.detector import ModelError
-    from edge.evaluate import EvalError, evaluate, totals
+    from edge.evaluate import EvalError, describe, evaluate, totals
     from edge.scoring import score_table
     from edge.source import SourceError
     from models.errors import ConfigError
@@ -169,7 +174,14 @@ def evaluate(labels: tuple[str, ...], model: str | None) -> None:
         predicted = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.predicted) or "none"
         expected = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.expected) or "none"
         click.echo(f"{result.video}: predicted [{predicted}]; labelled [{expected}]")
-    click.echo(score_table(totals(results)))
+    if verbose:
+        for result in results:
+            click.echo("\n".join(describe(result)))
+    overlap, located = totals(results), totals(results, located=True)
+    click.echo(score_table(overlap))
+    if located != overlap:
+        click.echo("by overlap and place (labels with a path):")
+        click.echo(score_table(located))
 
 
 @cli.group("bench")

@@ -7,11 +7,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+
 from edge.detector import Detector
 from edge.replay import replay_file
-from edge.scoring import Counts, LabelledClip, Span, load_labels, match
+from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, load_labels, pair
 from edge.sink import MemorySink
 from models.config import load_camera_config
+from models.infraction import InfractionMessage
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,18 @@ class ClipResult:
     predicted: list[Span]
     expected: list[Span]
     counts: dict[str, Counts]
+    """By frame overlap (the headline definition)."""
+    messages: list[InfractionMessage]
+    notes: list[str]
+    """The labels' notes, in the order of `expected`."""
+    pairings: list[Pairing]
+    located: list[Pairing]
+    """Pairings by overlap and place (labels with a path must be near the predicted track)."""
+    near: float
+
+    @property
+    def located_counts(self) -> dict[str, Counts]:
+        return count(self.located)
 
 
 def _check_video(clip: LabelledClip) -> Path:
@@ -38,14 +53,54 @@ def _check_video(clip: LabelledClip) -> Path:
     return path
 
 
+def _aspect(video: Path) -> float:
+    capture = cv2.VideoCapture(str(video))
+    try:
+        width = capture.get(cv2.CAP_PROP_FRAME_WIDTH)
+        height = capture.get(cv2.CAP_PROP_FRAME_HEIGHT)
+    finally:
+        capture.release()
+    return height / width if width > 0 else 1.0
+
+
+def event_points(message: InfractionMessage) -> tuple[PathPoint, ...]:
+    """Where a predicted event happened: the littered item's place, or the walker's trajectory with its times
+    turned into frames (the trajectory runs from frame_start to frame_end)."""
+    measured = message.rule.measurements
+    item_x, item_y = measured.get("item_x"), measured.get("item_y")
+    if isinstance(item_x, float | int) and isinstance(item_y, float | int):
+        return ((message.frame_end, float(item_x), float(item_y)),)
+    trajectory = message.track.trajectory
+    if not trajectory:
+        return ()
+    last_t = trajectory[-1].t
+    frames = message.frame_end - message.frame_start
+    return tuple(
+        (message.frame_start + (round(frames * p.t / last_t) if last_t > 0 else 0), p.x, p.y) for p in trajectory
+    )
+
+
 def evaluate_clip(clip: LabelledClip, model: str | None = None, progress: bool = True) -> ClipResult:
     video = _check_video(clip)
     config = load_camera_config(clip.config)
     sink = MemorySink()
     replay_file(video, config, Detector(config.detector, model), sinks=[sink], progress=progress)
-    predicted = [Span(m.type, m.frame_start, m.frame_end) for m in sink.messages]
-    expected = [Span(i.type, i.frame_start, i.frame_end) for i in clip.infractions]
-    return ClipResult(clip.video, predicted, expected, match(predicted, expected))
+    messages = sorted(sink.messages, key=lambda m: (m.frame_start, m.frame_end))
+    predicted = [Span(m.type, m.frame_start, m.frame_end, event_points(m)) for m in messages]
+    expected = [Span(i.type, i.frame_start, i.frame_end, tuple(i.path)) for i in clip.infractions]
+    aspect = _aspect(video)
+    pairings = pair(predicted, expected)
+    return ClipResult(
+        video=clip.video,
+        predicted=predicted,
+        expected=expected,
+        counts=count(pairings),
+        messages=messages,
+        notes=[i.note or "" for i in clip.infractions],
+        pairings=pairings,
+        located=pair(predicted, expected, near=clip.near, aspect=aspect),
+        near=clip.near,
+    )
 
 
 def evaluate(label_files: list[str], model: str | None = None, progress: bool = True) -> list[ClipResult]:
@@ -54,9 +109,59 @@ def evaluate(label_files: list[str], model: str | None = None, progress: bool = 
     return [evaluate_clip(clip, model, progress) for clip in clips]
 
 
-def totals(results: list[ClipResult]) -> dict[str, Counts]:
+def totals(results: list[ClipResult], located: bool = False) -> dict[str, Counts]:
     out: dict[str, Counts] = {}
     for result in results:
-        for kind, counts in result.counts.items():
+        for kind, counts in (result.located_counts if located else result.counts).items():
             out.setdefault(kind, Counts()).add(counts)
     return out
+
+
+def _where(span: Span) -> str:
+    if not span.points:
+        return ""
+    first, last = span.points[0], span.points[-1]
+    if len(span.points) == 1:
+        return f" at ({first[1]:.2f}, {first[2]:.2f})"
+    return f" ({first[1]:.2f}, {first[2]:.2f})->({last[1]:.2f}, {last[2]:.2f})"
+
+
+def _event(result: ClipResult, index: int) -> str:
+    span, message = result.predicted[index], result.messages[index]
+    return f"{span.type} {span.frame_start}-{span.frame_end} track {message.track.id}{_where(span)}"
+
+
+def _label(result: ClipResult, index: int) -> str:
+    span = result.expected[index]
+    note = result.notes[index]
+    note = f": {note[:90]}..." if len(note) > 90 else (f": {note}" if note else "")
+    return f"label #{index + 1} {span.type} {span.frame_start}-{span.frame_end}{note}"
+
+
+def describe(result: ClipResult) -> list[str]:
+    """Event by event: what each prediction matched, by overlap and by place, and every label that was missed."""
+    located = {p.predicted: p for p in result.located if p.predicted is not None}
+    located_labels = {p.expected for p in result.located if p.expected is not None and p.predicted is not None}
+    lines = [f"{result.video} (by place: within {result.near:.3f} frame widths of the labelled path)"]
+    for p in sorted(result.pairings, key=lambda p: -1 if p.predicted is None else p.predicted):
+        if p.predicted is None:
+            continue
+        by_place = located[p.predicted]
+        if p.expected is None:
+            verdict = "false positive (no labelled infraction of this type overlaps it)"
+        else:
+            verdict = f"true positive: {_label(result, p.expected)}"
+        if by_place.expected is None and p.expected is not None:
+            distance = f"{p.distance:.3f}" if p.distance is not None else "?"
+            verdict += f"\n      by place: FALSE POSITIVE (its track is {distance} frame widths from the label's path)"
+        elif by_place.expected is not None and by_place.expected != p.expected:
+            verdict += f"\n      by place: matches {_label(result, by_place.expected)}"
+        elif by_place.distance is not None:
+            verdict += f" [by place too: {by_place.distance:.3f}]"
+        lines.append(f"  event {_event(result, p.predicted)}\n      {verdict}")
+    for p in result.pairings:
+        if p.predicted is None and p.expected is not None:
+            lines.append(f"  MISSED {_label(result, p.expected)}")
+        elif p.expected is not None and p.expected not in located_labels:
+            lines.append(f"  MISSED by place {_label(result, p.expected)}")
+    return lines

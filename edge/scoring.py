@@ -2,23 +2,33 @@
 
 A labels file lists clips: the video (path relative to the repository root, plus its sha256), the camera
 config whose zones were drawn for it, and the infractions a person saw, each as a frame range. A predicted
-event matches a labelled one of the same type whose frame range overlaps it; each matches at most once."""
+event matches a labelled one of the same type whose frame range overlaps it; each matches at most once.
+
+A label may also say where it happened: a short path of [frame, x, y] ground points (the walker's feet, or the
+dropped item). Matching "by place" then also asks the predicted event to have been near that path at those
+frames, so an event from someone else who happened to be in view at the same time (a cyclist beside a
+labelled walker) is not counted as finding the label. Frame overlap alone stays the headline definition."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, NonNegativeInt, ValidationError, model_validator
 
 from models.base import SHA256_PATTERN, StrictModel
 from models.errors import ConfigError, format_validation_error
 from models.infraction import InfractionType
 
 TYPES: tuple[InfractionType, ...] = ("jaywalking", "littering")
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+PathPoint = tuple[int, float, float]
+"""frame, x, y (normalised to the frame)."""
 
 
 class LabelledInfraction(StrictModel):
@@ -26,11 +36,22 @@ class LabelledInfraction(StrictModel):
     frame_start: Annotated[int, Field(ge=0)]
     frame_end: Annotated[int, Field(ge=0)]
     note: Annotated[str | None, Field(max_length=500, description="What the labeller saw.")] = None
+    path: Annotated[
+        list[tuple[NonNegativeInt, Unit, Unit]],
+        Field(
+            max_length=64,
+            description="Where it happened, for matching by place: [frame, x, y] points of the person's feet "
+            "(or of the dropped item), in frame order.",
+        ),
+    ] = []
 
     @model_validator(mode="after")
     def _ordered(self) -> LabelledInfraction:
         if self.frame_end < self.frame_start:
             raise ValueError("frame_end is before frame_start")
+        frames = [point[0] for point in self.path]
+        if frames != sorted(frames):
+            raise ValueError("path points must be in frame order")
         return self
 
 
@@ -41,6 +62,15 @@ class LabelledClip(StrictModel):
     sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
     config: Annotated[str, Field(min_length=1, description="Camera YAML with the zones drawn for this clip.")]
     infractions: list[LabelledInfraction] = []
+    near: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1.0,
+            description="Matching by place: the farthest (frame widths, on average over the label's path) a "
+            "predicted event may be from the labelled path.",
+        ),
+    ] = 0.03
 
 
 class LabelFile(StrictModel):
@@ -66,10 +96,50 @@ class Span:
     type: str
     frame_start: int
     frame_end: int
+    points: tuple[PathPoint, ...] = ()
+    """Where it happened, in frame order (a predicted track's trajectory, a label's path); may be empty."""
 
     def overlap(self, other: Span) -> int:
         """Frames both ranges cover (ends inclusive); 0 when they only miss each other."""
         return max(0, min(self.frame_end, other.frame_end) - max(self.frame_start, other.frame_start) + 1)
+
+    def position(self, frame: int) -> tuple[float, float]:
+        """Where this span was at `frame`, interpolated between its points, held at the ends."""
+        points = self.points
+        if frame <= points[0][0]:
+            return points[0][1], points[0][2]
+        for (f0, x0, y0), (f1, x1, y1) in pairwise(points):
+            if frame <= f1:
+                u = (frame - f0) / (f1 - f0) if f1 > f0 else 1.0
+                return x0 + (x1 - x0) * u, y0 + (y1 - y0) * u
+        return points[-1][1], points[-1][2]
+
+
+def place_distance(predicted: Span, label: Span, aspect: float = 1.0) -> float | None:
+    """Mean distance in frame widths between the prediction and the label at the same frames: at the label's path
+    points inside the predicted frame range (all of them when none is), or at the prediction's own point when it
+    has only one (a littered item); None when either side has no points. `aspect` is the frame's height over its
+    width, so vertical offsets count in frame widths too."""
+    if not predicted.points or not label.points:
+        return None
+    if len(predicted.points) == 1:
+        pairs = [(predicted.points[0], label.position(predicted.points[0][0]))]
+    else:
+        inside = [p for p in label.points if predicted.frame_start <= p[0] <= predicted.frame_end]
+        pairs = [((f, x, y), predicted.position(f)) for f, x, y in inside or label.points]
+    distances = [math.hypot(a[1] - b[0], (a[2] - b[1]) * aspect) for a, b in pairs]
+    return sum(distances) / len(distances)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One predicted event and the label it matched; either side None for a false positive / a miss."""
+
+    type: str
+    predicted: int | None
+    expected: int | None
+    distance: float | None = None
+    """`place_distance` of a matched pair (None when unknown)."""
 
 
 @dataclass
@@ -101,28 +171,51 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def match(predicted: Iterable[Span], expected: Iterable[Span]) -> dict[str, Counts]:
-    """Pair predictions with labels of the same type by overlap, largest overlaps first, one-to-one."""
+def pair(
+    predicted: Iterable[Span], expected: Iterable[Span], near: float | None = None, aspect: float = 1.0
+) -> list[Pairing]:
+    """Pair predictions with labels of the same type by overlap, largest overlaps first, one-to-one. With `near`,
+    a pair whose place distance is known and above `near` is not allowed (matching by place). Indices refer to
+    the given lists; every prediction and every label appears in exactly one pairing."""
     predicted, expected = list(predicted), list(expected)
+    candidates = []
+    for i, p in enumerate(predicted):
+        for j, e in enumerate(expected):
+            if p.type != e.type or p.overlap(e) <= 0:
+                continue
+            distance = place_distance(p, e, aspect)
+            if near is not None and distance is not None and distance > near:
+                continue
+            candidates.append((p.overlap(e), i, j, distance))
+    pairings: list[Pairing] = []
+    used_p: set[int] = set()
+    used_e: set[int] = set()
+    for _, i, j, distance in sorted(candidates, key=lambda c: (c[0], c[1], c[2]), reverse=True):
+        if i not in used_p and j not in used_e:
+            used_p.add(i)
+            used_e.add(j)
+            pairings.append(Pairing(predicted[i].type, i, j, distance))
+    pairings += [Pairing(p.type, i, None) for i, p in enumerate(predicted) if i not in used_p]
+    pairings += [Pairing(e.type, None, j) for j, e in enumerate(expected) if j not in used_e]
+    return pairings
+
+
+def count(pairings: Iterable[Pairing]) -> dict[str, Counts]:
     counts = {kind: Counts() for kind in TYPES}
-    for kind in {s.type for s in predicted} | {s.type for s in expected}:
-        preds = [s for s in predicted if s.type == kind]
-        labels = [s for s in expected if s.type == kind]
-        pairs = sorted(
-            ((p.overlap(e), i, j) for i, p in enumerate(preds) for j, e in enumerate(labels) if p.overlap(e) > 0),
-            reverse=True,
-        )
-        used_p: set[int] = set()
-        used_e: set[int] = set()
-        for _, i, j in pairs:
-            if i not in used_p and j not in used_e:
-                used_p.add(i)
-                used_e.add(j)
-        result = counts.setdefault(kind, Counts())
-        result.true_positives += len(used_p)
-        result.false_positives += len(preds) - len(used_p)
-        result.false_negatives += len(labels) - len(used_e)
+    for p in pairings:
+        c = counts.setdefault(p.type, Counts())
+        if p.predicted is not None and p.expected is not None:
+            c.true_positives += 1
+        elif p.predicted is not None:
+            c.false_positives += 1
+        else:
+            c.false_negatives += 1
     return counts
+
+
+def match(predicted: Iterable[Span], expected: Iterable[Span]) -> dict[str, Counts]:
+    """TP/FP/FN per type by frame overlap alone (the headline definition)."""
+    return count(pair(predicted, expected))
 
 
 def _fmt(value: float | None) -> str:

@@ -8,7 +8,14 @@ backgrounds are rebuilt instead of reporting anything; and a region only counts 
 (a shadow or a brightness drift changes grey levels, hardly the gradients). A region where the long-term
 background has the edges and the frame does not is a "ghost" (something that left, such as a parked
 bicycle or a person who stood still): it is healed into the background. New regions under people, vehicles
-or bicycles are never items (a person standing still becomes part of the short-term background)."""
+or bicycles are never items (a person standing still becomes part of the short-term background).
+
+The backgrounds live in the view the camera had when they started. A camera that drifts or is nudged (moved,
+turned or tilted a little) is followed: each frame is carried into that view by the homography
+`edge.camera_motion` fits, people's boxes with it, and items are carried back into the frame's coordinates.
+A camera moved farther than `MAX_MOVE` (turned by hand, re-pointed) starts over: what the backgrounds learnt
+no longer fits the picture once things at different depths have moved against each other (parallax), and
+reporting the difference as items would report the whole scene."""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.camera_motion import IDENTITY, CameraMotion, box_through, corner_shift
 from edge.samples import Box, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
@@ -27,10 +35,11 @@ PROC_WIDTH = 480
 """Working width in pixels: enough for a dropped bag at street scale, cheap on a camera box."""
 GRADIENT_THRESHOLD = 6.0
 """Mean change of the gradient magnitude (grey levels per pixel) along a region's outline for it to count."""
-MIN_SHIFT_PX = 0.7
-"""Smallest picture shift, in working pixels, that moves the backgrounds along."""
-SHIFT_RESPONSE = 0.2
-"""Phase-correlation peak below which a shift estimate is not trusted (people moving, no texture)."""
+MAX_MOVE = 0.05
+"""Farthest a corner of the picture may move from where it was when the backgrounds started (a share of the
+working width, 24 px at 480) for the camera to be followed; beyond it the backgrounds start over."""
+EDGE_PX = 3
+"""Pixels along the border of a carried frame that are not trusted (interpolated with the outside)."""
 TEXTURE_KEPT = 0.8
 """Correlation of a region with the long-term background above which only the lighting changed."""
 PLAIN_STD = 2.0
@@ -63,12 +72,12 @@ class StaticRegionDetector:
         self._fg_since: np.ndarray | None = None
         self._t0 = 0.0
         self._last_t = 0.0
+        self._motion = CameraMotion()
         self._items: dict[int, _Item] = {}
         self._recent_occluders: list[tuple[float, Box]] = []
         self._next_id = 1
-        self._window: np.ndarray | None = None
         self.camera_shifts = 0
-        """How often the picture shifted (camera drift) and the backgrounds were moved along."""
+        """Frames seen from a camera that had drifted or been nudged, carried into the backgrounds' view."""
         self.rebuilds = 0
         """How often a sudden change of the whole scene made the backgrounds start over."""
 
@@ -81,71 +90,60 @@ class StaticRegionDetector:
         dt = max(0.0, t - self._last_t)
         self._last_t = t
         cfg = self.config
-        self._recent_occluders = [(seen, box) for seen, box in self._recent_occluders if t - seen <= OCCLUDER_MEMORY_S]
-        self._recent_occluders += [(t, box) for box in occluders]
-        occluded = self._box_mask([box for _, box in self._recent_occluders])
-        gray *= float(self._long.mean()) / max(float(gray.mean()), 1e-3)
-        self._follow_camera(gray)
-        fg_long = np.abs(gray - self._long) > cfg.diff_threshold
-        free = ~occluded
-        if free.any() and float(fg_long[free].mean()) > cfg.max_changed_fraction:
+        to_view = self._motion.to_reference(gray, self._long, t)
+        if to_view is None or corner_shift(to_view, *self.size) > MAX_MOVE * self.size[0]:
+            # turned or carried away (or nothing matches any more): what was learnt no longer fits, start over
             self.rebuilds += 1
             self._start(gray, t)
             return ()
-        self._short += _rate(dt, cfg.background_short_s) * (gray - self._short)
+        shown = np.ones(gray.shape, bool)
+        if to_view is not IDENTITY:
+            self.camera_shifts += 1
+            gray, shown = self._carry(gray, to_view)
+            occluders = [box_through(to_view, box, self.size) for box in occluders]
+        self._recent_occluders = [(at, box) for at, box in self._recent_occluders if t - at <= OCCLUDER_MEMORY_S]
+        self._recent_occluders += [(t, box) for box in occluders]
+        occluded = self._box_mask([box for _, box in self._recent_occluders])
+        gray *= float(self._long[shown].mean()) / max(float(gray[shown].mean()), 1e-3)
+        fg_long = (np.abs(gray - self._long) > cfg.diff_threshold) & shown
+        free = ~occluded & shown
+        if free.any() and float(fg_long[free].mean()) > cfg.max_changed_fraction:
+            self.rebuilds += 1
+            self._start(self._prepare(frame_bgr), t)
+            return ()
+        self._short += np.where(shown, _rate(dt, cfg.background_short_s), 0.0).astype(np.float32) * (gray - self._short)
         still = fg_long & (np.abs(gray - self._short) <= cfg.diff_threshold)
-        self._fg_since = np.where(fg_long, np.minimum(self._fg_since, t), np.inf)
+        self._fg_since = np.where(shown, np.where(fg_long, np.minimum(self._fg_since, t), np.inf), self._fg_since)
         warm = t - self._t0 >= cfg.warmup_s
-        protected = np.zeros(gray.shape, bool)
+        protected = ~shown
         if warm:
-            self._track_regions(gray, still, occluded, t)
+            self._track_regions(gray, still, occluded | ~shown, t)
             for item in self._items.values():
                 x1, y1, x2, y2 = self._pixels(item.box, pad=2)
                 protected[y1:y2, x1:x2] = True
         long_rate = _rate(dt, cfg.background_long_s if warm else cfg.background_short_s)
-        self._long += np.where(protected, 0.0, long_rate) * (gray - self._long)
-        return tuple(
-            StaticItem(item_id=i.item_id, box=i.box, first_seen_t=i.first_seen_t, area=i.area)
-            for i in self._items.values()
-        )
+        self._long += np.where(protected, 0.0, long_rate).astype(np.float32) * (gray - self._long)
+        return tuple(self._in_frame(to_view))
 
     # -- internals -----------------------------------------------------------------------------------------
 
-    def _follow_camera(self, gray: np.ndarray) -> None:
-        """A camera that drifts or is nudged shifts the whole picture: move each background along (translation
-        by phase correlation, each measured against the frame, so slow drift adds up until it is corrected),
-        and the items and appearance times with the long-term one."""
-        assert self._long is not None and self._short is not None and self._fg_since is not None
-        small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        if self._window is None or self._window.shape != small.shape:
-            self._window = cv2.createHanningWindow((small.shape[1], small.shape[0]), cv2.CV_32F)
-        size = (gray.shape[1], gray.shape[0])
-        short_shift = self._shift(self._short, small)
-        if short_shift is not None:
-            self._short = _shifted(self._short, short_shift, gray)
-        long_shift = self._shift(self._long, small)
-        if long_shift is None:
-            return
-        self.camera_shifts += 1
-        move = _move(long_shift)
-        self._long = _shifted(self._long, long_shift, gray)
-        since = np.where(np.isfinite(self._fg_since), self._fg_since, -1.0).astype(np.float32)
-        since = cv2.warpAffine(since, move, size, flags=cv2.INTER_NEAREST, borderValue=-1.0)
-        self._fg_since = np.where(since < 0, np.inf, since).astype(np.float64)
-        dx, dy = long_shift[0] / size[0], long_shift[1] / size[1]
-        for item in self._items.values():
-            x1, y1, x2, y2 = item.box
-            item.box = (_unit(x1 + dx), _unit(y1 + dy), _unit(x2 + dx), _unit(y2 + dy))
+    def _carry(self, gray: np.ndarray, to_view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The frame carried into the reference view, and where in that view it has pixels (less a border that
+        was interpolated with the outside)."""
+        size = self.size
+        moved = cv2.warpPerspective(gray, to_view, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        inside = cv2.warpPerspective(np.ones(gray.shape, np.uint8), to_view, size, flags=cv2.INTER_NEAREST)
+        inside = cv2.erode(inside, np.ones((2 * EDGE_PX + 1, 2 * EDGE_PX + 1), np.uint8))
+        return moved, inside.astype(bool)
 
-    def _shift(self, model: np.ndarray, small: np.ndarray) -> tuple[float, float] | None:
-        """How far the picture moved from `model`, in working pixels, or None when too little or unsure."""
-        reference = cv2.resize(model, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
-        # copies: OpenCV 5's phaseCorrelate applies the window to its inputs in place
-        (dx, dy), response = cv2.phaseCorrelate(reference, small.copy(), self._window)
-        dx, dy = 2.0 * dx, 2.0 * dy
-        if response < SHIFT_RESPONSE or math.hypot(dx, dy) < MIN_SHIFT_PX:
-            return None
-        return dx, dy
+    def _in_frame(self, to_view: np.ndarray) -> list[StaticItem]:
+        """The items, with boxes carried into the frame's coordinates."""
+        to_frame = None if to_view is IDENTITY else np.linalg.inv(to_view)
+        out = []
+        for i in self._items.values():
+            box = i.box if to_frame is None else _clipped(box_through(to_frame, i.box, self.size))
+            out.append(StaticItem(item_id=i.item_id, box=box, first_seen_t=i.first_seen_t, area=i.area))
+        return out
 
     def _prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
         small = cv2.resize(frame_bgr, self.size, interpolation=cv2.INTER_AREA)
@@ -157,6 +155,8 @@ class StaticRegionDetector:
         self._fg_since = np.full(gray.shape, np.inf, np.float64)
         self._t0 = self._last_t = t
         self._items.clear()
+        self._recent_occluders = []
+        self._motion.forget()
 
     def _pixels(self, box: Box, pad: int = 0) -> tuple[int, int, int, int]:
         w, h = self.size
@@ -239,28 +239,12 @@ class StaticRegionDetector:
         return best
 
 
-def _move(shift: tuple[float, float]) -> np.ndarray:
-    return np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
-
-
-def _shifted(model: np.ndarray, shift: tuple[float, float], frame: np.ndarray) -> np.ndarray:
-    """`model` moved by `shift`; the strip the move uncovers is taken from the frame (nothing is known there)."""
-    h, w = model.shape
-    moved = cv2.warpAffine(model, _move(shift), (w, h), borderMode=cv2.BORDER_REPLICATE)
-    dx, dy = math.ceil(abs(shift[0])) + 1, math.ceil(abs(shift[1])) + 1
-    if shift[0] > 0:
-        moved[:, :dx] = frame[:, :dx]
-    elif shift[0] < 0:
-        moved[:, w - dx :] = frame[:, w - dx :]
-    if shift[1] > 0:
-        moved[:dy, :] = frame[:dy, :]
-    elif shift[1] < 0:
-        moved[h - dy :, :] = frame[h - dy :, :]
-    return moved
-
-
 def _unit(value: float) -> float:
     return min(max(value, 0.0), 1.0)
+
+
+def _clipped(box: Box) -> Box:
+    return (_unit(box[0]), _unit(box[1]), _unit(box[2]), _unit(box[3]))
 
 
 def _rate(dt: float, tau: float) -> float:

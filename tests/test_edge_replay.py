@@ -198,7 +198,7 @@ def test_eval_scores_a_labelled_clip():
     assert result.returncode == 0, result.stderr[-1500:]
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("../shared/media/jay_intersection_crosswalk.mp4: predicted [jaywalking ")
-    assert "labelled [jaywalking 0-68, jaywalking 55-95]" in lines[0]
+    assert "labelled [jaywalking 0-68, jaywalking 41-92]" in lines[0]
     header, *rows = lines[1:]
     assert header.split() == ["type", "TP", "FP", "FN", "precision", "recall", "F1"]
     jay = next(row.split() for row in rows if row.startswith("jaywalking"))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.scoring import Counts, Span, load_labels, match, score_table
+from edge.scoring import Counts, Span, count, load_labels, match, pair, place_distance, score_table
 from models.config import load_camera_config
 from models.errors import ConfigError
 from tests.conftest import ROOT, shared_file
@@ -31,6 +31,25 @@ def test_each_label_matches_at_most_once_and_the_best_overlap_wins():
     # The wider prediction takes the long label so the short one can still match the other label.
     counts = match([Span(J, 0, 12), Span(J, 5, 60)], [Span(J, 0, 8), Span(J, 20, 60)])
     assert counts[J].true_positives == 2 and counts[J].false_negatives == 0
+
+
+def test_an_event_elsewhere_in_the_picture_does_not_find_a_labelled_walker_by_place():
+    """A cyclist's event overlaps the frames of a labelled walker: a hit by frame overlap, a miss by place."""
+    walker = Span(J, 40, 90, ((47, 0.40, 0.43), (60, 0.37, 0.43), (71, 0.32, 0.43)))
+    cyclist = Span(J, 3, 69, ((3, 0.71, 0.55), (40, 0.36, 0.42), (69, 0.28, 0.40)))  # a few metres ahead of him
+    same_walker = Span(J, 47, 71, ((47, 0.401, 0.431), (71, 0.318, 0.428)))
+    assert count(pair([cyclist], [walker]))[J].true_positives == 1
+    by_place = count(pair([cyclist], [walker], near=0.03))[J]
+    assert (by_place.true_positives, by_place.false_positives, by_place.false_negatives) == (0, 1, 1)
+    assert count(pair([same_walker], [walker], near=0.03))[J].true_positives == 1
+    assert place_distance(same_walker, walker) < 0.01
+
+
+def test_a_label_without_a_place_matches_by_overlap_alone_and_an_item_is_compared_where_it_lies():
+    assert count(pair([Span(J, 0, 10, ((0, 0.9, 0.9),))], [Span(J, 5, 20)], near=0.01))[J].true_positives == 1
+    bag = Span(L, 400, 1168, ((700, 0.66, 0.84),))
+    assert place_distance(Span(L, 420, 760, ((760, 0.67, 0.85),)), bag, aspect=480 / 720) < 0.02
+    assert place_distance(Span(L, 420, 760, ((760, 0.2, 0.5),)), bag) > 0.4
 
 
 def test_f1_and_table():

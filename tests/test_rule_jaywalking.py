@@ -289,3 +289,37 @@ def test_a_pedestrian_walking_in_front_of_a_car_is_still_a_pedestrian() -> None:
         return [*walker, thing("car", (0.3, 0.38, 0.55, 0.52), 3)]
 
     assert len(run(rule(), timeline(10, 6, in_front))) == 1
+
+
+def test_a_rider_whose_box_stops_at_the_saddle_is_still_a_rider() -> None:
+    """The person box ends at the saddle, the bicycle's box hangs below it: little shared area, but it lies across
+    the lower half of the person's box, at the height of the feet."""
+
+    def riding(t: float):
+        rider = person(4, lerp((0.3, 0.3), (0.3, 0.7), t / 4))
+        fx, fy = rider.foot
+        return [rider, thing("bicycle", (fx - 0.04, fy - 0.03, fx + 0.04, fy + 0.06), 9)]
+
+    assert run(rule(), timeline(10, 6, riding)) == []
+
+
+def test_a_walker_passing_close_to_a_parked_bicycle_is_still_a_pedestrian() -> None:
+    """A bicycle standing in the road the whole time: the walker's legs cross its box, but nobody rides it."""
+    parked = thing("bicycle", (0.28, 0.48, 0.36, 0.53), 9)
+    hits = run(rule(), timeline(10, 6, lambda t: [*walk(0.3)(t), parked]))
+    assert len(hits) == 1
+
+
+def test_weak_detections_of_a_rider_still_show_the_bicycle_under_them() -> None:
+    """The detector is unsure of the rider (below min_person_confidence) in the two frames where it also sees the
+    small bicycle: those frames cannot place the feet, but they do say the track rides."""
+
+    def riding(t: float):
+        step = round(t * 10)
+        seen = step in (20, 21)
+        rider = person(4, lerp((0.3, 0.3), (0.3, 0.7), t / 4), confidence=0.2 if seen else 0.8)
+        fx, fy = rider.foot
+        return [rider, thing("bicycle", (fx - 0.04, fy - 0.08, fx + 0.04, fy + 0.005), 9)] if seen else [rider]
+
+    assert run(rule(), timeline(10, 6, riding)) == []
+    assert run(rule(min_person_confidence=0.1), timeline(10, 6, riding)) == []

@@ -15,15 +15,15 @@ from tests.conftest import ROOT, run_cli, shared_file
 pytestmark = pytest.mark.slow
 
 
-def replay(tmp_path: Path, example: str, video: str) -> list[InfractionMessage]:
+def replay(tmp_path: Path, example: str, video: str, stride: int = 3, *extra: str) -> list[InfractionMessage]:
     config = yaml.safe_load((ROOT / "examples" / f"{example}.yaml").read_text())
-    config["detector"]["stride"] = 3
+    config["detector"]["stride"] = stride
     camera = tmp_path / "camera.yaml"
     camera.write_text(yaml.safe_dump(config))
     events = tmp_path / "events.jsonl"
     result = run_cli(
         "edge", "replay", str(shared_file("media", video)), "--config", str(camera), "--events-out", str(events),
-        timeout=400,
+        *extra, timeout=400,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     return [InfractionMessage.model_validate(json.loads(line)) for line in events.read_text().splitlines()]
@@ -51,3 +51,18 @@ def test_people_walking_past_an_old_object_on_the_lawn_raise_nothing(tmp_path: P
 def test_everyone_crossing_on_the_zebra_raises_nothing(tmp_path: Path, model_path: Path) -> None:
     """London zebra at street level: people cross on the zebra, walkers pass close to the camera."""
     assert replay(tmp_path, "ped_zebra_london_streetlevel", "ped_zebra_london_streetlevel.mp4") == []
+
+
+def test_the_mid_block_walker_is_one_event_and_the_cyclists_beside_him_are_none(
+    tmp_path: Path, model_path: Path
+) -> None:
+    """Intersection, every frame (the INT8 model sees the dark cyclist's bicycle in only two frames, f4-f5): the
+    walker crossing mid-block from (0.46, 0.49) to the left pavement is the only event; the two cyclists riding
+    up the far side of the avenue at the same time are not pedestrians."""
+    events = replay(tmp_path, "jay_intersection_crosswalk", "jay_intersection_crosswalk.mp4", 1, "--max-frames", "100")
+    assert [(e.type, e.zone) for e in events] == [("jaywalking", "avenue")]
+    event = events[0]
+    assert event.frame_start <= 5 and 55 <= event.frame_end <= 75
+    start, end = event.track.trajectory[0], event.track.trajectory[-1]
+    assert start.x > 0.4 and end.x < 0.2, "from mid-road to the left pavement"
+    assert event.rule.measurements["rider_share"] == 0.0

@@ -11,14 +11,15 @@ switch), judged by time and place alone."""
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
-from edge.rules.people import VEHICLE_CLASSES, is_occupant, is_riding, tracked_people
-from edge.samples import FrameSample
+from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, iou, is_occupant, is_riding, tracked_people
+from edge.samples import Detection, FrameSample
 from models.config.rules import JaywalkingConfig
 from models.config.zones import Zone
 from models.geometry import point_in_polygon, segment_crosses_polygon
@@ -31,6 +32,12 @@ STEP = 0.004
 """Sub-sampling step along a segment between samples, in normalised units (about 2-3 px at 640 px)."""
 MAX_STEPS = 400
 RIDER_SAMPLES = 2
+PARKED_S = 1.0
+"""A bicycle or motorcycle found where one already stood at least this long ago is parked: nobody rides it, and
+a walker passing in front of or behind it is still a pedestrian."""
+PARKED_IOU = 0.5
+PARKED_MEMORY_S = 5.0
+"""How long a bicycle's place is remembered (the detector finds small parked bicycles only now and then)."""
 
 Point = tuple[float, float]
 
@@ -88,6 +95,7 @@ class JaywalkingRule:
         self.crosswalks = [z for z in zones if z.kind == "crosswalk"]
         self.ignores = [z for z in zones if z.kind == "ignore"]
         self._tracks: dict[int, _Track] = {}
+        self._ridden: deque[tuple[float, tuple[float, float, float, float]]] = deque()
         self._sized = False
         metric = self.ground.metric
         self._min_distance = config.min_distance_m if metric else config.min_distance
@@ -139,10 +147,17 @@ class JaywalkingRule:
             self.ground.with_frame_size(sample.width, sample.height)
             self._sized = True
         phase = self._phase(sample)
-        people = tracked_people(sample.detections, self.config.min_person_confidence)
-        vehicles = [d for d in sample.detections if d.cls in VEHICLE_CLASSES]
+        everyone = tracked_people(sample.detections, 0.0)
+        people = [d for d in everyone if d.confidence >= self.config.min_person_confidence]
+        vehicles = self._unparked(sample)
         seen = {d.track_id for d in people}
         hits: list[RuleHit] = []
+        for person in everyone:
+            # a detection too weak to place the feet still shows whether its track rides a bicycle
+            track = self._tracks.get(person.track_id)  # type: ignore[arg-type]
+            if track is not None and person.track_id not in seen:
+                track.samples += 1
+                track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
         for person in people:
             track_id = person.track_id
             assert track_id is not None
@@ -165,6 +180,23 @@ class JaywalkingRule:
             if hit is not None:
                 hits.append(hit)
         return hits
+
+    def _unparked(self, sample: FrameSample) -> list[Detection]:
+        """This sample's vehicles, less the bicycles and motorcycles standing where one stood a while ago."""
+        t = sample.t
+        while self._ridden and self._ridden[0][0] < t - PARKED_MEMORY_S:
+            self._ridden.popleft()
+        out = []
+        for d in sample.detections:
+            if d.cls not in VEHICLE_CLASSES:
+                continue
+            if d.cls in RIDDEN_CLASSES:
+                parked = any(t - seen >= PARKED_S and iou(box, d.box) >= PARKED_IOU for seen, box in self._ridden)
+                self._ridden.append((t, d.box))
+                if parked:
+                    continue
+            out.append(d)
+        return out
 
     def finish(self) -> list[RuleHit]:
         hits = [hit for track in self._tracks.values() if (hit := self._close(track)) is not None]

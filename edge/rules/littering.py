@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
-from edge.rules.people import VEHICLE_CLASSES, box_area, intersection, tracked_people
+from edge.rules.people import VEHICLE_CLASSES, box_area, intersection, iou, tracked_people
 from edge.samples import Box, Detection, FrameSample, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
@@ -43,12 +43,6 @@ Point = tuple[float, float]
 
 def _bottom_centre(box: Box) -> Point:
     return ((box[0] + box[2]) / 2.0, box[3])
-
-
-def _iou(a: Box, b: Box) -> float:
-    inter = intersection(a, b)
-    union = box_area(a) + box_area(b) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -199,7 +193,7 @@ class LitteringRule:
             if d.cls in VEHICLE_CLASSES and self._vehicle_covers(d.box, item):
                 candidate.settled, candidate.why = True, "vehicle"
                 return
-            if d.cls == "person" and _iou(d.box, item.box) >= PERSON_SHAPED_IOU:
+            if d.cls == "person" and iou(d.box, item.box) >= PERSON_SHAPED_IOU:
                 candidate.settled, candidate.why = True, "person standing still"
                 return
             overlaps = intersection(d.box, item.box) >= 0.3 * min(box_area(d.box), box_area(item.box))

@@ -9,6 +9,8 @@ from edge.samples import Box, Detection
 RIDDEN_CLASSES = frozenset({"bicycle", "motorcycle"})
 CARRIER_CLASSES = frozenset({"car", "bus", "truck", "train"})
 VEHICLE_CLASSES = frozenset({"bicycle", "motorcycle", "car", "bus", "truck", "train"})
+RIDER_OVERLAP = 0.3
+"""Share of the smaller of (lower half of the person's box, vehicle box) that the two must have in common."""
 
 
 def box_area(box: Box) -> float:
@@ -19,15 +21,25 @@ def intersection(a: Box, b: Box) -> float:
     return box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
+def iou(a: Box, b: Box) -> float:
+    inter = intersection(a, b)
+    union = box_area(a) + box_area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def is_riding(person: Detection, vehicles: Iterable[Detection]) -> bool:
-    """A rider's box overlaps a bicycle's or motorcycle's, with the feet on or just below the vehicle."""
+    """A rider sits on a bicycle or motorcycle: the vehicle lies across the lower half of the person's box and the
+    feet are at the vehicle's height. The lower half, not the whole box, because detectors end a rider's box at
+    the saddle, at the pedals or at the ground, and a box that stops at the saddle shares little of its area with
+    the bicycle below it."""
+    x1, y1, x2, y2 = person.box
+    lower = (x1, (y1 + y2) / 2.0, x2, y2)
     fx, fy = person.foot
     for vehicle in vehicles:
         if vehicle.cls not in RIDDEN_CLASSES:
             continue
-        overlap = intersection(person.box, vehicle.box)
-        smaller = min(box_area(person.box), box_area(vehicle.box))
-        if smaller <= 0.0 or overlap / smaller < 0.3:
+        smaller = min(box_area(lower), box_area(vehicle.box))
+        if smaller <= 0.0 or intersection(lower, vehicle.box) / smaller < RIDER_OVERLAP:
             continue
         vx1, vy1, vx2, vy2 = vehicle.box
         vw, vh = vx2 - vx1, vy2 - vy1
