@@ -12,7 +12,6 @@ from models.errors import ConfigError
 
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
 EXIT_CONFIG = 2
-EXIT_NOT_IMPLEMENTED = 3
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -32,8 +31,3 @@ def load_config_or_exit(path: str | Path) -> CameraConfig:
         return load_camera_config(path)
     except ConfigError as exc:
         report_config_error(exc)
-
-
-def not_implemented(command: str) -> NoReturn:
-    """Stubs say so plainly and fail, so no script mistakes them for work done."""
-    fail(f"curbwatch {command}: not implemented yet", EXIT_NOT_IMPLEMENTED)
