@@ -17,6 +17,18 @@ LineCallback = Callable[[str], None]
 _LINE_END = re.compile(rb"[\r\n]+")
 
 
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+    """Send `sig` to a running process, wait up to `timeout`, then kill it; returns its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 class Child:
     def __init__(self, name: str, argv: list[str], log_path: Path, on_line: LineCallback | None = None) -> None:
         self.name, self.argv, self.log_path = name, argv, Path(log_path)
@@ -70,16 +82,10 @@ class Child:
         """Send `sig`, wait up to `timeout`, then kill; returns the exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        code = stop_process(self.process, sig, timeout)
         if self._pump is not None:
             self._pump.join(5.0)
-        return self.process.returncode
+        return code
 
     def failure_line(self) -> str:
         """The child's own one-line error if it printed one, else its last line."""

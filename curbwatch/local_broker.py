@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from curbwatch.children import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -72,13 +74,8 @@ class LocalBroker:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
         """SIGTERM lets Mosquitto write its persistence file; SIGKILL does not."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, sig, timeout)
         self.process = None
 
     def __enter__(self) -> LocalBroker:

@@ -42,6 +42,19 @@ def model_path() -> Path:
     return shared_file("models", "yolov8n_int8.tflite")
 
 
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
 PG_ADMIN_URL = os.environ.get("CURBWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

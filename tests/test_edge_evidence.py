@@ -89,22 +89,13 @@ def test_keyframe_shows_the_zone_and_the_track(evidence):
 def test_clip_plays_in_a_browser(evidence, tmp_path):
     from playwright.sync_api import sync_playwright
 
+    from tests.browser_support import launch
+
     clip = next(path for ref, path in evidence if ref.role == "clip")
     page_file = tmp_path / "play.html"
     page_file.write_text(f'<video id="v" src="file://{clip}" muted></video>')
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--allow-file-access-from-files",
-            ],
-        )
+        browser = launch(p, "--allow-file-access-from-files")
         try:
             page = browser.new_page()
             page.goto(f"file://{page_file}")

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from edge.frame_ring import FrameRing
 from edge.pipeline import PipelineStats
@@ -22,8 +20,8 @@ from edge.report import ReplayReport
 from edge.report_data import ReportCollector, heat_map
 from edge.samples import Detection, FrameSample
 from models.config import load_camera_config
+from tests.browser_support import shot
 from tests.conftest import ROOT, run_cli, shared_file
-from tests.test_console_browser import CHROMIUM_ARGS, SHOTS
 
 CONFIG = "examples/jay_intersection_crosswalk.yaml"
 VIDEO = "jay_intersection_crosswalk.mp4"
@@ -121,14 +119,6 @@ def report(tmp_path_factory) -> tuple[Path, str]:
     return path, result.stdout
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def test_report_opens_in_chromium_without_errors_and_shows_every_section(report, browser):
     path, stdout = report
     html = path.read_text(encoding="utf-8")
@@ -164,8 +154,7 @@ def test_report_opens_in_chromium_without_errors_and_shows_every_section(report,
     assert problems == []
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "replay_report.png"), full_page=True)
+    shot(page, "replay_report")
     page.context.close()
 
 

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from central import audit
 from central.db import transaction
 from central.settings import CentralSettings, load_settings
 from models.config.camera import load_camera_config
 from models.errors import ConfigError
+from tests.browser_support import shot
 from tests.conftest import shared_file
 from tests.console_support import FOOTAGE, PASSWORDS, Central, make_central, serve
-from tests.test_console_browser import CHROMIUM_ARGS, login, shot
+from tests.test_console_browser import login
 
 SOURCE = f"file:0:{FOOTAGE}"
 CLICKS = [(0.18, 0.42), (0.62, 0.40), (0.70, 0.66), (0.22, 0.71)]
@@ -48,14 +49,6 @@ def editor(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterat
     )
     with serve(central) as base:
         yield base, central, tmp / "cameras"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def bearer(base: str, name: str) -> dict[str, str]:
