@@ -4,12 +4,15 @@ session's CSRF token in `X-CSRF-Token` on every change."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import audit
 from central.console import schemas as s
@@ -17,7 +20,7 @@ from central.console.accuracy import load_overturns
 from central.console.audit_log import ActionParam, ActorParam, audit_csv, newest_entries
 from central.console.auth import AuthError, add_user, authenticate
 from central.console.cameras import load_health
-from central.console.deps import console, now, require, require_change
+from central.console.deps import Console, console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import AgeParam, CameraParam, TypeParam
 from central.console.item import claim_and_decide, require_reviewer
@@ -58,8 +61,14 @@ REFUSED = {409: {"description": "The review rules refuse this move now (message 
 NOT_FOUND = {404: {"description": "No such record"}}
 
 
-def refused(exc: ReviewError) -> HTTPException:
-    return HTTPException(409, str(exc))
+@contextmanager
+def review_tx(ctx: Console) -> Iterator[Session]:
+    """A transaction in which a refusal by the review rules rolls back and answers 409 with its reason."""
+    try:
+        with ctx.tx() as session:
+            yield session
+    except ReviewError as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 def summary(inf: Infraction) -> s.InfractionSummary:
@@ -199,19 +208,16 @@ def post_claim(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
 ) -> s.ClaimOut:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            held = review.claim(
-                session,
-                load_infraction(session, event_id).event_id,
-                live.principal.username,
-                now(),
-                ctx.settings,
-                role=live.principal.role,
-            )
-            return s.ClaimOut.model_validate(held)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(ctx) as session:
+        held = review.claim(
+            session,
+            load_infraction(session, event_id).event_id,
+            live.principal.username,
+            now(),
+            ctx.settings,
+            role=live.principal.role,
+        )
+        return s.ClaimOut.model_validate(held)
 
 
 @router.post(
@@ -220,13 +226,10 @@ def post_claim(
 def post_release(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
 ) -> s.StateOut:
-    try:
-        with console(request).tx() as session:
-            inf = load_infraction(session, event_id)
-            review.release(session, inf.event_id, live.principal.username, now())
-            return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(console(request)) as session:
+        inf = load_infraction(session, event_id)
+        review.release(session, inf.event_id, live.principal.username, now())
+        return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
 
 
 @router.post(
@@ -241,14 +244,11 @@ def post_decision(
     """Confirm or reject (claiming the item first if it is free). A confirmation worth more than the
     second-review threshold waits for a second, different reviewer."""
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            state = claim_and_decide(
-                session, event_id, live, body.decision, body.reason, body.note, body.subject_ref or None, ctx.settings
-            )
-            return s.StateOut(event_id=event_id.lower(), review_state=state)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(ctx) as session:
+        state = claim_and_decide(
+            session, event_id, live, body.decision, body.reason, body.note, body.subject_ref or None, ctx.settings
+        )
+        return s.StateOut(event_id=event_id.lower(), review_state=state)
 
 
 @router.post(
@@ -264,20 +264,17 @@ def post_reassign(
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
 ) -> s.ClaimOut:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            held = review.reassign(
-                session,
-                load_infraction(session, event_id).event_id,
-                live.principal.username,
-                require_reviewer(session, body.to_reviewer),
-                now(),
-                ctx.settings,
-                role=live.principal.role,
-            )
-            return s.ClaimOut.model_validate(held)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(ctx) as session:
+        held = review.reassign(
+            session,
+            load_infraction(session, event_id).event_id,
+            live.principal.username,
+            require_reviewer(session, body.to_reviewer),
+            now(),
+            ctx.settings,
+            role=live.principal.role,
+        )
+        return s.ClaimOut.model_validate(held)
 
 
 @router.post(
@@ -292,13 +289,10 @@ def post_reopen(
     body: s.ReopenIn,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
 ) -> s.StateOut:
-    try:
-        with console(request).tx() as session:
-            inf = load_infraction(session, event_id)
-            review.reopen(session, inf.event_id, live.principal.username, body.reason, now(), role=live.principal.role)
-            return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(console(request)) as session:
+        inf = load_infraction(session, event_id)
+        review.reopen(session, inf.event_id, live.principal.username, body.reason, now(), role=live.principal.role)
+        return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
 
 
 @router.get("/ledger", response_model=s.LedgerOut, tags=["ledger"])
@@ -323,12 +317,9 @@ def post_appeal(
     request: Request, seq: RowId, body: s.AppealIn, live: Annotated[LiveSession, Depends(require_change(FILE_APPEAL))]
 ) -> s.AppealOut:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            appeal = ledger.open_appeal(session, seq, live.principal.username, body.reason, now(), ctx.settings)
-            return s.AppealOut.model_validate(appeal)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(ctx) as session:
+        appeal = ledger.open_appeal(session, seq, live.principal.username, body.reason, now(), ctx.settings)
+        return s.AppealOut.model_validate(appeal)
 
 
 @router.get("/appeals", response_model=list[s.AppealOut], tags=["ledger"])
@@ -350,22 +341,19 @@ def post_appeal_decision(
 ) -> s.AppealOut:
     """Uphold the deduction, or reverse it with a new ledger entry."""
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            appeal = ledger.decide_appeal(
-                session,
-                appeal_id,
-                live.principal.username,
-                body.outcome == "uphold",
-                body.reason,
-                body.note,
-                now(),
-                ctx.settings,
-                role=live.principal.role,
-            )
-            return s.AppealOut.model_validate(appeal)
-    except ReviewError as exc:
-        raise refused(exc) from None
+    with review_tx(ctx) as session:
+        appeal = ledger.decide_appeal(
+            session,
+            appeal_id,
+            live.principal.username,
+            body.outcome == "uphold",
+            body.reason,
+            body.note,
+            now(),
+            ctx.settings,
+            role=live.principal.role,
+        )
+        return s.AppealOut.model_validate(appeal)
 
 
 @router.get("/audit", response_model=list[s.AuditOut], tags=["audit"])
