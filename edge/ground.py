@@ -36,7 +36,7 @@ class GroundPlane:
         return "m" if self.metric else "frame_widths"
 
     def with_frame_size(self, width: int, height: int) -> GroundPlane:
-        """Set the aspect ratio used for uncalibrated distances (from the first frame's size)."""
+        """Set the aspect ratio used for uncalibrated distances from the frame size; cheap enough for every frame."""
         if width > 0 and height > 0:
             self._aspect = height / width
         return self

@@ -96,7 +96,6 @@ class JaywalkingRule:
         self.ignores = [z for z in zones if z.kind == "ignore"]
         self._tracks: dict[int, _Track] = {}
         self._ridden: deque[tuple[float, tuple[float, float, float, float]]] = deque()
-        self._sized = False
         metric = self.ground.metric
         self._min_distance = config.min_distance_m if metric else config.min_distance
         self._min_move = config.min_move_m if metric else config.min_move
@@ -143,9 +142,7 @@ class JaywalkingRule:
     def update(self, sample: FrameSample) -> list[RuleHit]:
         if not sample.detected:
             return []
-        if not self._sized:
-            self.ground.with_frame_size(sample.width, sample.height)
-            self._sized = True
+        self.ground.with_frame_size(sample.width, sample.height)
         phase = self._phase(sample)
         everyone = tracked_people(sample.detections, 0.0)
         people = [d for d in everyone if d.confidence >= self.config.min_person_confidence]

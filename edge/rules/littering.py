@@ -84,16 +84,13 @@ class LitteringRule:
         self._candidates: dict[int, _Candidate] = {}
         self._fired: deque[tuple[float, Box]] = deque()
         self._gone: deque[tuple[float, _Candidate]] = deque()
-        self._sized = False
         self.cancelled = 0
         """Items that went away (picked up) before the grace time ran out."""
 
     def update(self, sample: FrameSample) -> list[RuleHit]:
         if not sample.detected:
             return []
-        if not self._sized:
-            self.ground.with_frame_size(sample.width, sample.height)
-            self._sized = True
+        self.ground.with_frame_size(sample.width, sample.height)
         people = tracked_people(sample.detections, self.config.min_person_confidence)
         self._remember(sample, people)
         present = {item.item_id: item for item in sample.static_items}
