@@ -18,13 +18,14 @@ from central import audit
 from central.console import schemas as s
 from central.console.accuracy import load_overturns
 from central.console.audit_log import ActionParam, ActorParam, audit_csv, newest_entries
-from central.console.auth import AuthError, add_user, authenticate
+from central.console.auth import AuthError, add_user
 from central.console.cameras import load_health
 from central.console.deps import Console, console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import AgeParam, CameraParam, TypeParam
 from central.console.item import claim_and_decide, require_reviewer
 from central.console.ledger import SiteParam, SubjectParam, load_ledger
+from central.console.login import attempt_sign_in
 from central.console.queue import filtered_queue
 from central.console.records import EVENT_ID_PATTERN, ItemRecord, load_infraction, load_item
 from central.console.roles import (
@@ -39,7 +40,7 @@ from central.console.roles import (
     REVIEW,
     SUPERVISE,
 )
-from central.console.sessions import LiveSession, close_session, open_session
+from central.console.sessions import LiveSession, close_session
 from central.console.tables import ConsoleUser
 from central.ledger import service as ledger
 from central.review import service as review
@@ -116,34 +117,18 @@ def detail(item: ItemRecord) -> s.InfractionDetail:
 def sign_in(request: Request, body: s.LoginIn) -> s.SessionOut:
     """Sign in; the token works as a Bearer token until it expires or DELETE /api/v1/session."""
     ctx = console(request)
-    address = request.client.host if request.client else "unknown"
-    at = now()
-    with ctx.tx() as session:
-        outcome = authenticate(
-            session,
-            body.username,
-            body.password,
-            address,
-            at,
-            max_failures=ctx.config.login_max_failures,
-            window_s=ctx.config.login_window_s,
-        )
-        if outcome.user is None:
-            action = "login.locked_out" if outcome.locked_out else "login.failure"
-            audit.record(session, body.username, action, details={"address": address, "via": "api"})
-        else:
-            token, csrf = open_session(session, outcome.user, at, ctx.config.session_ttl_s)
-            audit.record(session, outcome.user.username, "login.success", details={"address": address, "via": "api"})
+    attempt = attempt_sign_in(request, body.username, body.password, via="api")
+    outcome = attempt.outcome
     if outcome.locked_out:
         raise HTTPException(429, "too many failed attempts; try again later")
     if outcome.user is None:
         raise HTTPException(401, "wrong username or password")
     return s.SessionOut(
-        token=token,
-        csrf_token=csrf,
+        token=attempt.token,
+        csrf_token=attempt.csrf,
         username=outcome.user.username,
         role=outcome.user.role,
-        expires_at=at + timedelta(seconds=ctx.config.session_ttl_s),
+        expires_at=attempt.at + timedelta(seconds=ctx.config.session_ttl_s),
     )
 
 

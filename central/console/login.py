@@ -4,13 +4,15 @@ so no other site can sign a browser in under someone else's account."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from central import audit
-from central.console.auth import authenticate
+from central.console.auth import LoginOutcome, authenticate
 from central.console.deps import console, now, require_change
 from central.console.filters import NO_NUL
 from central.console.roles import ANYONE, home_for
@@ -33,6 +35,41 @@ def safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")) and len(target) < 512:
         return target
     return None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    outcome: LoginOutcome
+    at: datetime
+    token: str = ""
+    """The new session's token and CSRF token; empty when the attempt failed."""
+    csrf: str = ""
+
+
+def attempt_sign_in(request: Request, username: str, password: str, via: str | None = None) -> SignIn:
+    """Check a password under the lockout rules and, when it is right, open a session; every attempt is
+    audited with the caller's address (and `via`, for the API)."""
+    ctx = console(request)
+    address = request.client.host if request.client else "unknown"
+    details = {"address": address, **({"via": via} if via else {})}
+    at = now()
+    with ctx.tx() as session:
+        outcome = authenticate(
+            session,
+            username,
+            password,
+            address,
+            at,
+            max_failures=ctx.config.login_max_failures,
+            window_s=ctx.config.login_window_s,
+        )
+        if outcome.user is None:
+            action = "login.locked_out" if outcome.locked_out else "login.failure"
+            audit.record(session, username, action, details=details)
+            return SignIn(outcome, at)
+        token, csrf = open_session(session, outcome.user, at, ctx.config.session_ttl_s)
+        audit.record(session, outcome.user.username, "login.success", details=details)
+    return SignIn(outcome, at, token, csrf)
 
 
 def _login_form(request: Request, *, error: str | None = None, status_code: int = 200, next_path: str = "") -> Response:
@@ -62,24 +99,8 @@ def login(
     ctx = console(request)
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_form(request, error="The form expired; please sign in again.", status_code=403)
-    address = request.client.host if request.client else "unknown"
-    at = now()
-    with ctx.tx() as session:
-        outcome = authenticate(
-            session,
-            username,
-            password,
-            address,
-            at,
-            max_failures=ctx.config.login_max_failures,
-            window_s=ctx.config.login_window_s,
-        )
-        if outcome.user is None:
-            action = "login.locked_out" if outcome.locked_out else "login.failure"
-            audit.record(session, username, action, target=None, details={"address": address})
-        else:
-            token, _csrf = open_session(session, outcome.user, at, ctx.config.session_ttl_s)
-            audit.record(session, outcome.user.username, "login.success", target=None, details={"address": address})
+    attempt = attempt_sign_in(request, username, password)
+    outcome, token = attempt.outcome, attempt.token
     if outcome.locked_out:
         minutes = max(1, ctx.config.login_window_s // 60)
         return _login_form(request, error=f"Too many failed attempts; try again in {minutes} minutes.", status_code=429)
