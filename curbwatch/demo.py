@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
@@ -28,7 +27,7 @@ from curbwatch.children import Child
 from curbwatch.demo_camera import DemoCamera, write_edge_config
 from curbwatch.demo_folder import DemoFolder, replay_key
 from curbwatch.embedded_broker import EmbeddedBroker
-from curbwatch.local_broker import LocalBroker, free_port
+from curbwatch.local_broker import LocalBroker, free_port, mosquitto_binary
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +81,6 @@ def choose_port(requested: int | None, default: int, option: str, what: str) -> 
     return port
 
 
-def mosquitto_binary() -> str | None:
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    # Debian installs it in /usr/sbin, which is not on every user's PATH.
-    return "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").is_file() else None
-
-
 def start_broker(impl: str, folder: DemoFolder, port: int) -> tuple[LocalBroker | EmbeddedBroker, str]:
     """A private Mosquitto (`auto` when installed, or `mosquitto`), else the embedded broker."""
     try:
@@ -101,12 +92,6 @@ def start_broker(impl: str, folder: DemoFolder, port: int) -> tuple[LocalBroker 
         return embedded.start(), "embedded Python MQTT 5 broker"
     except RuntimeError as exc:
         raise DemoFailed(f"the MQTT broker did not start: {str(exc).strip().splitlines()[-1]}") from None
-
-
-def broker_alive(broker: LocalBroker | EmbeddedBroker) -> bool:
-    if isinstance(broker, EmbeddedBroker):
-        return broker.running
-    return broker.process is not None and broker.process.poll() is None
 
 
 def child_env() -> dict[str, str]:
@@ -311,7 +296,7 @@ class Demo:
 
     def _check_parts(self) -> None:
         """DemoFailed when a part ended on its own."""
-        if self.broker is not None and not broker_alive(self.broker):
+        if self.broker is not None and not self.broker.running:
             raise DemoFailed("the MQTT broker stopped unexpectedly")
         for child, what in ((self.central, "the central worker"), (self.edge, "the edge replay")):
             code = child.exit_code() if child is not None else None

@@ -42,6 +42,14 @@ def plain_config(port: int, data_dir: Path) -> str:
     )
 
 
+def mosquitto_binary() -> str | None:
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    # Debian installs it in /usr/sbin, which is not on every user's PATH.
+    return "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").is_file() else None
+
+
 class LocalBroker:
     def __init__(self, folder: Path, config_text: str | None = None, port: int | None = None) -> None:
         self.folder = Path(folder)
@@ -56,7 +64,9 @@ class LocalBroker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> LocalBroker:
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        binary = mosquitto_binary()
+        if binary is None:
+            raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
         # Its own session: a terminal's Ctrl-C goes to the owner, which stops the broker last, after its clients.
         self.process = subprocess.Popen(
             [binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
@@ -71,6 +81,10 @@ class LocalBroker:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"mosquitto did not listen on port {self.port} within {timeout} s")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
         """SIGTERM lets Mosquitto write its persistence file; SIGKILL does not."""
