@@ -152,7 +152,19 @@ def demo(
 @click.option(
     "--verbose", "-v", is_flag=True, help="List every predicted event, the label it matched and every missed label."
 )
-def evaluate(labels: tuple[str, ...], model: str | None, verbose: bool) -> None:
+@click.option("--fps", type=click.FloatRange(0.5, 60.0), help="Detections per second; overrides detector.fps.")
+@click.option("--stride", type=click.IntRange(1, 30), help="Detector on every Nth frame; overrides detector.stride.")
+@click.option(
+    "--tracker", type=click.Choice(["bytetrack", "ocsort", "botsort"]), help="Tracker; overrides detector.tracker."
+)
+def evaluate(
+    labels: tuple[str, ...],
+    model: str | None,
+    verbose: bool,
+    fps: float | None,
+    stride: int | None,
+    tracker: str | None,
+) -> None:
     """Replay each labelled clip in LABELS (one or more files) and print precision, recall and F1 per type.
 
     Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up. A predicted event
@@ -164,8 +176,9 @@ def evaluate(labels: tuple[str, ...], model: str | None, verbose: bool) -> None:
     from edge.source import SourceError
     from models.errors import ConfigError
 
+    overrides = {k: v for k, v in (("fps", fps), ("stride", stride), ("tracker", tracker)) if v is not None}
     try:
-        results = evaluate(list(labels), model)
+        results = evaluate(list(labels), model, detector=overrides)
     except ConfigError as exc:
         report_config_error(exc)
     except (EvalError, ModelError, SourceError) as exc:

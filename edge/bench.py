@@ -10,26 +10,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.detector import Detector
+from edge.detect.model_file import model_format
+from edge.detector import Detector, resolve_model
 from edge.pipeline import STAGES, PipelineStats
 from edge.replay import replay_file
 from edge.sink import MemorySink
 from edge.source import VideoSource
 from models.config.camera import CameraConfig
-
-
-def model_format(model: str) -> str:
-    path = Path(model)
-    if path.is_dir() or path.name.endswith("_openvino_model"):
-        return "openvino"
-    return {
-        ".pt": "pytorch",
-        ".yaml": "pytorch (architecture only)",
-        ".yml": "pytorch (architecture only)",
-        ".onnx": "onnx",
-        ".tflite": "tflite",
-        ".engine": "tensorrt",
-    }.get(path.suffix, path.suffix.lstrip(".") or "unknown")
 
 
 @dataclass
@@ -75,7 +62,7 @@ def bench(
 
     The first `warmup_frames` are replayed once beforehand so model set-up is not counted."""
     name = model or config.detector.model
-    coco = model_format(name).endswith("(architecture only)")
+    coco = model_format(resolve_model(name)) == "architecture"
     with VideoSource(video) as probe:
         fps, width, height = probe.fps, probe.width, probe.height
     detector = Detector(config.detector, model, coco_names=coco)
@@ -86,5 +73,5 @@ def bench(
             video, config, detector, sinks=[MemorySink()], evidence_dir=Path(scratch), max_frames=max_frames
         )
     return BenchResult(
-        name, model_format(name), config.detector.imgsz, config.detector.stride, fps, width, height, stats
+        name, model_format(resolve_model(name)), config.detector.imgsz, detector.stride, fps, width, height, stats
     )

@@ -239,7 +239,14 @@ def run_camera(
     except SourceError as exc:
         fail(str(exc), EXIT_SOURCE)  # before the model loads: a wrong path fails in a moment
     detector = open_detector(config, model)
-    pipeline = Pipeline(config, detector, origin=origin, sinks=sinks, evidence_dir=evidence)  # type: ignore[arg-type]
+    pipeline = Pipeline(
+        config,
+        detector,  # type: ignore[arg-type]
+        origin=origin,
+        sinks=sinks,  # type: ignore[arg-type]
+        evidence_dir=evidence,
+        source_fps=source.fps,
+    )
     frames = itertools.islice(source, max_frames) if max_frames else source
     watched = lifecycle.frames(
         frames,

@@ -1,24 +1,29 @@
-"""Detection and tracking with Ultralytics YOLO: person plus the COCO classes the rules need.
+"""Detection and tracking: person plus the COCO classes the rules need, on the frames the schedule picks.
 
-The weights are a file named in the camera config and verified by sha256 before they are loaded; the
-model is loaded once per process. `stride` runs the detector on every Nth frame only: the frames in
-between carry the last tracks forward, marked `detected=False`, so the rules still see every sample time."""
+The weights are a file named in the camera config and verified by sha256 before they are loaded; the model is
+loaded once per process and runs through its own runtime (`edge.detect`). The detector runs on every
+`stride`-th frame, the stride derived from `detector.fps` and the source's frame rate (or set outright):
+the frames in between carry the last tracks forward, marked `detected=False`, so the rules still see every
+sample time."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from edge.detect.model_file import ModelError, is_native, model_format, sha256_of
+from edge.detect.yolo_io import RawDetections
 from edge.samples import Box, Detection
+from edge.tracking import Tracker
 from models.config.detector import DetectorConfig
 from models.infraction import ModelRef
+
+__all__ = ["Detector", "ModelError", "StageTimes", "box_iou", "resolve_model", "sha256_of"]
 
 log = logging.getLogger(__name__)
 
@@ -38,33 +43,13 @@ WANTED_CLASSES = (
     "sports ball",
 )
 """People, the vehicles that tell a rider from a pedestrian, and items that may be dropped."""
-TRACKERS = Path(__file__).parent / "trackers"
-"""Our tracker settings (see the comments in each file); never ReID."""
 TRACKER_INPUT_CONFIDENCE = 0.1
-"""ByteTrack/BoT-SORT keep tracks alive through low-score detections (their second association stage), so
-they are fed everything down to this score; new tracks still need `track_high_thresh`/`new_track_thresh`."""
+"""The trackers keep tracks alive through low-score detections (their second matching stage), so they are fed
+everything down to this score; new tracks still need `edge.tracking.ACTIVATION_SCORE`."""
 REDACT_CONFIDENCE = 0.1
 """Every person the model sees at this score or above is redacted, tracked or not: privacy errs wide."""
 RIDDEN = frozenset({"bicycle", "motorcycle"})
 """Small, far bicycles score low and rarely start a track; their untracked boxes still tell a rider."""
-
-
-class ModelError(Exception):
-    """Weights that cannot be used: missing, wrong sha256, unloadable, or without a `person` class."""
-
-
-def sha256_of(path: Path) -> str:
-    """Digest of a weights file; for a model folder (OpenVINO), of its files' names and digests in order."""
-    if path.is_dir():
-        outer = hashlib.sha256()
-        for item in sorted(p for p in path.rglob("*") if p.is_file()):
-            outer.update(f"{item.relative_to(path).as_posix()}\0{sha256_of(item)}\n".encode())
-        return outer.hexdigest()
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -80,7 +65,6 @@ class Detector:
         """`coco_names` names the classes of an architecture-only model (random weights, numbered classes) by
         COCO, for speed measurements; a real model's own names are always kept."""
         self.config = config
-        self.stride = config.stride
         model_name = model_override or config.model
         path = resolve_model(model_name)
         self.sha256 = sha256_of(path)
@@ -91,99 +75,112 @@ class Detector:
         if pinned and pinned != self.sha256:
             raise ModelError(f"model {model_name} has sha256 {self.sha256}, but the config pins {pinned}")
         self.model_ref = ModelRef(name=Path(model_name).name, sha256=self.sha256)
-        self._model = load_yolo(model_name)
-        names: dict[int, str] = dict(self._model.names)
-        if coco_names and all(str(name).isdigit() for name in names.values()):
-            names = coco_class_names()
+        self._backend = open_backend(model_name, path, config, coco_names)
+        names = self._backend.names
         if "person" not in names.values():
             raise ModelError(f"model {model_name} has no 'person' class (its classes: {_preview(names)})")
         self.names = names
         self.class_ids = sorted(i for i, name in names.items() if name in WANTED_CLASSES)
+        self.stride = config.stride or 1
+        self.rate = config.fps
+        self._tracker = Tracker(config.tracker, self.rate)
         self._frames_seen = 0
         self._last: tuple[Detection, ...] = ()
-        self.times = StageTimes()
         self._raw: tuple[Detection, ...] = ()
-        # Registered before the first track() call, so it runs before the tracker replaces the raw boxes.
-        self._model.add_callback("on_predict_postprocess_end", self._capture_raw)  # type: ignore[attr-defined]
+        self.times = StageTimes()
+        log.info(
+            "detector: %s (%s) on %s; tracker %s",
+            self.model_ref.name,
+            model_format(path),
+            self._backend.description,
+            config.tracker,
+        )
 
-    def process(self, image: np.ndarray) -> tuple[tuple[Detection, ...], bool]:
-        """Detections for this frame and whether the detector ran on it (False on stride-skipped frames)."""
+    def start(self, source_fps: float) -> None:
+        """Set the schedule for a source of this frame rate (0 when unknown) and forget every track: the next frame
+        starts a new video, so one loaded model can serve several sources in turn (the console's zone editor does)
+        without ids or boxes carrying over from the last one."""
+        self.stride = self.config.stride_for(source_fps)
+        self.rate = source_fps / self.stride if source_fps > 0 else self.config.fps
+        self._tracker = Tracker(self.config.tracker, self.rate)
+        self._frames_seen = 0
+        self._last = ()
+        self._raw = ()
+        log.debug("detector: stride %d on a %.2f fps source: %.2f detections/s", self.stride, source_fps, self.rate)
+
+    def process(self, image: np.ndarray, t: float) -> tuple[tuple[Detection, ...], bool]:
+        """Detections for the frame at source time `t` (seconds) and whether the detector ran on it (False on
+        frames the schedule skips)."""
         run = self._frames_seen % self.stride == 0
         self._frames_seen += 1
         if not run:
             self.times = StageTimes()
             return self._last, False
         started = time.perf_counter()
-        result = self._model.track(
-            image,
-            persist=True,
-            tracker=str(TRACKERS / f"{self.config.tracker}.yaml"),
-            classes=self.class_ids,
-            conf=min(TRACKER_INPUT_CONFIDENCE, self.config.confidence),
-            iou=self.config.iou,
-            imgsz=self.config.imgsz,
-            device=self.config.device,
-            verbose=False,
-        )[0]
-        total_ms = (time.perf_counter() - started) * 1000.0
-        model_ms = sum(result.speed.values())
-        self.times = StageTimes(detect=model_ms, track=max(0.0, total_ms - model_ms))
-        kept = [d for d in self._detections(result) if d.track_id is not None or self._confident(d)]
-        kept += [
-            d
-            for d in self._raw
-            if d.cls in RIDDEN and not any(k.cls == d.cls and box_iou(k.box, d.box) > 0.5 for k in kept)
-        ]
-        self._last = tuple(kept)
+        raw = self._backend.detect(
+            image, min(TRACKER_INPUT_CONFIDENCE, self.config.confidence), self.config.iou, self.class_ids
+        )
+        detected_at = time.perf_counter()
+        ids = self._tracker.update(raw, t, image)
+        self.times = StageTimes(
+            detect=(detected_at - started) * 1000.0, track=(time.perf_counter() - detected_at) * 1000.0
+        )
+        every = self._detections(raw, ids)
+        self._raw = tuple(d for d in every if d.confidence >= REDACT_CONFIDENCE)
+        self._last = tuple(
+            d for d in every if d.track_id is not None or d.confidence >= self.config.confidence or d.cls in RIDDEN
+        )
         return self._last, True
 
     def reset(self) -> None:
-        """Forget every track and the stride phase, so the next frame starts a new video: one loaded model
-        can then serve several sources in turn (the console's zone editor does) without ids or boxes
-        carrying over from the last one."""
-        predictor = getattr(self._model, "predictor", None)
-        for tracker in getattr(predictor, "trackers", ()):
-            tracker.reset()
+        """Forget every track and the schedule's phase (see `start`), keeping the schedule itself."""
+        self._tracker.reset()
         self._frames_seen = 0
         self._last = ()
         self._raw = ()
 
     @property
     def raw_people(self) -> list[Box]:
-        """Person boxes of the last detector run before tracking, untracked and low scores included."""
+        """Person boxes of the last detector run, tracked or not, low scores included."""
         return [d.box for d in self._raw if d.cls == "person"]
 
-    def _confident(self, detection: Detection) -> bool:
-        return detection.confidence >= self.config.confidence
-
-    def _capture_raw(self, predictor: object) -> None:
-        results = predictor.results  # type: ignore[attr-defined]
-        self._raw = tuple(d for r in results for d in self._detections(r) if d.confidence >= REDACT_CONFIDENCE)
-
     def detect_only(self, image: np.ndarray) -> tuple[Detection, ...]:
-        """Plain detection without tracking (the privacy check on evidence images uses it)."""
-        result = self._model.predict(
-            image, conf=self.config.confidence, imgsz=self.config.imgsz, device=self.config.device, verbose=False
-        )[0]
-        return self._detections(result)
+        """Plain detection of every class, without tracking (the privacy check on evidence images uses it)."""
+        raw = self._backend.detect(image, self.config.confidence, self.config.iou, None)
+        return self._detections(raw, None)
 
-    def _detections(self, result: object) -> tuple[Detection, ...]:
-        boxes = result.boxes  # type: ignore[attr-defined]
-        if boxes is None or len(boxes) == 0:
-            return ()
-        xyxyn = boxes.xyxyn.cpu().numpy()
-        classes = boxes.cls.cpu().numpy().astype(int)
-        confidences = boxes.conf.cpu().numpy()
-        ids = boxes.id.cpu().numpy().astype(int) if boxes.id is not None else [None] * len(classes)
+    def _detections(self, raw: RawDetections, ids: np.ndarray | None) -> tuple[Detection, ...]:
         return tuple(
             Detection(
-                cls=self.names[int(cls)],
-                confidence=float(conf),
-                box=tuple(float(min(1.0, max(0.0, v))) for v in box),  # type: ignore[arg-type]
-                track_id=None if track_id is None else int(track_id),
+                cls=self.names.get(int(cls), str(int(cls))),
+                confidence=float(score),
+                box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+                track_id=None if ids is None or ids[i] < 0 else int(ids[i]),
             )
-            for box, cls, conf, track_id in zip(xyxyn, classes, confidences, ids, strict=True)
+            for i, (box, cls, score) in enumerate(zip(raw.boxes, raw.classes, raw.scores, strict=True))
         )
+
+
+class DetectorBackend(Protocol):
+    """What both backends offer: the model's class names, a line for the log, and one frame's detections."""
+
+    names: dict[int, str]
+    description: str
+
+    def detect(self, image: np.ndarray, confidence: float, iou: float, classes: list[int] | None) -> RawDetections:
+        """Boxes normalised to the frame, best first; `classes` None keeps every class."""
+        ...
+
+
+def open_backend(model_name: str, path: Path, config: DetectorConfig, coco_names: bool) -> DetectorBackend:
+    """The model's own runtime for .tflite, .onnx and OpenVINO IR (no torch); Ultralytics for the rest."""
+    if is_native(path):
+        from edge.detect.native import NativeBackend
+
+        return NativeBackend(path, config.threads, config.imgsz)
+    from edge.detect.ultralytics_backend import UltralyticsBackend
+
+    return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)  # type: ignore[return-value]
 
 
 def box_iou(a: Box, b: Box) -> float:
@@ -192,14 +189,6 @@ def box_iou(a: Box, b: Box) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
-
-
-def coco_class_names() -> dict[int, str]:
-    """The 80 COCO names as Ultralytics ships them (offline: a file inside the package)."""
-    from ultralytics.utils import YAML
-    from ultralytics.utils.checks import check_yaml
-
-    return dict(YAML.load(check_yaml("coco.yaml"))["names"])
 
 
 def _preview(names: dict[int, str]) -> str:
@@ -214,36 +203,9 @@ def resolve_model(model_name: str) -> Path:
     if path.exists():
         return path
     if path.suffix in (".yaml", ".yml") and path.parent == Path("."):
-        from ultralytics.utils.checks import check_yaml
+        from edge.detect.ultralytics_backend import architecture_file
 
-        # Ultralytics names a scale in the file name (yolov8n.yaml) but ships one file per family (yolov8.yaml).
-        family = re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", model_name)
-        try:
-            return Path(check_yaml(family))
-        except FileNotFoundError:
-            pass
+        shipped = architecture_file(model_name)
+        if shipped is not None:
+            return shipped
     raise ModelError(f"model file not found: {model_name}")
-
-
-def quiet_ultralytics() -> None:
-    """Ultralytics logs to stdout, where our summaries and tables go: move it to stderr, and keep its
-    chatter (model loading, export banners) out unless we log at DEBUG."""
-    from ultralytics.utils import LOGGER
-
-    for handler in LOGGER.handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)
-    if not log.isEnabledFor(logging.DEBUG):
-        LOGGER.setLevel(logging.WARNING)
-
-
-def load_yolo(model_name: str) -> object:
-    from ultralytics import YOLO
-
-    quiet_ultralytics()
-    try:
-        return YOLO(model_name, task="detect")
-    except Exception as exc:
-        # Ultralytics raises many exception types for unusable weights; the user needs one line.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"cannot load model {model_name}: {first}") from None

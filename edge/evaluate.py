@@ -14,6 +14,7 @@ from edge.replay import replay_file
 from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, load_labels, pair
 from edge.sink import MemorySink
 from models.config import load_camera_config
+from models.config.detector import DetectorConfig
 from models.infraction import InfractionMessage
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,14 @@ def event_points(message: InfractionMessage) -> tuple[PathPoint, ...]:
     )
 
 
-def evaluate_clip(clip: LabelledClip, model: str | None = None, progress: bool = True) -> ClipResult:
+def evaluate_clip(
+    clip: LabelledClip, model: str | None = None, progress: bool = True, detector: dict | None = None
+) -> ClipResult:
+    """`detector` overrides keys of each clip's `detector` settings (fps, stride, tracker), for comparisons."""
     video = _check_video(clip)
     config = load_camera_config(clip.config)
+    if detector:
+        config.detector = DetectorConfig.model_validate({**config.detector.model_dump(), **detector})
     sink = MemorySink()
     replay_file(video, config, Detector(config.detector, model), sinks=[sink], progress=progress)
     messages = sorted(sink.messages, key=lambda m: (m.frame_start, m.frame_end))
@@ -103,10 +109,13 @@ def evaluate_clip(clip: LabelledClip, model: str | None = None, progress: bool =
     )
 
 
-def evaluate(label_files: list[str], model: str | None = None, progress: bool = True) -> list[ClipResult]:
-    """Every clip of every labels file, in order. Raises ConfigError, EvalError, ModelError, SourceError."""
+def evaluate(
+    label_files: list[str], model: str | None = None, progress: bool = True, detector: dict | None = None
+) -> list[ClipResult]:
+    """Every clip of every labels file, in order. Raises ConfigError, EvalError, ModelError, SourceError, and
+    pydantic's ValidationError for `detector` overrides out of range."""
     clips = [clip for path in label_files for clip in load_labels(path).clips]
-    return [evaluate_clip(clip, model, progress) for clip in clips]
+    return [evaluate_clip(clip, model, progress, detector) for clip in clips]
 
 
 def totals(results: list[ClipResult], located: bool = False) -> dict[str, Counts]:

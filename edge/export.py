@@ -7,7 +7,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from edge.detector import ModelError, coco_class_names, load_yolo, resolve_model, sha256_of
+from edge.detect.ultralytics_backend import coco_class_names, load_yolo
+from edge.detector import ModelError, resolve_model, sha256_of
 
 log = logging.getLogger(__name__)
 

@@ -99,6 +99,11 @@ class PipelineStats:
     def fps(self) -> float:
         return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
+    @property
+    def detections_per_s(self) -> float:
+        """Detector runs per second of video: the rate the rules and the tracker worked with."""
+        return self.detected_frames / self.source_seconds if self.source_seconds > 0 else 0.0
+
     def tick(self, now: float) -> None:
         self.ticks.append(now)
         while now - self.ticks[0] > RECENT_S:
@@ -140,8 +145,11 @@ class Pipeline:
         evidence_dir: Path | None = None,
         annotate: Annotator | None = None,
         observers: Iterable[FrameObserver] = (),
+        source_fps: float = 0.0,
     ) -> None:
+        """`source_fps` (0 when unknown) sets the detector's schedule: one pipeline is one stream."""
         self.detector = detector
+        detector.start(source_fps)
         self.origin = origin
         self.sinks = list(sinks)
         self.ring = FrameRing(ring_seconds(config))
@@ -165,7 +173,7 @@ class Pipeline:
         return {
             **self.stats.health(),
             "model": self.detector.model_ref.name,
-            "required_fps": required_fps(self.config.rules, self.config.detector.stride),
+            "required_fps": required_fps(self.config.rules, self.detector.stride),
         }
 
     def _configure(self, config: CameraConfig, previous: CameraConfig | None, keep: Iterable[Rule] = ()) -> None:
@@ -217,7 +225,7 @@ class Pipeline:
         stage = self.stats.stage_ms
         stage["decode"] += decode_ms
         height, width = frame.image.shape[:2]
-        detections, detected = self.detector.process(frame.image)
+        detections, detected = self.detector.process(frame.image, frame.t)
         stage["detect"] += self.detector.times.detect
         stage["track"] += self.detector.times.track
 

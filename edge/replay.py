@@ -47,6 +47,7 @@ def replay_file(
             evidence_dir=evidence_dir,
             annotate=annotator,
             observers=observers,
+            source_fps=source.fps,
         )
         if on_start is not None:
             on_start(pipeline)

@@ -68,10 +68,12 @@ class ReplayReport:
     collector: ReportCollector = field(default_factory=ReportCollector)
     sink: MemorySink = field(default_factory=MemorySink)
     model: ModelRef | None = None
+    stride: int = 1
 
     def attach(self, pipeline: Pipeline) -> None:
         self.collector.watch(pipeline.ring)
         self.model = pipeline.detector.model_ref
+        self.stride = pipeline.detector.stride
 
     def write(self, path: Path, stats: PipelineStats) -> None:
         """Render and write atomically; ReportError when the file cannot be written."""
@@ -107,7 +109,7 @@ class ReplayReport:
             video_sha256=sha256_of(self.video),
             config_name=self.config_file.name,
             model=self.model,
-            stride=self.config.detector.stride,
+            stride=self.stride,
             stats=stats,
             summary=stats.summary(),
             tracks=self.collector.track_count(),

@@ -35,7 +35,7 @@ def minimal() -> dict:
 def test_camera_source_and_zones_are_enough_and_defaults_fill_the_rest(tmp_path):
     config = load_camera_config(write(tmp_path, MINIMAL))
     assert config.detector.model == "yolov8n.pt"
-    assert config.detector.stride == 1
+    assert config.detector.stride is None, "the detection rate follows detector.fps unless a stride is set"
     assert config.redaction.mode == "person"
     assert config.rules.jaywalking.enabled and config.rules.littering.enabled
     assert config.mqtt.prefix == "curbwatch/v1"
@@ -126,3 +126,12 @@ def test_unreadable_and_malformed_files_get_one_clear_line(tmp_path):
     listed = write(tmp_path, "- just\n- a list\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_camera_config(listed)
+
+
+def test_detection_rate_sets_the_stride_for_each_source_and_an_explicit_stride_wins():
+    from models.config.detector import DetectorConfig
+
+    five = DetectorConfig(fps=5.0)
+    assert [five.stride_for(fps) for fps in (30.0, 29.97, 24.0, 11.03, 10.0, 4.0)] == [6, 5, 4, 2, 2, 1]
+    assert five.stride_for(0.0) == 1, "a live source that reports no frame rate is detected on every frame"
+    assert DetectorConfig(fps=5.0, stride=3).stride_for(30.0) == 3

@@ -12,7 +12,11 @@ from models.base import SHA256_PATTERN, StrictModel
 class DetectorConfig(StrictModel):
     model: Annotated[
         str,
-        Field(min_length=1, description="Any file Ultralytics loads: .pt, .onnx, an OpenVINO folder, .tflite."),
+        Field(
+            min_length=1,
+            description=".tflite, .onnx or an OpenVINO folder (each runs on its own runtime, no torch needed); "
+            ".pt weights need the full install (Ultralytics).",
+        ),
     ] = "yolov8n.pt"
     sha256: Annotated[str | None, Field(pattern=SHA256_PATTERN, description="Verified before the model is loaded.")] = (
         None
@@ -20,9 +24,39 @@ class DetectorConfig(StrictModel):
     imgsz: Annotated[int, Field(ge=32, le=1920, description="Inference size in pixels, a multiple of 32.")] = 640
     confidence: Annotated[float, Field(gt=0.0, lt=1.0, description="Lowest detection score kept.")] = 0.25
     iou: Annotated[float, Field(gt=0.0, lt=1.0, description="Non-maximum suppression overlap.")] = 0.5
-    stride: Annotated[int, Field(ge=1, le=30, description="Run the detector on every Nth frame.")] = 1
-    tracker: Annotated[Literal["bytetrack", "botsort"], Field(description="Ultralytics tracker.")] = "bytetrack"
-    device: Annotated[str, Field(description="'cpu', or an accelerator Ultralytics knows ('0', 'cuda:0').")] = "cpu"
+    fps: Annotated[
+        float,
+        Field(
+            ge=0.5,
+            le=60.0,
+            description="Detections per second; the detector runs on every Nth frame, N the largest that keeps at "
+            "least this rate for the source's frame rate. The default is twice what the rules' shortest time "
+            "window needs (3 samples in 1 s): at 4-5 a second, rider evidence seen in one or two frames is missed.",
+        ),
+    ] = 6.0
+    stride: Annotated[
+        int | None,
+        Field(ge=1, le=30, description="Run the detector on every Nth frame whatever the frame rate; wins over fps."),
+    ] = None
+    threads: Annotated[
+        int | None, Field(ge=1, le=64, description="CPU threads of the model runtime; default every core.")
+    ] = None
+    tracker: Annotated[
+        Literal["bytetrack", "ocsort", "botsort"],
+        Field(description="Tracker (boxes and motion only, never appearance)."),
+    ] = "bytetrack"
+    device: Annotated[
+        str, Field(description="For .pt weights: 'cpu', or an accelerator Ultralytics knows ('0', 'cuda:0').")
+    ] = "cpu"
+
+    def stride_for(self, source_fps: float) -> int:
+        """The stride for a source of this frame rate (0 when unknown): `stride` when set, else the largest that
+        still gives at least `fps` detections a second."""
+        if self.stride is not None:
+            return self.stride
+        if source_fps <= 0:
+            return 1
+        return max(1, int(source_fps / self.fps + 1e-6))
 
     @field_validator("imgsz")
     @classmethod

@@ -80,7 +80,7 @@ def redacted_first_frame(uri: str, detector: EditorDetector, wait_s: float = 2.0
         raise SourceError("no frame could be read from the source now")
     redactor = Redactor(RedactionConfig(mode="person"))
     with detector.use(wait_s) as model:
-        detections, detected = model.process(frame.image)  # type: ignore[attr-defined]
+        detections, detected = model.process(frame.image, frame.t)  # type: ignore[attr-defined]
         redactor.update(frame.t, detections, detected, model.raw_people)  # type: ignore[attr-defined]
     image = redactor.apply(frame.image, frame.t)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])

@@ -1,0 +1,144 @@
+"""The model runtimes a camera box uses instead of torch: each model format runs in its own runtime (LiteRT
+for `.tflite`, ONNX Runtime for `.onnx`, OpenVINO for an IR folder). Each session takes one letterboxed
+frame and returns the model's raw output rows in model-input pixels."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from edge.detect.model_file import ModelError, model_format, parse_names, stored_names
+
+
+class Session(Protocol):
+    runtime: str
+    """The runtime's name and version, for the log line at start."""
+    input_size: tuple[int, int]
+    """Height and width of the model input."""
+    names: dict[int, str]
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        """Raw output, shape (1, 4 + classes, anchors), for one RGB HWC float image of `input_size`."""
+        ...
+
+
+def default_threads() -> int:
+    return os.cpu_count() or 1
+
+
+def _fixed_size(shape: list, nhwc: bool, imgsz: int) -> tuple[int, int]:
+    """Height and width from an input shape; a dynamic dimension (exported with `dynamic=True`) takes `imgsz`."""
+    dims = shape[1:3] if nhwc else shape[2:4]
+    return tuple(int(d) if isinstance(d, int) and d > 0 else imgsz for d in dims)  # type: ignore[return-value]
+
+
+class LiteRTSession:
+    """A `.tflite` model; Ultralytics' LiteRT exports give boxes normalised to the input, scaled back here."""
+
+    def __init__(self, path: Path, threads: int, imgsz: int) -> None:
+        try:
+            from ai_edge_litert import __version__ as version
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelError(f"{path.name} needs LiteRT: pip install ai-edge-litert") from None
+        try:
+            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        shape = [int(d) for d in self._input["shape"]]
+        self._nhwc = shape[-1] == 3
+        self.input_size = _fixed_size(shape, self._nhwc, imgsz)
+        self.runtime = f"LiteRT {version}"
+        self.names = stored_names(path)
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        batch = image[None] if self._nhwc else image.transpose(2, 0, 1)[None]
+        kind = self._input["dtype"]
+        if kind in (np.int8, np.int16, np.uint8):  # fully integer models quantise their input
+            scale, zero = self._input["quantization"]
+            limits = np.iinfo(kind)
+            batch = np.clip(batch / scale + zero, limits.min, limits.max).astype(kind)
+        self._interpreter.set_tensor(self._input["index"], np.ascontiguousarray(batch))
+        self._interpreter.invoke()
+        out = self._interpreter.get_tensor(self._output["index"])
+        if self._output["dtype"] in (np.int8, np.int16, np.uint8):
+            scale, zero = self._output["quantization"]
+            out = (out.astype(np.float32) - zero) * scale
+        out = out.astype(np.float32, copy=True)
+        out[:, [0, 2]] *= self.input_size[1]
+        out[:, [1, 3]] *= self.input_size[0]
+        return out
+
+
+class OnnxRuntimeSession:
+    """An `.onnx` model on ONNX Runtime's CPU provider; the class names are in the model's metadata."""
+
+    def __init__(self, path: Path, threads: int, imgsz: int) -> None:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise ModelError(f"{path.name} needs ONNX Runtime: pip install onnxruntime") from None
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ONNX Runtime raises its own unexported exception types for bad files
+            raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
+        model_input = self._session.get_inputs()[0]
+        self._name = model_input.name
+        self._nhwc = model_input.shape[-1] == 3
+        self.input_size = _fixed_size(list(model_input.shape), self._nhwc, imgsz)
+        self.runtime = f"ONNX Runtime {onnxruntime.__version__}"
+        self.names = parse_names(self._session.get_modelmeta().custom_metadata_map.get("names"))
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        batch = image[None] if self._nhwc else image.transpose(2, 0, 1)[None]
+        return self._session.run(None, {self._name: np.ascontiguousarray(batch)})[0]
+
+
+class OpenVINOSession:
+    """An OpenVINO IR (the folder Ultralytics exports, or its `.xml`), compiled for the CPU."""
+
+    def __init__(self, path: Path, threads: int, imgsz: int) -> None:
+        try:
+            import openvino
+        except ImportError:
+            raise ModelError(f"{path.name} needs OpenVINO: pip install openvino") from None
+        xml = next(iter(sorted(path.glob("*.xml"))), None) if path.is_dir() else path
+        if xml is None:
+            raise ModelError(f"cannot load model {path}: no .xml file in the folder")
+        core = openvino.Core()
+        try:
+            model = core.read_model(str(xml))
+            self._compiled = core.compile_model(
+                model, "CPU", {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+            )
+        except RuntimeError as exc:
+            raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
+        shape = [d.get_length() if d.is_static else -1 for d in model.inputs[0].get_partial_shape()]
+        self._nhwc = shape[-1] == 3
+        self.input_size = _fixed_size(shape, self._nhwc, imgsz)
+        self.runtime = f"OpenVINO {openvino.__version__}"
+        self.names = stored_names(path)
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        batch = image[None] if self._nhwc else image.transpose(2, 0, 1)[None]
+        return np.asarray(self._compiled([np.ascontiguousarray(batch)])[0])
+
+
+RUNTIMES: dict[str, type] = {"tflite": LiteRTSession, "onnx": OnnxRuntimeSession, "openvino": OpenVINOSession}
+
+
+def open_session(path: Path, threads: int | None, imgsz: int) -> Session:
+    """The runtime session for a model file; ModelError names the package to install when it is missing."""
+    fmt = model_format(path)
+    if fmt not in RUNTIMES:
+        raise ModelError(f"no model runtime for {path.name} (format {fmt}); use .tflite, .onnx or an OpenVINO folder")
+    return RUNTIMES[fmt](path, threads or default_threads(), imgsz)
