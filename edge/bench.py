@@ -44,6 +44,8 @@ class BenchResult:
                 f"{s.frames} frames of {self.width}x{self.height} at {self.source_fps:.2f} fps",
                 f"throughput: {s.fps:.1f} source frames/s; baseline real time {self.source_fps:.2f} frames/s; "
                 f"ratio {self.realtime_ratio:.2f}x real time",
+                f"detector ran on {s.detected_frames} of {s.frames} frames: {s.detections_per_s:.2f} detections per "
+                "second of video (fewer than fps/stride while nothing moves)",
                 "ms per source frame: " + ", ".join(f"{k} {v:.1f}" for k, v in per_frame.items()),
                 "ms per detector run: " + ", ".join(f"{k} {v:.1f}" for k, v in per_detect.items()),
                 f"events: {dict(s.events) or 'none'}",

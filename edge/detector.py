@@ -85,6 +85,7 @@ class Detector:
         self.rate = config.fps
         self._tracker = Tracker(config.tracker, self.rate)
         self._frames_seen = 0
+        self._last_run_t: float | None = None
         self._last: tuple[Detection, ...] = ()
         self._raw: tuple[Detection, ...] = ()
         self.times = StageTimes()
@@ -104,18 +105,24 @@ class Detector:
         self.rate = source_fps / self.stride if source_fps > 0 else self.config.fps
         self._tracker = Tracker(self.config.tracker, self.rate)
         self._frames_seen = 0
+        self._last_run_t = None
         self._last = ()
         self._raw = ()
         log.debug("detector: stride %d on a %.2f fps source: %.2f detections/s", self.stride, source_fps, self.rate)
 
-    def process(self, image: np.ndarray, t: float) -> tuple[tuple[Detection, ...], bool]:
+    def process(self, image: np.ndarray, t: float, moved: bool = True) -> tuple[tuple[Detection, ...], bool]:
         """Detections for the frame at source time `t` (seconds) and whether the detector ran on it (False on
-        frames the schedule skips)."""
-        run = self._frames_seen % self.stride == 0
+        frames the schedule skips). `moved` says whether anything moved since the last run: when nothing did, the
+        detector rests until `idle_fps` calls for a look."""
+        due = self._frames_seen % self.stride == 0
         self._frames_seen += 1
-        if not run:
+        idle, last = self.config.idle_fps, self._last_run_t
+        if not moved and idle is not None and last is not None and t - last < 1.0 / idle - 1e-6:
+            due = False
+        if not due:
             self.times = StageTimes()
             return self._last, False
+        self._last_run_t = t
         started = time.perf_counter()
         raw = self._backend.detect(
             image, min(TRACKER_INPUT_CONFIDENCE, self.config.confidence), self.config.iou, self.class_ids
@@ -136,6 +143,7 @@ class Detector:
         """Forget every track and the schedule's phase (see `start`), keeping the schedule itself."""
         self._tracker.reset()
         self._frames_seen = 0
+        self._last_run_t = None
         self._last = ()
         self._raw = ()
 
@@ -144,9 +152,10 @@ class Detector:
         """Person boxes of the last detector run, tracked or not, low scores included."""
         return [d.box for d in self._raw if d.cls == "person"]
 
-    def detect_only(self, image: np.ndarray) -> tuple[Detection, ...]:
-        """Plain detection of every class, without tracking (the privacy check on evidence images uses it)."""
-        raw = self._backend.detect(image, self.config.confidence, self.config.iou, None)
+    def detect_only(self, image: np.ndarray, confidence: float | None = None) -> tuple[Detection, ...]:
+        """Plain detection of every class at `confidence` (default detector.confidence), without tracking (the
+        privacy check on evidence images uses it)."""
+        raw = self._backend.detect(image, confidence or self.config.confidence, self.config.iou, None)
         return self._detections(raw, None)
 
     def _detections(self, raw: RawDetections, ids: np.ndarray | None) -> tuple[Detection, ...]:

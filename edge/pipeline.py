@@ -22,10 +22,11 @@ from edge.detector import Detector
 from edge.evidence import EvidenceWriter
 from edge.frame_ring import FrameRing
 from edge.messages import build_message
+from edge.motion import MotionDetector
 from edge.redact import Redactor
 from edge.required_fps import required_fps
 from edge.rules import Rule, RuleHit, build_rules
-from edge.samples import Box, FrameSample
+from edge.samples import Box, FrameSample, StaticItem
 from edge.signal import build_signal
 from edge.sink import EventSink
 from edge.source import SourceFrame
@@ -45,7 +46,7 @@ class FrameObserver(Protocol):
     def observe(self, sample: FrameSample, messages: list[InfractionMessage]) -> None: ...
 
 
-STAGES = ("decode", "detect", "track", "rules", "redact", "encode")
+STAGES = ("decode", "motion", "detect", "track", "rules", "redact", "encode")
 OCCLUDER_CLASSES = frozenset({"person", "bicycle", "motorcycle", "car", "bus", "truck"})
 CONTINUATION_S = 2.0
 """After a reload, a new crossing by a track whose crossing was just flushed, starting this soon, is that one."""
@@ -160,6 +161,9 @@ class Pipeline:
         self.annotate = annotate
         self.observers = list(observers)
         self.static: StaticRegionDetector | None = None
+        self._static_items: tuple[StaticItem, ...] = ()
+        self.motion: MotionDetector | None = None
+        self._moved = True
         self.stats = PipelineStats()
         self._flushed: set[tuple[str, int]] = set()
         self._flushed_until = 0.0
@@ -193,6 +197,8 @@ class Pipeline:
                 )
         if previous is not None and rule_inputs("littering", previous) != rule_inputs("littering", config):
             self.static = None  # learnt again inside the new litter_watch zones
+            self.motion = None  # its ignore zones may have changed too
+            self._static_items = ()
         self.ring.seconds = ring_seconds(config)
         if self.evidence is not None and previous is not None and previous.zones != config.zones:
             # A new writer, so evidence already being cut for an earlier hit keeps the zones it was judged by.
@@ -225,7 +231,15 @@ class Pipeline:
         stage = self.stats.stage_ms
         stage["decode"] += decode_ms
         height, width = frame.image.shape[:2]
-        detections, detected = self.detector.process(frame.image, frame.t)
+        started = time.perf_counter()
+        if self.motion is None:
+            self.motion = MotionDetector(self.config.zones, (width, height))
+        motion = self.motion.update(frame.image, frame.t)
+        self._moved |= motion.moving
+        stage["motion"] += (time.perf_counter() - started) * 1000.0
+        detections, detected = self.detector.process(frame.image, frame.t, self._moved)
+        if detected:
+            self._moved = False
         stage["detect"] += self.detector.times.detect
         stage["track"] += self.detector.times.track
 
@@ -233,7 +247,11 @@ class Pipeline:
         if self.static is None and self.config.rules.littering.enabled:
             self.static = StaticRegionDetector(self.config.zones, self.config.rules.littering, (width, height))
         occluders: list[Box] = [d.box for d in detections if d.cls in OCCLUDER_CLASSES]
-        static_items = self.static.update(frame.image, frame.t, occluders) if self.static is not None else ()
+        if self.static is not None and detected:
+            # The backgrounds blend by time constants, so they keep up at the detection rate; on these frames the
+            # people and vehicles that must not become items are fresh, and the other frames cost nothing here.
+            self._static_items = self.static.update(frame.image, frame.t, occluders)
+        static_items = self._static_items
         extras: dict[str, object] = {}
         if self.signal is not None:
             extras["signal_phase"] = self.signal.phase(frame.t, frame.wall, frame.image)
@@ -253,7 +271,8 @@ class Pipeline:
 
         started = time.perf_counter()
         self.redactor.update(frame.t, detections, detected, self.detector.raw_people if detected else [])
-        redacted = self.redactor.apply(frame.image, frame.t)
+        explained = [d.box for d in detections] + self.redactor.regions(frame.t)
+        redacted = self.redactor.apply(frame.image, frame.t, motion.unexplained(explained))
         stage["redact"] += (time.perf_counter() - started) * 1000.0
 
         started = time.perf_counter()

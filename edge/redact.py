@@ -1,11 +1,14 @@
 """Redaction at the source (DESIGN.md section 6): people are pixelated before any frame is kept.
 
-A person box is remembered per track for `hold_s` after the detector last saw it, and grows while it is
-held, so a frame where the detector misses someone (or skips the frame with stride) still hides them."""
+It fails closed. A person box is remembered per track for `hold_s` after the detector last saw it; on frames
+between detections it is carried along the track's last motion and grows with the time since it was seen, so
+a frame the detector skips (or where it misses someone) still hides them. Whatever moves in the frame that no
+detection explains (far figures of a few pixels the model does not see) is pixelated too."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -32,6 +35,8 @@ person keeps enough detail to be recognised (or re-detected) however small `bloc
 class _Held:
     box: Box
     last_t: float
+    velocity: tuple[float, float] = (0.0, 0.0)
+    """Of the box, in normalised units per second, from its last two detections."""
 
 
 def grow(box: Box, fraction: float) -> Box:
@@ -63,7 +68,7 @@ class Redactor:
         if detected:
             tracked = [d for d in detections if d.cls == "person" and d.track_id is not None]
             for det in tracked:
-                self._held[det.track_id] = _Held(det.box, t)
+                self._held[det.track_id] = _Held(det.box, t, _velocity(self._held.get(det.track_id), det.box, t))
             loose = [d.box for d in detections if d.cls == "person" and d.track_id is None]
             for box in [*loose, *untracked_people]:
                 if any(box_iou(box, d.box) > 0.5 for d in tracked):
@@ -74,33 +79,63 @@ class Redactor:
                 if key is None:
                     self._untracked += 1
                     key = ("untracked", self._untracked)
+                elif self._held[key].last_t == t:
+                    # two overlapping people in one detection run: hide both, not just the last one
+                    box = _union(self._held[key].box, box)
                 self._held[key] = _Held(box, t)
         self._held = {k: h for k, h in self._held.items() if t - h.last_t <= self.hold_s}
 
     def regions(self, t: float) -> list[Box]:
-        """Normalised regions to hide at time t: every remembered person, grown with the time it was missed."""
+        """Normalised regions to hide at time t: every remembered person, from where it was seen to where its
+        motion would have carried it since, grown with the time it was missed."""
         out = []
         for held in self._held.values():
-            box = grow(held.box, PAD + HELD_GROWTH * max(0.0, t - held.last_t))
+            since = max(0.0, t - held.last_t)
+            box = grow(_swept(held, since), PAD + HELD_GROWTH * since)
             if self.mode == "head":
                 x1, y1, x2, y2 = box
                 box = (x1, y1, x2, y1 + (y2 - y1) * HEAD_FRACTION)
             out.append(box)
         return out
 
-    def apply(self, image: np.ndarray, t: float) -> np.ndarray:
-        """A redacted copy of the frame (the input is left untouched)."""
+    def apply(self, image: np.ndarray, t: float, moving: Sequence[Box] = ()) -> np.ndarray:
+        """A redacted copy of the frame (the input is left untouched); `moving` are regions that move where no
+        detection explains them, pixelated as well (grown like a fresh person box)."""
         out = image.copy()
         if not self.enabled:
             return out
         height, width = out.shape[:2]
-        for x1, y1, x2, y2 in self.regions(t):
+        for x1, y1, x2, y2 in [*self.regions(t), *(grow(box, PAD) for box in moving)]:
             left, top = int(x1 * width), int(y1 * height)
             right, bottom = int(np.ceil(x2 * width)), int(np.ceil(y2 * height))
             if right - left < 1 or bottom - top < 1:
                 continue
             pixelate(out[top:bottom, left:right], self.block_px)
         return out
+
+
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _velocity(previous: _Held | None, box: Box, t: float) -> tuple[float, float]:
+    if previous is None or t <= previous.last_t:
+        return (0.0, 0.0)
+    dt = t - previous.last_t
+    old, new = previous.box, box
+    return (((new[0] + new[2]) - (old[0] + old[2])) / 2.0 / dt, ((new[1] + new[3]) - (old[1] + old[3])) / 2.0 / dt)
+
+
+def _swept(held: _Held, since: float) -> Box:
+    """The box and where its last motion carries it after `since` seconds, as one box covering both."""
+    dx, dy = held.velocity[0] * since, held.velocity[1] * since
+    x1, y1, x2, y2 = held.box
+    return (
+        max(0.0, min(x1, x1 + dx)),
+        max(0.0, min(y1, y1 + dy)),
+        min(1.0, max(x2, x2 + dx)),
+        min(1.0, max(y2, y2 + dy)),
+    )
 
 
 def pixelate(region: np.ndarray, block_px: int) -> None:

@@ -149,7 +149,7 @@ def test_report_opens_in_chromium_without_errors_and_shows_every_section(report,
         assert "Rule trace: jaywalking" in trace
         assert "min_duration_s" in trace and "duration_s" in trace and "avenue" in trace
     stages = page.locator("#timing tbody tr td:first-child").all_inner_texts()
-    assert stages == ["decode", "detect", "track", "rules", "redact", "encode"]
+    assert stages == ["decode", "motion", "detect", "track", "rules", "redact", "encode"]
     assert "sha256" in page.locator("#summary").inner_text()
     assert problems == []
     assert all(url.startswith(("file:", "data:")) for url in requested), requested

@@ -43,7 +43,7 @@ class LiteRTSession:
             from ai_edge_litert import __version__ as version
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise ModelError(f"{path.name} needs LiteRT: pip install ai-edge-litert") from None
+            raise ModelError(f"{path.name} needs LiteRT: pip install 'curbwatch[box]'") from None
         try:
             self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
             self._interpreter.allocate_tensors()
@@ -83,7 +83,7 @@ class OnnxRuntimeSession:
         try:
             import onnxruntime
         except ImportError:
-            raise ModelError(f"{path.name} needs ONNX Runtime: pip install onnxruntime") from None
+            raise ModelError(f"{path.name} needs ONNX Runtime: pip install 'curbwatch[box]'") from None
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
@@ -110,7 +110,7 @@ class OpenVINOSession:
         try:
             import openvino
         except ImportError:
-            raise ModelError(f"{path.name} needs OpenVINO: pip install openvino") from None
+            raise ModelError(f"{path.name} needs OpenVINO: pip install 'curbwatch[openvino]'") from None
         xml = next(iter(sorted(path.glob("*.xml"))), None) if path.is_dir() else path
         if xml is None:
             raise ModelError(f"cannot load model {path}: no .xml file in the folder")

@@ -90,8 +90,8 @@ def load_yolo(model_name: str) -> object:
         from ultralytics import YOLO
     except ImportError:
         raise ModelError(
-            f"{Path(model_name).name} needs Ultralytics (the full install); a camera box runs .tflite, .onnx or "
-            "OpenVINO models"
+            f"{Path(model_name).name} needs Ultralytics: pip install 'curbwatch[full]'; a camera box runs .tflite "
+            "and .onnx models (and OpenVINO folders with 'curbwatch[box,openvino]')"
         ) from None
     quiet_ultralytics()
     try:

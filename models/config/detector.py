@@ -38,6 +38,15 @@ class DetectorConfig(StrictModel):
         int | None,
         Field(ge=1, le=30, description="Run the detector on every Nth frame whatever the frame rate; wins over fps."),
     ] = None
+    idle_fps: Annotated[
+        float | None,
+        Field(
+            gt=0.0,
+            le=60.0,
+            description="Detections per second while nothing moves outside `ignore` zones (people standing still and "
+            "items on the ground stay seen at this rate); null runs at `fps` whatever moves.",
+        ),
+    ] = 1.0
     threads: Annotated[
         int | None, Field(ge=1, le=64, description="CPU threads of the model runtime; default every core.")
     ] = None
