@@ -92,5 +92,3 @@ def _grow(box: Box, fraction: float) -> Box:
 
 def _inside(inner: Box, outer: Box) -> bool:
     return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
-
-
