@@ -95,6 +95,8 @@ class PipelineStats:
 
     ticks: deque[float] = field(default_factory=deque, repr=False)
     """Monotonic times of the frames of the last RECENT_S seconds."""
+    detection_ticks: deque[float] = field(default_factory=deque, repr=False)
+    """Monotonic times of the detector runs of the last RECENT_S seconds."""
 
     @property
     def fps(self) -> float:
@@ -105,24 +107,28 @@ class PipelineStats:
         """Detector runs per second of video: the rate the rules and the tracker worked with."""
         return self.detected_frames / self.source_seconds if self.source_seconds > 0 else 0.0
 
-    def tick(self, now: float) -> None:
-        self.ticks.append(now)
-        while now - self.ticks[0] > RECENT_S:
-            self.ticks.popleft()
+    def tick(self, now: float, detected: bool) -> None:
+        for ticks, counts in ((self.ticks, True), (self.detection_ticks, detected)):
+            if counts:
+                ticks.append(now)
+            while ticks and now - ticks[0] > RECENT_S:
+                ticks.popleft()
 
     def recent_fps(self, now: float) -> float:
         """Frames per second over the last RECENT_S seconds up to `now`: falls to 0 when the stream stalls,
         where the whole-run average would hide it for hours."""
-        ticks = tuple(self.ticks)  # the heartbeat thread reads while the frame loop appends
-        span = min(RECENT_S, now - ticks[0]) if ticks else 0.0
-        if span < 1.0:
-            return self.fps
-        return sum(1 for t in ticks if now - t <= RECENT_S) / span
+        return _recent_rate(self.ticks, now, self.fps)
+
+    def recent_detections_per_s(self, now: float) -> float:
+        """Detector runs per second over the last RECENT_S seconds: what the tracker and rules actually get."""
+        whole_run = self.detected_frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+        return _recent_rate(self.detection_ticks, now, whole_run)
 
     def health(self) -> dict:
         """The heartbeat's share of these figures."""
         return {
             "fps": round(self.recent_fps(time.monotonic()), 2),
+            "detect_fps": round(self.recent_detections_per_s(time.monotonic()), 2),
             "frames": self.frames,
             "events": sum(self.events.values()),
         }
@@ -133,6 +139,16 @@ class PipelineStats:
             f"{self.frames} frames, {self.source_seconds:.1f} s of video in {self.wall_seconds:.1f} s "
             f"({self.fps:.1f} frames/s); events: {events}"
         )
+
+
+def _recent_rate(ticks: deque[float], now: float, whole_run: float) -> float:
+    """Ticks per second over the last RECENT_S seconds up to `now`, or `whole_run` in the first second."""
+    seen = tuple(ticks)  # the heartbeat thread reads while the frame loop appends
+    first = seen[0] if seen else now
+    span = min(RECENT_S, now - first)
+    if span < 1.0:
+        return whole_run
+    return sum(1 for t in seen if now - t <= RECENT_S) / span
 
 
 class Pipeline:
@@ -285,7 +301,7 @@ class Pipeline:
             observer.observe(sample, messages)
 
         self.stats.frames += 1
-        self.stats.tick(time.monotonic())
+        self.stats.tick(time.monotonic(), detected)
         self.stats.detected_frames += int(detected)
         self.stats.source_seconds = frame.t
         return messages

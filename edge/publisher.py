@@ -93,6 +93,7 @@ class Publisher:
             frames=figures.get("frames", 0),
             events=figures.get("events", 0),
             required_fps=figures.get("required_fps"),
+            detect_fps=figures.get("detect_fps"),
             oldest_queued_s=self.outbox.oldest_age(),
         )
 

@@ -24,6 +24,9 @@ class Heartbeat(StrictModel):
     frames: Annotated[int, Field(ge=0)] = 0
     events: Annotated[int, Field(ge=0)] = 0
     required_fps: Annotated[float | None, Field(ge=0, description="Lowest fps the enabled rules need.")] = None
+    detect_fps: Annotated[
+        float | None, Field(ge=0, description="Detector runs per second lately (fewer while nothing moves).")
+    ] = None
     oldest_queued_s: Annotated[
         float | None, Field(ge=0, description="Age of the oldest message waiting in the edge outbox, seconds.")
     ] = None

@@ -67,6 +67,16 @@ def test_check_config_reports_each_problem_on_its_own_line_and_exits_2(tmp_path)
     assert all(line.startswith(f"{path}: ") for line in lines)
 
 
+def test_check_config_says_whether_stride_or_fps_sets_the_detection_rate(tmp_path):
+    result = run_cli("check-config", str(write(tmp_path, MINIMAL)))
+    assert "detector.fps 6: at least 6 detections a second" in result.stdout
+    assert "30 fps: every 5th frame" in result.stdout
+    strided = tmp_path / "strided.yaml"
+    strided.write_text(MINIMAL + "detector: {stride: 3}\n")
+    result = run_cli("check-config", str(strided))
+    assert "detector.stride 3 is set and wins over detector.fps 6" in result.stdout, result.stdout[-600:]
+
+
 def test_check_config_prints_the_effective_config(tmp_path):
     result = run_cli("check-config", str(write(tmp_path, MINIMAL)))
     assert result.returncode == 0, result.stderr

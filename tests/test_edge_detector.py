@@ -29,3 +29,14 @@ def test_stride_runs_the_model_every_nth_frame_and_carries_tracks(model_path, fr
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="model file not found"):
         Detector(DetectorConfig(model=str(tmp_path / "missing.pt")))
+
+
+def test_the_detector_rests_at_idle_fps_while_nothing_moves(model_path, frames):
+    frames = frames * 4  # 24 frames of an 11 fps clip: about 2.2 s
+    resting = Detector(DetectorConfig(model=str(model_path), stride=1, idle_fps=1.0))
+    ran = [resting.process(frame, i / 11.0, moved=False)[1] for i, frame in enumerate(frames)]
+    assert [i for i, r in enumerate(ran) if r] == [0, 11, 22]
+    awake = Detector(DetectorConfig(model=str(model_path), stride=1, idle_fps=1.0))
+    assert all(awake.process(frame, i / 11.0, moved=True)[1] for i, frame in enumerate(frames[:6]))
+    ungated = Detector(DetectorConfig(model=str(model_path), stride=1, idle_fps=None))
+    assert all(ungated.process(frame, i / 11.0, moved=False)[1] for i, frame in enumerate(frames[:6]))

@@ -92,3 +92,30 @@ def test_large_close_person_is_reduced_to_a_few_blocks_whatever_the_block_size(b
     out = redactor.apply(frame, 0.0)
     distinct = np.unique(out[80:320, 80:320].reshape(-1, 3), axis=0)
     assert len(distinct) <= 100
+
+
+def test_between_detections_a_walker_stays_covered_where_their_motion_carries_them():
+    redactor = Redactor(RedactionConfig())
+    redactor.update(0.0, person((0.10, 0.3, 0.20, 0.7)), detected=True)
+    redactor.update(0.2, person((0.15, 0.3, 0.25, 0.7)), detected=True)  # 0.25 frame widths a second, rightwards
+    (region,) = redactor.regions(0.6)
+    assert region[0] <= 0.15, "where they were last seen"
+    assert region[2] >= 0.25 + 0.25 * 0.4, "and where they walk to before the next detection"
+
+
+def test_two_overlapping_untracked_people_of_one_run_are_both_covered():
+    redactor = Redactor(RedactionConfig())
+    left, right = (0.50, 0.4, 0.54, 0.6), (0.52, 0.4, 0.56, 0.6)
+    redactor.update(0.0, (Detection("person", 0.5, left), Detection("person", 0.4, right)), detected=True)
+    (region,) = redactor.regions(0.0)
+    assert region[0] <= left[0] and region[2] >= right[2]
+
+
+def test_motion_no_detection_explains_is_pixelated():
+    frame = textured()
+    redactor = Redactor(RedactionConfig())
+    redactor.update(0.0, (), detected=True)
+    far_figure = (0.8, 0.1, 0.84, 0.18)
+    out = redactor.apply(frame, 0.0, [far_figure])
+    assert changed(frame, out, far_figure) > 0.9
+    assert changed(frame, out, BOX) == 0.0

@@ -58,6 +58,17 @@ class DetectorConfig(StrictModel):
         str, Field(description="For .pt weights: 'cpu', or an accelerator Ultralytics knows ('0', 'cuda:0').")
     ] = "cpu"
 
+    def schedule(self) -> str:
+        """How often the detector runs, in a sentence; says which of `stride` and `fps` wins."""
+        rest = f"; while nothing moves, {self.idle_fps:g} a second" if self.idle_fps is not None else ""
+        if self.stride is not None:
+            return (
+                f"detector.stride {self.stride} is set and wins over detector.fps {self.fps:g}: the detector runs on "
+                f"{_every(self.stride)} whatever the source's frame rate{rest}"
+            )
+        examples = "; ".join(f"{fps:g} fps: {_every(self.stride_for(fps))}" for fps in (10.0, 25.0, 30.0))
+        return f"detector.fps {self.fps:g}: at least {self.fps:g} detections a second (a source of {examples}){rest}"
+
     def stride_for(self, source_fps: float) -> int:
         """The stride for a source of this frame rate (0 when unknown): `stride` when set, else the largest that
         still gives at least `fps` detections a second."""
@@ -73,3 +84,10 @@ class DetectorConfig(StrictModel):
         if value % 32:
             raise ValueError(f"must be a multiple of 32 (nearest: {max(32, round(value / 32) * 32)})")
         return value
+
+
+def _every(stride: int) -> str:
+    if stride == 1:
+        return "every frame"
+    suffix = {2: "nd", 3: "rd"}.get(stride % 10 if stride % 100 not in (12, 13) else 0, "th")
+    return f"every {stride}{suffix} frame"
