@@ -246,6 +246,7 @@ def run_camera(
         sinks=sinks,  # type: ignore[arg-type]
         evidence_dir=evidence,
         source_fps=source.fps,
+        live=source.kind != "file",
     )
     frames = itertools.islice(source, max_frames) if max_frames else source
     watched = lifecycle.frames(

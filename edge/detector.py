@@ -83,6 +83,7 @@ class Detector:
         self.class_ids = sorted(i for i, name in names.items() if name in WANTED_CLASSES)
         self.stride = config.stride or 1
         self.rate = config.fps
+        self._period: float | None = None
         self._tracker = Tracker(config.tracker, self.rate)
         self._frames_seen = 0
         self._last_run_t: float | None = None
@@ -97,12 +98,20 @@ class Detector:
             config.tracker,
         )
 
-    def start(self, source_fps: float) -> None:
+    def start(self, source_fps: float, live: bool = False) -> None:
         """Set the schedule for a source of this frame rate (0 when unknown) and forget every track: the next frame
         starts a new video, so one loaded model can serve several sources in turn (the console's zone editor does)
-        without ids or boxes carrying over from the last one."""
+        without ids or boxes carrying over from the last one.
+
+        A file is detected on every `stride`-th frame. A live source drops frames when the box falls behind, so
+        counting frames would lower the rate exactly when it matters: there the detector runs by the frames'
+        times, every `stride / source_fps` seconds (half a frame's leeway)."""
         self.stride = self.config.stride_for(source_fps)
         self.rate = source_fps / self.stride if source_fps > 0 else self.config.fps
+        self._period = None
+        if live:
+            frame_s = 1.0 / source_fps if source_fps > 0 else 0.0
+            self._period = max(0.0, 1.0 / self.rate - frame_s / 2)
         self._tracker = Tracker(self.config.tracker, self.rate)
         self._frames_seen = 0
         self._last_run_t = None
@@ -114,9 +123,10 @@ class Detector:
         """Detections for the frame at source time `t` (seconds) and whether the detector ran on it (False on
         frames the schedule skips). `moved` says whether anything moved since the last run: when nothing did, the
         detector rests until `idle_fps` calls for a look."""
-        due = self._frames_seen % self.stride == 0
-        self._frames_seen += 1
         idle, last = self.config.idle_fps, self._last_run_t
+        by_time, period = self._period is not None, self._period or 0.0
+        due = (last is None or t - last >= period) if by_time else self._frames_seen % self.stride == 0
+        self._frames_seen += 1
         if not moved and idle is not None and last is not None and t - last < 1.0 / idle - 1e-6:
             due = False
         if not due:

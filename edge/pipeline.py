@@ -163,10 +163,11 @@ class Pipeline:
         annotate: Annotator | None = None,
         observers: Iterable[FrameObserver] = (),
         source_fps: float = 0.0,
+        live: bool = False,
     ) -> None:
-        """`source_fps` (0 when unknown) sets the detector's schedule: one pipeline is one stream."""
+        """`source_fps` (0 when unknown) and `live` set the detector's schedule: one pipeline is one stream."""
         self.detector = detector
-        detector.start(source_fps)
+        detector.start(source_fps, live)
         self.origin = origin
         self.sinks = list(sinks)
         self.ring = FrameRing(ring_seconds(config))

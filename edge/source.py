@@ -6,7 +6,9 @@ for files, the wall clock for live sources), so rules hold at any frame rate (DE
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,10 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
+LIVE_BUFFER_S = 1.0
+"""Live frames older than this that the pipeline has not taken yet are dropped."""
+LIVE_BUFFER_FRAMES = 32
+"""And never more than this many wait (memory: 32 frames of 1080p are 200 MB)."""
 MAX_CONSECUTIVE_BAD_FRAMES = 25
 """A file that yields this many unreadable frames in a row is treated as ended."""
 
@@ -74,6 +80,8 @@ class VideoSource:
         self.start_wall = start_wall or datetime.now(UTC)
         self.reconnects = 0
         self.skipped_frames = 0
+        self.dropped_frames = 0
+        """Live frames dropped unprocessed because the pipeline fell behind (the oldest go first)."""
         self._sleep = sleep
         self._clock = clock
         if self.kind == "file":
@@ -174,20 +182,14 @@ class VideoSource:
         started = time.monotonic()
         index = 0
         backoff = self.reconnect_initial_s
-        shape: tuple[int, ...] | None = None
         while True:
-            ok, image = (False, None) if self._cap is None else self._cap.read()
-            if ok and _is_valid(image, shape):
-                shape = image.shape
-                backoff = self.reconnect_initial_s
-                t = time.monotonic() - started
-                yield SourceFrame(index, t, datetime.now(UTC), image)
-                index += 1
-                continue
-            if ok:
-                self._skip(index, "did not decode")
-                index += 1
-                continue
+            if self._cap is not None:
+                reader = LiveReader(self._cap, started, index, self._skip)
+                yield from reader.frames()
+                index = reader.next_index
+                self.dropped_frames += reader.dropped
+                if reader.delivered:
+                    backoff = self.reconnect_initial_s
             if self.max_reconnects is not None and self.reconnects >= self.max_reconnects:
                 log.warning("%s: giving up after %d reconnect attempts", self.uri, self.reconnects)
                 return
@@ -197,4 +199,70 @@ class VideoSource:
             self._sleep(backoff)
             backoff = min(backoff * 2, self.reconnect_max_s)
             self._cap = self._open()
-            shape = None
+
+
+class LiveReader:
+    """Reads one connection of a live source on its own thread, so the camera's frames keep being taken off the
+    stream while the pipeline works. At most `LIVE_BUFFER_S` (and `LIVE_BUFFER_FRAMES`) of frames wait: when the
+    pipeline falls behind, the oldest are dropped, so the box never queues without bound and what it
+    processes stays close to now. The detector then runs by time (`Detector.start(live=True)`)."""
+
+    def __init__(
+        self, cap: cv2.VideoCapture, started: float, first_index: int, skip: Callable[[int, str], None]
+    ) -> None:
+        self.next_index = first_index
+        self.dropped = 0
+        self.delivered = False
+        self._cap = cap
+        self._started = started
+        self._skip = skip
+        self._waiting: deque[SourceFrame] = deque()
+        self._ready = threading.Condition()
+        self._ended = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="live-reader", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        shape: tuple[int, ...] | None = None
+        while not self._stop.is_set():
+            ok, image = self._cap.read()
+            if not ok:
+                break
+            if _is_valid(image, shape):
+                shape = image.shape
+                frame = SourceFrame(self.next_index, time.monotonic() - self._started, datetime.now(UTC), image)
+                with self._ready:
+                    self._waiting.append(frame)
+                    self._drop_stale(frame.t)
+                    self._ready.notify()
+            else:
+                self._skip(self.next_index, "did not decode")
+            self.next_index += 1
+        with self._ready:
+            self._ended = True
+            self._ready.notify()
+
+    def _drop_stale(self, now: float) -> None:
+        waiting = self._waiting
+        while len(waiting) > LIVE_BUFFER_FRAMES or (len(waiting) > 1 and now - waiting[0].t > LIVE_BUFFER_S):
+            waiting.popleft()
+            self.dropped += 1
+            if self.dropped in (1, 10) or self.dropped % 100 == 0:
+                log.warning("live source: the pipeline falls behind; %d frames dropped so far", self.dropped)
+
+    def frames(self) -> Iterator[SourceFrame]:
+        """The frames in order until the connection ends (frames dropped in between leave gaps in the indices)."""
+        try:
+            while True:
+                with self._ready:
+                    while not self._waiting and not self._ended:
+                        self._ready.wait()
+                    if not self._waiting:
+                        return
+                    frame = self._waiting.popleft()
+                self.delivered = True
+                yield frame
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=5.0)

@@ -1,5 +1,7 @@
 """The detector on real frames: COCO names, normalised boxes, tracks, and stride."""
 
+import itertools
+
 import cv2
 import pytest
 
@@ -40,3 +42,12 @@ def test_the_detector_rests_at_idle_fps_while_nothing_moves(model_path, frames):
     assert all(awake.process(frame, i / 11.0, moved=True)[1] for i, frame in enumerate(frames[:6]))
     ungated = Detector(DetectorConfig(model=str(model_path), stride=1, idle_fps=None))
     assert all(ungated.process(frame, i / 11.0, moved=False)[1] for i, frame in enumerate(frames[:6]))
+
+
+def test_a_live_source_is_detected_by_time_so_dropped_frames_do_not_lower_the_rate(model_path, frames):
+    live = Detector(DetectorConfig(model=str(model_path), fps=6.0, idle_fps=None))
+    live.start(30.0, live=True)  # stride 5 on a 30 fps camera, whose reader drops every other frame
+    times = [i * 2 / 30.0 for i in range(15)]
+    ran = [t for t, frame in zip(times, frames * 3, strict=False) if live.process(frame, t)[1]]
+    assert len(ran) >= 5, "about 6 a second over the 0.93 s, not one in five of the frames that arrived"
+    assert all(b - a >= 1 / 6 - 1 / 60 for a, b in itertools.pairwise(ran))

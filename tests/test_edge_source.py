@@ -125,3 +125,34 @@ def test_dropped_stream_reconnects_with_backoff(tmp_path, caplog):
     assert sleeps == [0.5, 0.5, 1.0, 1.5]
     assert source.reconnects == 4
     assert "reconnecting" in caplog.text
+
+
+def test_a_live_source_drops_its_oldest_frames_when_the_pipeline_falls_behind():
+    """A camera delivering 200 frames as fast as it can to a pipeline that takes 5 ms a frame: what waits stays
+    bounded (the last second, at most LIVE_BUFFER_FRAMES), the frames that arrive keep their order and index."""
+    import numpy as np
+
+    from edge.source import LIVE_BUFFER_FRAMES, LiveReader
+
+    class Camera:
+        """Stands in for cv2.VideoCapture on a camera that never waits for its reader."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def read(self) -> tuple[bool, np.ndarray | None]:
+            if self.sent == 200:
+                return False, None
+            self.sent += 1
+            return True, np.full((8, 8, 3), self.sent % 255, np.uint8)
+
+    import time
+
+    reader = LiveReader(Camera(), time.monotonic(), 0, lambda index, why: None)  # type: ignore[arg-type]
+    got = []
+    for frame in reader.frames():
+        got.append(frame.index)
+        time.sleep(0.005)
+    assert reader.dropped > 0 and len(got) + reader.dropped == 200
+    assert got == sorted(got) and got[-1] == 199, "the newest frame is never the one dropped"
+    assert len(got) <= LIVE_BUFFER_FRAMES + 5
