@@ -47,6 +47,7 @@ def check_config(config_file: str) -> None:
     Prints one line per problem and exits 2 when the file is not valid."""
     config = load_config_or_exit(config_file)
     click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
+    click.echo(f"# {config.detector.schedule()}")
 
 
 @cli.command("schema")
@@ -241,6 +242,98 @@ def bench_edge(
     except (ModelError, SourceError) as exc:
         fail(str(exc))
     click.echo(result.report())
+
+
+def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of camera counts, e.g. 1,2,4,8") from None
+    if not counts or min(counts) < 1:
+        raise click.BadParameter("camera counts must be 1 or more, e.g. 1,2,4,8")
+    return counts
+
+
+@bench.command("box")
+@click.option(
+    "--config",
+    "config_files",
+    required=True,
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Camera YAML whose source.uri is a video file; repeat for several cameras.",
+)
+@click.option(
+    "--scale",
+    callback=_scale_list,
+    metavar="N[,N...]",
+    help="Run this many cameras at once, for each count in turn (e.g. 1,2,4,8), repeating the configs in turn; "
+    "default: one camera per --config.",
+)
+@click.option(
+    "--pace",
+    type=click.Choice(["fast", "realtime", "both"]),
+    default="fast",
+    show_default=True,
+    help="fast: replay as fast as possible (capacity ratio, and whether each process ends within its clip); "
+    "realtime: paced like a live camera (lag behind it); both: one after the other.",
+)
+@click.option(
+    "--threads", type=click.IntRange(1, 64), help="Runtime CPU threads per camera; overrides detector.threads."
+)
+@click.option(
+    "--fps", type=click.FloatRange(0.5, 60.0), help="Detections per second; overrides detector.fps (and clears stride)."
+)
+@click.option("--max-frames", type=click.IntRange(min=1), help="Each camera stops after this many frames.")
+@click.option("--repeat", type=click.IntRange(1, 20), default=1, show_default=True, help="Measure each set this often.")
+def bench_box(
+    config_files: tuple[str, ...],
+    scale: list[int] | None,
+    pace: str,
+    threads: int | None,
+    fps: float | None,
+    max_frames: int | None,
+    repeat: int,
+) -> None:
+    """Run several cameras at once on this machine, one process each as on a camera box, all started together,
+    each replaying its config's clip with evidence written. Prints one row per camera (ratio to real time,
+    detections/s, start-up and model load, ms per frame per stage, CPU, peak memory) and the box's summary row
+    (the cameras' share of all cores, how busy the whole machine was, whether every camera keeps up); with
+    --scale, a summary row per camera count."""
+    import tempfile
+    from pathlib import Path
+
+    from edge.bench_box import BenchBoxError, describe, plan_cameras, run_box, summary_table
+    from edge.detector import ModelError, resolve_model
+    from edge.source import SourceError, VideoSource, source_kind
+
+    configs = [(Path(f), load_config_or_exit(f)) for f in config_files]
+    for path, config in configs:
+        if source_kind(config.source.uri) != "file":
+            fail(f"{path}: source.uri must be a video file to replay, not {config.source.uri}")
+        try:
+            VideoSource(config.source.uri).close()
+            resolve_model(config.detector.model)
+        except (ModelError, SourceError) as exc:
+            fail(f"{path}: {exc}")
+    paces = ["fast", "realtime"] if pace == "both" else [pace]
+    runs = []
+    for count in scale or [len(configs)]:
+        for current in paces:
+            for attempt in range(1, repeat + 1):
+                with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
+                    plans = plan_cameras(configs, count, Path(scratch), threads, fps)
+                    try:
+                        run = run_box(plans, current, max_frames)
+                    except BenchBoxError as exc:
+                        fail(str(exc))
+                runs.append(run)
+                title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
+                click.echo(f"{title}{describe(run)}\n")
+    if len(runs) > 1:
+        click.echo(summary_table(runs))
 
 
 bench.add_command(bench_ingest)

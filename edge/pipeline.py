@@ -6,6 +6,7 @@ the annotated video are cut from redacted frames only."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Iterable
@@ -52,6 +53,13 @@ CONTINUATION_S = 2.0
 """After a reload, a new crossing by a track whose crossing was just flushed, starting this soon, is that one."""
 RECENT_S = 10.0
 """The heartbeat's fps is measured over this many seconds."""
+KEPT_FPS = 10.0
+"""Frames a second that are redacted and kept for evidence (clips are thinned to 6 a second, keyframes take the
+nearest kept frame). The others are never redacted, kept or looked at for motion: on a 30 fps camera that was
+most of the per-frame cost."""
+STATIC_FPS = 6.0
+"""Most updates a second of the littering rule's background models (they blend by time constants, but at 3 a
+second a walker at the frame's edge left an item on ABODA video4 that no one dropped)."""
 MIN_ZONE_AREA = 0.001
 """A zone smaller than this share of the frame covers (almost) nothing."""
 
@@ -181,6 +189,9 @@ class Pipeline:
         self._static_items: tuple[StaticItem, ...] = ()
         self.motion: MotionDetector | None = None
         self._moved = True
+        self._kept_t = -math.inf
+        self._static_t = -math.inf
+        self._half_frame = 0.5 / source_fps if source_fps > 0 else 0.0
         self.stats = PipelineStats()
         self._flushed: set[tuple[str, int]] = set()
         self._flushed_until = 0.0
@@ -216,6 +227,7 @@ class Pipeline:
             self.static = None  # learnt again inside the new litter_watch zones
             self.motion = None  # its ignore zones may have changed too
             self._static_items = ()
+            self._static_t = -math.inf
         self.ring.seconds = ring_seconds(config)
         if self.evidence is not None and previous is not None and previous.zones != config.zones:
             # A new writer, so evidence already being cut for an earlier hit keeps the zones it was judged by.
@@ -249,10 +261,13 @@ class Pipeline:
         stage["decode"] += decode_ms
         height, width = frame.image.shape[:2]
         started = time.perf_counter()
-        if self.motion is None:
-            self.motion = MotionDetector(self.config.zones, (width, height))
-        motion = self.motion.update(frame.image, frame.t)
-        self._moved |= motion.moving
+        keep = self._keeps(frame.t)
+        motion = None
+        if keep:
+            if self.motion is None:
+                self.motion = MotionDetector(self.config.zones, (width, height))
+            motion = self.motion.update(frame.image, frame.t)
+            self._moved |= motion.moving
         stage["motion"] += (time.perf_counter() - started) * 1000.0
         detections, detected = self.detector.process(frame.image, frame.t, self._moved)
         if detected:
@@ -264,10 +279,11 @@ class Pipeline:
         if self.static is None and self.config.rules.littering.enabled:
             self.static = StaticRegionDetector(self.config.zones, self.config.rules.littering, (width, height))
         occluders: list[Box] = [d.box for d in detections if d.cls in OCCLUDER_CLASSES]
-        if self.static is not None and detected:
-            # The backgrounds blend by time constants, so they keep up at the detection rate; on these frames the
-            # people and vehicles that must not become items are fresh, and the other frames cost nothing here.
+        if self.static is not None and detected and frame.t - self._static_t >= 1.0 / STATIC_FPS - self._half_frame:
+            # The backgrounds blend by time constants, so they keep up at a few updates a second; on detection
+            # frames the people and vehicles that must not become items are fresh.
             self._static_items = self.static.update(frame.image, frame.t, occluders)
+            self._static_t = frame.t
         static_items = self._static_items
         extras: dict[str, object] = {}
         if self.signal is not None:
@@ -288,14 +304,18 @@ class Pipeline:
 
         started = time.perf_counter()
         self.redactor.update(frame.t, detections, detected, self.detector.raw_people if detected else [])
-        explained = [d.box for d in detections] + self.redactor.regions(frame.t)
-        redacted = self.redactor.apply(frame.image, frame.t, motion.unexplained(explained))
+        redacted = None
+        if motion is not None:
+            explained = [d.box for d in detections] + self.redactor.regions(frame.t)
+            redacted = self.redactor.apply(frame.image, frame.t, motion.unexplained(explained))
         stage["redact"] += (time.perf_counter() - started) * 1000.0
 
         started = time.perf_counter()
-        self.ring.add(frame.index, frame.t, redacted)
+        if redacted is not None:
+            self.ring.add(frame.index, frame.t, redacted)
+            self._kept_t = frame.t
         messages = self._emit(hits)
-        if self.annotate is not None:
+        if self.annotate is not None and redacted is not None:
             self.annotate.write(redacted, frame.t, detections, messages)
         stage["encode"] += (time.perf_counter() - started) * 1000.0
         for observer in self.observers:
@@ -306,6 +326,11 @@ class Pipeline:
         self.stats.detected_frames += int(detected)
         self.stats.source_seconds = frame.t
         return messages
+
+    def _keeps(self, t: float) -> bool:
+        """Whether this frame is redacted and kept for evidence (and so also looked at for motion): every frame of
+        an annotated replay, else about KEPT_FPS a second."""
+        return self.annotate is not None or t - self._kept_t >= 1.0 / KEPT_FPS - self._half_frame
 
     def finish(self) -> list[InfractionMessage]:
         """End of stream: let the rules flush what qualifies, wait for their evidence, close sinks and video."""

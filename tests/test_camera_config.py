@@ -142,6 +142,7 @@ def test_detection_rate_sets_the_stride_for_each_source_and_an_explicit_stride_w
     from models.config.detector import DetectorConfig
 
     five = DetectorConfig(fps=5.0)
-    assert [five.stride_for(fps) for fps in (30.0, 29.97, 24.0, 11.03, 10.0, 4.0)] == [6, 5, 4, 2, 2, 1]
+    assert [five.stride_for(fps) for fps in (30.0, 29.97, 24.0, 11.03, 10.0, 4.0)] == [6, 6, 4, 2, 2, 1]
+    assert [DetectorConfig().stride_for(fps) for fps in (30.0, 29.97, 25.0, 11.03, 10.0)] == [5, 5, 4, 1, 1]
     assert five.stride_for(0.0) == 1, "a live source that reports no frame rate is detected on every frame"
     assert DetectorConfig(fps=5.0, stride=3).stride_for(30.0) == 3

@@ -71,12 +71,12 @@ class DetectorConfig(StrictModel):
 
     def stride_for(self, source_fps: float) -> int:
         """The stride for a source of this frame rate (0 when unknown): `stride` when set, else the largest that
-        still gives at least `fps` detections a second."""
+        still gives at least `fps` detections a second, within 1% (a 29.97 fps camera counts as 30)."""
         if self.stride is not None:
             return self.stride
         if source_fps <= 0:
             return 1
-        return max(1, int(source_fps / self.fps + 1e-6))
+        return max(1, int(source_fps / (self.fps * 0.99)))
 
     @field_validator("imgsz")
     @classmethod
