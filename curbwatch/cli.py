@@ -336,6 +336,53 @@ def bench_box(
         click.echo(summary_table(runs))
 
 
+@bench.command("detect")
+@click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False), help="Camera YAML.")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="A candidate's weights, run by its own runtime; repeat for several. Default: the config's model.",
+)
+@click.option(
+    "--baseline",
+    type=click.Choice(["ultralytics", "native"]),
+    default="ultralytics",
+    show_default=True,
+    help="Run the first model through Ultralytics (the full install) or its own runtime as the baseline.",
+)
+@click.option("--video", "videos", multiple=True, type=click.Path(dir_okay=False), help="Clips; default: source.uri.")
+@click.option("--frames", type=click.IntRange(2, 1000), default=8, show_default=True, help="Frames per clip.")
+@click.option("--threads", type=click.IntRange(1, 64), help="Runtime CPU threads; overrides detector.threads.")
+def bench_detect(
+    config_file: str,
+    models: tuple[str, ...],
+    baseline: str,
+    videos: tuple[str, ...],
+    frames: int,
+    threads: int | None,
+) -> None:
+    """Milliseconds per detection of each model against a baseline measured in the same run, and the share of
+    the baseline's person boxes each one finds too (IoU 0.5), on frames spread over real clips."""
+    from edge.bench_detect import Candidate, bench_detect, report, sample_frames
+    from edge.detector import ModelError
+
+    config = load_config_or_exit(config_file)
+    detector = config.detector.model_copy(update={"threads": threads}) if threads else config.detector
+    names = list(models) or [detector.model]
+    candidates = [Candidate(names[0], baseline)] + [
+        Candidate(name, "native") for name in names[int(baseline == "native") :]
+    ]
+    picked = sample_frames(list(videos) or [config.source.uri], frames)
+    if not picked:
+        fail("no frame could be read from the clips")
+    try:
+        rows = bench_detect(candidates, picked, detector)
+    except ModelError as exc:
+        fail(str(exc))
+    click.echo(report(rows, len(picked)))
+
+
 bench.add_command(bench_ingest)
 
 

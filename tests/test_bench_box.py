@@ -87,3 +87,17 @@ def test_plans_copy_each_camera_with_its_own_id_outbox_and_absolute_paths(tmp_pa
     assert len({c.outbox.path for c in copies}) == 3
     assert all(c.detector.threads == 2 and Path(c.source.uri).is_absolute() for c in copies)
     assert copies[0].zones == config.zones and copies[0].rules == config.rules
+
+
+def test_bench_detect_compares_runtimes_on_real_frames_and_matches_people():
+    """The native runtime against the Ultralytics path on the same weights: a row each, the baseline's ratio is
+    1.00, and the same model finds every person the baseline finds."""
+    result = run_cli(
+        "bench", "detect", "--config", "examples/jay_intersection_crosswalk.yaml", "--frames", "3", timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-1500:]
+    lines = result.stdout.strip().splitlines()
+    ultra = next(line for line in lines[1:] if "(tflite, ultralytics)" in line)
+    native = next(line for line in lines if "(tflite, native)" in line)
+    assert " 1.00 " in ultra
+    assert "100.0% of" in native and float(native.split()[2]) > 0
