@@ -40,6 +40,7 @@ from pathlib import Path
 
 import yaml
 
+from edge.detect.runtimes import BOX_CAMERAS_ENV
 from models.config.camera import CameraConfig
 
 log = logging.getLogger(__name__)
@@ -333,10 +334,12 @@ def _camera_command(plan: CameraPlan, pace: str, max_frames: int | None) -> list
     return command
 
 
-def _child_env() -> dict[str, str]:
-    """The camera processes import this checkout whatever the working directory."""
+def _child_env(cameras: int) -> dict[str, str]:
+    """The camera processes import this checkout whatever the working directory, and share the cores out as
+    `edge run` shares them among its cameras."""
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
+    env[BOX_CAMERAS_ENV] = str(cameras)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env.setdefault("YOLO_OFFLINE", "1")
     return env
@@ -346,7 +349,7 @@ def run_box(plans: Sequence[CameraPlan], pace: str, max_frames: int | None = Non
     """Launch every camera at once, wait for all, and put the figures together."""
     if pace not in PACES:
         raise ValueError(f"pace must be one of {PACES}")
-    env = _child_env()
+    env = _child_env(len(plans))
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     outcome: dict[str, tuple[bytes, int, float, float, float]] = {}
     launched: dict[str, float] = {}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from edge.detect.runtimes import BOX_CAMERAS_ENV
 from edge.lifecycle import Lifecycle
 from models.config.camera import CameraConfig
 
@@ -124,6 +125,7 @@ class Supervisor:
         up, nothing to write on a read-only file system), which tells when its frames flow."""
         env = {k: v for k, v in self.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
         env["PYTHONUNBUFFERED"] = "1"
+        env[BOX_CAMERAS_ENV] = str(len(self.children))
         if child.notify is None:
             child.notify_name = f"@curbwatch-{os.getpid()}-{child.camera_id}-{uuid.uuid4().hex[:8]}"
             child.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)

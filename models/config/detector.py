@@ -48,7 +48,13 @@ class DetectorConfig(StrictModel):
         ),
     ] = 1.0
     threads: Annotated[
-        int | None, Field(ge=1, le=64, description="CPU threads of the model runtime; default every core.")
+        int | None,
+        Field(
+            ge=1,
+            le=64,
+            description="CPU threads of the model runtime; default the box's cores shared among the cameras that "
+            "`edge run` starts together (all of them for one camera).",
+        ),
     ] = None
     tracker: Annotated[
         Literal["bytetrack", "ocsort", "botsort"],
