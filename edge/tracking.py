@@ -7,7 +7,6 @@ No appearance features are used by any of them (DESIGN.md section 6): boxes, sco
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 
@@ -24,51 +23,29 @@ MIN_IOU = 0.2
 TRACKERS = ("bytetrack", "ocsort", "botsort")
 
 
-def _buffer() -> int:
+def _build(kind: str, rate: float) -> object:
+    import trackers
+
     # The library counts its buffer in frames of a 30 fps video, and prunes by buffer / 30 seconds when it is
     # given timestamps, as here.
-    return round(LOST_TRACK_S * 30)
-
-
-def _bytetrack(rate: float) -> object:
-    from trackers import ByteTrackTracker
-
-    return ByteTrackTracker(
-        lost_track_buffer=_buffer(),
-        frame_rate=rate,
-        track_activation_threshold=ACTIVATION_SCORE,
-        minimum_consecutive_frames=1,
-        minimum_iou_threshold=MIN_IOU,
-        high_conf_det_threshold=ACTIVATION_SCORE,
-    )
-
-
-def _ocsort(rate: float) -> object:
-    from trackers import OCSORTTracker
-
-    return OCSORTTracker(
-        lost_track_buffer=_buffer(),
-        frame_rate=rate,
-        minimum_consecutive_frames=1,
-        minimum_iou_threshold=MIN_IOU,
-        high_conf_det_threshold=ACTIVATION_SCORE,
-    )
-
-
-def _botsort(rate: float) -> object:
-    from trackers import BoTSORTTracker
-
-    return BoTSORTTracker(
-        lost_track_buffer=_buffer(),
-        frame_rate=rate,
-        track_activation_threshold=ACTIVATION_SCORE,
-        minimum_consecutive_frames=1,
-        minimum_iou_threshold_first_assoc=MIN_IOU,
-        high_conf_det_threshold=ACTIVATION_SCORE,
-    )
-
-
-BUILDERS: dict[str, Callable[[float], object]] = {"bytetrack": _bytetrack, "ocsort": _ocsort, "botsort": _botsort}
+    common = {
+        "lost_track_buffer": round(LOST_TRACK_S * 30),
+        "frame_rate": rate,
+        "minimum_consecutive_frames": 1,
+        "high_conf_det_threshold": ACTIVATION_SCORE,
+    }
+    cls, own = {
+        "bytetrack": (
+            trackers.ByteTrackTracker,
+            {"track_activation_threshold": ACTIVATION_SCORE, "minimum_iou_threshold": MIN_IOU},
+        ),
+        "ocsort": (trackers.OCSORTTracker, {"minimum_iou_threshold": MIN_IOU}),
+        "botsort": (
+            trackers.BoTSORTTracker,
+            {"track_activation_threshold": ACTIVATION_SCORE, "minimum_iou_threshold_first_assoc": MIN_IOU},
+        ),
+    }[kind]
+    return cls(**common, **own)
 
 
 class Tracker:
@@ -76,7 +53,7 @@ class Tracker:
 
     def __init__(self, kind: str, rate: float) -> None:
         self.kind = kind
-        self._tracker = BUILDERS[kind](rate)
+        self._tracker = _build(kind, rate)
         self._needs_frame = kind == "botsort"  # its camera-motion compensation looks at the frame
 
     def update(self, raw: RawDetections, t: float, image: np.ndarray) -> np.ndarray:

@@ -31,15 +31,6 @@ person: vtest's object lying on the grass (shared media README; dog, bird or sur
 London crossing's signal pole with its yellow push-button box. A person box on one of them is not a leak."""
 UNTOUCHED = 12
 """Grey levels within which an annotated frame's pixel is the raw one (MJPG re-encoding differs by a few)."""
-NOT_PEOPLE = {
-    "ped_vtest_opencv_768x576.avi": [(0.21, 0.435, 0.253, 0.48)],
-    "ped_zebra_london_streetlevel.mp4": [(0.672, 0.423, 0.697, 0.547)],
-}
-"""Things that stay in one place for the whole clip and that the model, on a re-encoded frame, sometimes calls a
-person: vtest's object lying on the grass (shared media README; dog, bird or surfboard in the raw frames), the
-London crossing's signal pole with its yellow push-button box. A person box on one of them is not a leak."""
-UNTOUCHED = 12
-"""Grey levels within which an annotated frame's pixel is the raw one (MJPG re-encoding differs by a few)."""
 EVERY_NTH = 6
 """Frames of the annotated video and evidence clips checked: one in this many (people move little in between)."""
 
