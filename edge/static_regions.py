@@ -204,6 +204,10 @@ class StaticRegionDetector:
             component = labels[y : y + bh, x : x + bw] == label
             if float(occluded[y : y + bh, x : x + bw][component].mean()) >= COVERED or not self._watched(box):
                 continue
+            if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
+                # Cut by the edge of the picture: part of something larger outside it (most often a person
+                # walking in or out, whose box the detector does not give while it is cut), not an item.
+                continue
             if grad_now is None or grad_long is None:
                 grad_now, grad_long = _gradient(gray), _gradient(self._long)
             window = (slice(y, y + bh), slice(x, x + bw))

@@ -77,7 +77,9 @@ class Tracker:
                 detections, frame=image if self._needs_frame else None, timestamp=t
             )
         if len(tracked):
-            ids[tracked.data["row"]] = tracked.tracker_id
+            confirmed = tracked.tracker_id >= 0
+            # Ids from 1, as people read them in events ("track 1") and as before this tracker.
+            ids[tracked.data["row"][confirmed]] = tracked.tracker_id[confirmed] + 1
         return ids
 
     def reset(self) -> None:
