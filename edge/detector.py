@@ -113,10 +113,7 @@ class Detector:
             frame_s = 1.0 / source_fps if source_fps > 0 else 0.0
             self._period = max(0.0, 1.0 / self.rate - frame_s / 2)
         self._tracker = Tracker(self.config.tracker, self.rate)
-        self._frames_seen = 0
-        self._last_run_t = None
-        self._last = ()
-        self._raw = ()
+        self.reset()
         log.debug("detector: stride %d on a %.2f fps source: %.2f detections/s", self.stride, source_fps, self.rate)
 
     def process(self, image: np.ndarray, t: float, moved: bool = True) -> tuple[tuple[Detection, ...], bool]:

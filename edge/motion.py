@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.redact import grow
 from edge.samples import Box
 from models.config.zones import Zone
 
@@ -37,7 +38,7 @@ class Motion:
 
     def unexplained(self, boxes: list[Box]) -> list[Box]:
         """The blobs that lie outside every one of `boxes` (detections and the redactor's held boxes)."""
-        grown = [_grow(box, EXPLAINED_PAD) for box in boxes]
+        grown = [grow(box, EXPLAINED_PAD) for box in boxes]
         return [blob for blob in self.blobs if not any(_inside(blob, box) for box in grown)]
 
 
@@ -83,11 +84,6 @@ def _counted_mask(ignore: list[Zone], size: tuple[int, int]) -> np.ndarray:
         points = np.array([[round(x * w), round(y * h)] for x, y in zone.polygon], np.int32)
         cv2.fillPoly(mask.view(np.uint8), [points], 0)
     return mask
-
-
-def _grow(box: Box, fraction: float) -> Box:
-    dx, dy = (box[2] - box[0]) * fraction, (box[3] - box[1]) * fraction
-    return (box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy)
 
 
 def _inside(inner: Box, outer: Box) -> bool:

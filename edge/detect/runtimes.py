@@ -38,10 +38,17 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 1) // share)
 
 
-def _fixed_size(shape: list, nhwc: bool, imgsz: int) -> tuple[int, int]:
-    """Height and width from an input shape; a dynamic dimension (exported with `dynamic=True`) takes `imgsz`."""
+def _layout(shape: list, imgsz: int) -> tuple[bool, tuple[int, int]]:
+    """Whether an input shape is channels-last, and its height and width; a dynamic dimension (exported with
+    `dynamic=True`) takes `imgsz`."""
+    nhwc = shape[-1] == 3
     dims = shape[1:3] if nhwc else shape[2:4]
-    return tuple(int(d) if isinstance(d, int) and d > 0 else imgsz for d in dims)  # type: ignore[return-value]
+    return nhwc, tuple(int(d) if isinstance(d, int) and d > 0 else imgsz for d in dims)  # type: ignore[return-value]
+
+
+def _batch(image: np.ndarray, nhwc: bool) -> np.ndarray:
+    """One HWC image as a contiguous batch of one, in the model's layout."""
+    return np.ascontiguousarray(image[None] if nhwc else image.transpose(2, 0, 1)[None])
 
 
 class LiteRTSession:
@@ -60,20 +67,18 @@ class LiteRTSession:
             raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
-        shape = [int(d) for d in self._input["shape"]]
-        self._nhwc = shape[-1] == 3
-        self.input_size = _fixed_size(shape, self._nhwc, imgsz)
+        self._nhwc, self.input_size = _layout([int(d) for d in self._input["shape"]], imgsz)
         self.runtime = f"LiteRT {version}"
         self.names = stored_names(path)
 
     def run(self, image: np.ndarray) -> np.ndarray:
-        batch = image[None] if self._nhwc else image.transpose(2, 0, 1)[None]
+        batch = _batch(image, self._nhwc)
         kind = self._input["dtype"]
         if kind in (np.int8, np.int16, np.uint8):  # fully integer models quantise their input
             scale, zero = self._input["quantization"]
             limits = np.iinfo(kind)
             batch = np.clip(batch / scale + zero, limits.min, limits.max).astype(kind)
-        self._interpreter.set_tensor(self._input["index"], np.ascontiguousarray(batch))
+        self._interpreter.set_tensor(self._input["index"], batch)
         self._interpreter.invoke()
         out = self._interpreter.get_tensor(self._output["index"])
         if self._output["dtype"] in (np.int8, np.int16, np.uint8):
@@ -102,14 +107,12 @@ class OnnxRuntimeSession:
             raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
         model_input = self._session.get_inputs()[0]
         self._name = model_input.name
-        self._nhwc = model_input.shape[-1] == 3
-        self.input_size = _fixed_size(list(model_input.shape), self._nhwc, imgsz)
+        self._nhwc, self.input_size = _layout(list(model_input.shape), imgsz)
         self.runtime = f"ONNX Runtime {onnxruntime.__version__}"
         self.names = parse_names(self._session.get_modelmeta().custom_metadata_map.get("names"))
 
     def run(self, image: np.ndarray) -> np.ndarray:
-        batch = image[None] if self._nhwc else image.transpose(2, 0, 1)[None]
-        return self._session.run(None, {self._name: np.ascontiguousarray(batch)})[0]
+        return self._session.run(None, {self._name: _batch(image, self._nhwc)})[0]
 
 
 class OpenVINOSession:
@@ -132,14 +135,12 @@ class OpenVINOSession:
         except RuntimeError as exc:
             raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
         shape = [d.get_length() if d.is_static else -1 for d in model.inputs[0].get_partial_shape()]
-        self._nhwc = shape[-1] == 3
-        self.input_size = _fixed_size(shape, self._nhwc, imgsz)
+        self._nhwc, self.input_size = _layout(shape, imgsz)
         self.runtime = f"OpenVINO {openvino.__version__}"
         self.names = stored_names(path)
 
     def run(self, image: np.ndarray) -> np.ndarray:
-        batch = image[None] if self._nhwc else image.transpose(2, 0, 1)[None]
-        return np.asarray(self._compiled([np.ascontiguousarray(batch)])[0])
+        return np.asarray(self._compiled([_batch(image, self._nhwc)])[0])
 
 
 RUNTIMES: dict[str, type] = {"tflite": LiteRTSession, "onnx": OnnxRuntimeSession, "openvino": OpenVINOSession}
