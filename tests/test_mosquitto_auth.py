@@ -69,10 +69,13 @@ def test_documented_broker_admits_cameras_only_to_their_own_topics(tmp_path):
             assert ok.wait(60) == 0, ok.stderr.read()
             assert db.wait_for(lambda d: d.count() == 20, 30)
 
-            # Its Last Will names cam2's status topic, so Mosquitto refuses the connection outright.
+            # Mosquitto 2.0 accepts the connection, then answers the first publish under cam2's topics with
+            # "Not authorized" and drops the client; under load the socket can close before that PUBACK is
+            # read, so either sign of the refusal will do. What matters is that nothing reaches central.
             refused = start_loadgen(impostor, 5, "--drain-timeout", "3")
             _out, err = refused.communicate(timeout=60)
-            assert refused.returncode == 1 and "Not authorized" in err and "outbox is not empty" in err
+            assert refused.returncode == 1 and "outbox is not empty" in err
+            assert "Not authorized" in err or "disconnected from the broker" in err
 
             bad_login = start_loadgen(wrong, 3, "--drain-timeout", "3")
             _out, err = bad_login.communicate(timeout=60)
