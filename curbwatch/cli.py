@@ -363,7 +363,8 @@ def bench_detect(
     threads: int | None,
 ) -> None:
     """Milliseconds per detection of each model against a baseline measured in the same run, and the share of
-    the baseline's person boxes each one finds too (IoU 0.5), on frames spread over real clips."""
+    the baseline's person boxes each one finds too (IoU 0.5), on frames spread over real clips. A .tflite model
+    is also run with its input fitted to each clip's frames (detector.fit_input)."""
     from edge.bench_detect import Candidate, bench_detect, report, sample_frames
     from edge.detector import ModelError
 
@@ -373,6 +374,7 @@ def bench_detect(
     candidates = [Candidate(names[0], baseline)] + [
         Candidate(name, "native") for name in names[int(baseline == "native") :]
     ]
+    candidates += [Candidate(name, "fitted") for name in names if name.endswith(".tflite")]
     picked = sample_frames(list(videos) or [config.source.uri], frames)
     if not picked:
         fail("no frame could be read from the clips")
@@ -388,7 +390,7 @@ bench.add_command(bench_ingest)
 
 @cli.group("model")
 def model_group() -> None:
-    """Detector weights: export to faster formats."""
+    """Detector weights: export to faster formats, fit an input to a camera's frames."""
 
 
 @model_group.command("export")
@@ -416,6 +418,63 @@ def model_export(
     except ModelError as exc:
         fail(str(exc))
     click.echo(f"{path}\nsha256 {digest}")
+
+
+def _size(text: str | None, what: str) -> tuple[int, int] | None:
+    """WIDTHxHEIGHT as (width, height)."""
+    if text is None:
+        return None
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        fail(f"{what} must be WIDTHxHEIGHT in pixels, e.g. 640x360, not {text!r}")
+    return int(width), int(height)
+
+
+@model_group.command("fit")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Camera YAML: its model and source.")
+@click.option("--model", help="A .tflite YOLO export (square input); overrides the config's.")
+@click.option("--frame", help="WIDTHxHEIGHT of the camera's frames; default read from the config's source file.")
+@click.option("--input", "input_size", help="WIDTHxHEIGHT of the model input (multiples of 32); default fits --frame.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write; default MODEL@WxH.tflite here.")
+def model_fit(
+    config_file: str | None, model: str | None, frame: str | None, input_size: str | None, output: str | None
+) -> None:
+    """Write the model a camera runs with `detector.fit_input`: the same weights at an input of the frames' shape.
+
+    Prints the file and its sha256, the digest the camera's events name. The output is the same bytes on every
+    run, so anyone can check a fitted model against the pinned one it came from."""
+    from pathlib import Path
+
+    from edge.detect.fitted_input import fitted_size, refit
+    from edge.detector import ModelError, resolve_model, sha256_of
+    from edge.source import SourceError, VideoSource
+
+    if not config_file and not model:
+        fail("give --config CAM.yaml or --model PATH")
+    config = load_config_or_exit(config_file) if config_file else None
+    name = model or config.detector.model  # type: ignore[union-attr]
+    wanted = _size(input_size, "--input")
+    frames = _size(frame, "--frame")
+    try:
+        path = resolve_model(name)
+        if config and not model and config.detector.sha256 and sha256_of(path) != config.detector.sha256:
+            fail(f"model {name} does not have the sha256 the config pins ({config.detector.sha256})")
+        if wanted is None and frames is None:
+            if config is None:
+                fail("give --frame WxH or --input WxH (or --config with a video file as its source)")
+            with VideoSource(config.source.uri, max_reconnects=0) as source:  # type: ignore[union-attr]
+                frames = (source.width, source.height)
+            if not all(frames):
+                fail(f"cannot read the frame size of {config.source.uri}; give --frame WxH")  # type: ignore[union-attr]
+        content, (height, width) = refit(
+            path.read_bytes(),
+            lambda side: (wanted[1], wanted[0]) if wanted else fitted_size(*frames, side),  # type: ignore[misc]
+        )
+    except (ModelError, SourceError) as exc:
+        fail(str(exc))
+    target = Path(output or f"{path.stem}@{width}x{height}.tflite")
+    target.write_bytes(content)
+    click.echo(f"{target}\nsha256 {sha256_of(target)}")
 
 
 def main() -> None:

@@ -103,6 +103,7 @@ def replay_camera(config_file: str, evidence_dir: str, events_out: str, realtime
 
     origin = datetime.now(UTC)
     with VideoSource(config.source.uri, realtime=realtime, start_wall=origin, sleep=sleep) as source:
+        fitting = time.monotonic()  # the pipeline fits the model's input to the frames (detector.fit_input)
         pipeline = Pipeline(
             config,
             detector,
@@ -110,7 +111,9 @@ def replay_camera(config_file: str, evidence_dir: str, events_out: str, realtime
             sinks=[JsonlSink(Path(events_out))],
             evidence_dir=Path(evidence_dir),
             source_fps=source.fps,
+            frame_size=(source.width, source.height),
         )
+        load_s += time.monotonic() - fitting
 
         def frames() -> Iterator:
             for frame in itertools.islice(source, max_frames):

@@ -26,7 +26,8 @@ MATCH_IOU = 0.5
 
 @dataclass(frozen=True)
 class Candidate:
-    """A weights file and how it runs: `runtime` is 'native' (its own runtime) or 'ultralytics'."""
+    """A weights file and how it runs: `runtime` is 'native' (its own runtime, at the model's own input),
+    'fitted' (its own runtime, a LiteRT model's input fitted to each clip's frames) or 'ultralytics'."""
 
     model: str
     runtime: str
@@ -74,7 +75,8 @@ def _backend(candidate: Candidate, config: DetectorConfig) -> DetectorBackend:
         from edge.detect.ultralytics_backend import UltralyticsBackend
 
         return UltralyticsBackend(candidate.model, config.imgsz, config.device, coco_names=False)
-    return open_backend(candidate.model, path, config, coco_names=False)
+    fitted = config.model_copy(update={"fit_input": candidate.runtime == "fitted"})
+    return open_backend(candidate.model, path, fitted, coco_names=False)
 
 
 def _person_boxes(raw: RawDetections, person: int) -> list[Box]:
@@ -86,7 +88,8 @@ def _person_boxes(raw: RawDetections, person: int) -> list[Box]:
 
 
 def bench_detect(candidates: list[Candidate], frames: list[np.ndarray], config: DetectorConfig) -> list[Row]:
-    """Time every candidate on every frame (after one warm-up frame) and match its person boxes to the first's."""
+    """Time every candidate on every frame (after one warm-up frame per clip) and match its person boxes to the
+    first's."""
     if not candidates:
         raise ModelError("no model to measure")
     rows: list[Row] = []
@@ -94,9 +97,13 @@ def bench_detect(candidates: list[Candidate], frames: list[np.ndarray], config: 
     for number, candidate in enumerate(candidates):
         backend = _backend(candidate, config)
         person = next(i for i, name in backend.names.items() if name == "person")
-        backend.detect(frames[0], config.confidence, config.iou, None)
         row = Row(candidate, [], 0, 0)
+        shape: tuple[int, ...] = ()
         for index, frame in enumerate(frames):
+            if frame.shape != shape:  # a new clip: fit the input where asked, then one untimed warm-up run
+                shape = frame.shape
+                backend.fit(shape[1], shape[0])
+                backend.detect(frame, config.confidence, config.iou, None)
             started = time.perf_counter()
             raw = backend.detect(frame, config.confidence, config.iou, None)
             row.ms.append((time.perf_counter() - started) * 1000.0)

@@ -247,6 +247,7 @@ def run_camera(
         evidence_dir=evidence,
         source_fps=source.fps,
         live=source.kind != "file",
+        frame_size=(source.width, source.height),
     )
     frames = itertools.islice(source, max_frames) if max_frames else source
     watched = lifecycle.frames(

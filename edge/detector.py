@@ -74,7 +74,8 @@ class Detector:
             pinned = None
         if pinned and pinned != self.sha256:
             raise ModelError(f"model {model_name} has sha256 {self.sha256}, but the config pins {pinned}")
-        self.model_ref = ModelRef(name=Path(model_name).name, sha256=self.sha256)
+        self.model_ref = self._file_ref = ModelRef(name=Path(model_name).name, sha256=self.sha256)
+        self._fitted_for: tuple[int, int] | None = None
         self._backend = open_backend(model_name, path, config, coco_names)
         names = self._backend.names
         if "person" not in names.values():
@@ -98,10 +99,11 @@ class Detector:
             config.tracker,
         )
 
-    def start(self, source_fps: float, live: bool = False) -> None:
+    def start(self, source_fps: float, live: bool = False, frame_size: tuple[int, int] | None = None) -> None:
         """Set the schedule for a source of this frame rate (0 when unknown) and forget every track: the next frame
         starts a new video, so one loaded model can serve several sources in turn (the console's zone editor does)
-        without ids or boxes carrying over from the last one.
+        without ids or boxes carrying over from the last one. `frame_size` (width, height), when known, fits the
+        model's input to the frames (`detector.fit_input`).
 
         A file is detected on every `stride`-th frame. A live source drops frames when the box falls behind, so
         counting frames would lower the rate exactly when it matters: there the detector runs by the frames'
@@ -114,12 +116,28 @@ class Detector:
             self._period = max(0.0, 1.0 / self.rate - frame_s / 2)
         self._tracker = Tracker(self.config.tracker, self.rate)
         self.reset()
+        if frame_size and all(frame_size) and frame_size != self._fitted_for:
+            self._fit(frame_size)
         log.debug("detector: stride %d on a %.2f fps source: %.2f detections/s", self.stride, source_fps, self.rate)
+
+    def _fit(self, frame_size: tuple[int, int]) -> None:
+        self._fitted_for = frame_size
+        fitted = self._backend.fit(*frame_size)
+        if fitted is None:
+            self.model_ref = self._file_ref
+            return
+        sha256, (height, width) = fitted
+        # Events name the model that ran; `curbwatch model fit` writes this very file from the pinned one.
+        self.model_ref = ModelRef(name=f"{self._file_ref.name}@{width}x{height}", sha256=sha256)
+        log.info("detector: input fitted to %dx%d frames: %s (sha256 %s)", *frame_size, self.model_ref.name, sha256)
 
     def process(self, image: np.ndarray, t: float, moved: bool = True) -> tuple[tuple[Detection, ...], bool]:
         """Detections for the frame at source time `t` (seconds) and whether the detector ran on it (False on
         frames the schedule skips). `moved` says whether anything moved since the last run: when nothing did, the
         detector rests until `idle_fps` calls for a look."""
+        if self._fitted_for is None and self.config.fit_input:
+            # A live source that was not reachable at start shows its frame size only now.
+            self._fit((image.shape[1], image.shape[0]))
         idle, last = self.config.idle_fps, self._last_run_t
         by_time, period = self._period is not None, self._period or 0.0
         due = (last is None or t - last >= period) if by_time else self._frames_seen % self.stride == 0
@@ -183,6 +201,11 @@ class DetectorBackend(Protocol):
     names: dict[int, str]
     description: str
 
+    def fit(self, frame_width: int, frame_height: int) -> tuple[str, tuple[int, int]] | None:
+        """Run at an input fitted to frames of this size where the backend can: the sha256 of the model that now
+        runs and its input (height, width); None where the model keeps its own input."""
+        ...
+
     def detect(self, image: np.ndarray, confidence: float, iou: float, classes: list[int] | None) -> RawDetections:
         """Boxes normalised to the frame, best first; `classes` None keeps every class."""
         ...
@@ -193,7 +216,7 @@ def open_backend(model_name: str, path: Path, config: DetectorConfig, coco_names
     if is_native(path):
         from edge.detect.native import NativeBackend
 
-        return NativeBackend(path, config.threads, config.imgsz)
+        return NativeBackend(path, config.threads, config.imgsz, config.fit_input)
     from edge.detect.ultralytics_backend import UltralyticsBackend
 
     return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)  # type: ignore[return-value]

@@ -172,10 +172,12 @@ class Pipeline:
         observers: Iterable[FrameObserver] = (),
         source_fps: float = 0.0,
         live: bool = False,
+        frame_size: tuple[int, int] | None = None,
     ) -> None:
-        """`source_fps` (0 when unknown) and `live` set the detector's schedule: one pipeline is one stream."""
+        """`source_fps` (0 when unknown) and `live` set the detector's schedule, `frame_size` (width, height, when
+        known) its input: one pipeline is one stream."""
         self.detector = detector
-        detector.start(source_fps, live)
+        detector.start(source_fps, live, frame_size)
         self.origin = origin
         self.sinks = list(sinks)
         self.ring = FrameRing(ring_seconds(config))

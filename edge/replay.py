@@ -48,6 +48,7 @@ def replay_file(
             annotate=annotator,
             observers=observers,
             source_fps=source.fps,
+            frame_size=(source.width, source.height),
         )
         if on_start is not None:
             on_start(pipeline)

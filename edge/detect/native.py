@@ -2,23 +2,64 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 
-from edge.detect.runtimes import open_session
+from edge.detect.fitted_input import fitted_size, refit
+from edge.detect.model_file import ModelError, model_format, stored_names
+from edge.detect.runtimes import Session, open_session
 from edge.detect.yolo_io import RawDetections, decode, letterbox
+
+log = logging.getLogger(__name__)
 
 
 class NativeBackend:
-    def __init__(self, path: Path, threads: int | None, imgsz: int) -> None:
-        self._session = open_session(path, threads, imgsz)
-        self.names = self._session.names
-        self.description = f"{self._session.runtime}, input {self._session.input_size[1]}x{self._session.input_size[0]}"
+    def __init__(self, path: Path, threads: int | None, imgsz: int, fit_input: bool = False) -> None:
+        """With `fit_input`, a LiteRT model is loaded by `fit` at the shape of the source's frames (or at its own
+        input by the first detection that comes before any `fit`), so it is loaded once either way."""
+        self._path, self._threads, self._imgsz = path, threads, imgsz
+        self._fits = fit_input and model_format(path) == "tflite"
+        self._session: Session | None = None if self._fits else open_session(path, threads, imgsz)
+        self.names = self._session.names if self._session is not None else stored_names(path)
+        self.description = self._describe() if self._session is not None else "LiteRT, input fitted to each source"
+
+    def _describe(self) -> str:
+        session = self._opened()
+        return f"{session.runtime}, input {session.input_size[1]}x{session.input_size[0]}"
+
+    def _opened(self) -> Session:
+        if self._session is None:
+            self._session = open_session(self._path, self._threads, self._imgsz)
+        return self._session
+
+    def fit(self, frame_width: int, frame_height: int) -> tuple[str, tuple[int, int]] | None:
+        """Run a LiteRT model at the input that fits frames of this size; returns the sha256 of the model that
+        now runs and its input (height, width), or None when the model runs at its own input: other formats,
+        `fit_input` off, a square frame, or a file not laid out as a YOLO export (logged)."""
+        if not self._fits:
+            return None
+        try:
+            content, size = refit(self._path.read_bytes(), lambda side: fitted_size(frame_width, frame_height, side))
+        except ModelError as exc:
+            log.warning("%s runs at its own input size: %s", self._path.name, exc)
+            self._fits = False
+            self.description = self._describe()
+            return None
+        if size[0] == size[1]:
+            self._session = None
+            self.description = self._describe()
+            return None
+        self._session = open_session(self._path, self._threads, self._imgsz, content)
+        self.description = self._describe()
+        return hashlib.sha256(content).hexdigest(), size
 
     def detect(
         self, image: np.ndarray, confidence: float, iou: float, classes: Collection[int] | None
     ) -> RawDetections:
-        tensor, placement = letterbox(image, self._session.input_size)
-        return decode(self._session.run(tensor), placement, confidence, iou, classes)
+        session = self._opened()
+        tensor, placement = letterbox(image, session.input_size)
+        return decode(session.run(tensor), placement, confidence, iou, classes)

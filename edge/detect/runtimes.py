@@ -54,14 +54,16 @@ def _batch(image: np.ndarray, nhwc: bool) -> np.ndarray:
 class LiteRTSession:
     """A `.tflite` model; Ultralytics' LiteRT exports give boxes normalised to the input, scaled back here."""
 
-    def __init__(self, path: Path, threads: int, imgsz: int) -> None:
+    def __init__(self, path: Path, threads: int, imgsz: int, content: bytes | None = None) -> None:
+        """`content`, when given, is the model to run in place of the file's bytes (a fitted input)."""
         try:
             from ai_edge_litert import __version__ as version
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise ModelError(f"{path.name} needs LiteRT: pip install 'curbwatch[box]'") from None
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            model_path = str(path) if content is None else None
+            self._interpreter = Interpreter(model_path=model_path, model_content=content, num_threads=threads)
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load model {path}: {str(exc).strip().splitlines()[0]}") from None
@@ -146,9 +148,12 @@ class OpenVINOSession:
 RUNTIMES: dict[str, type] = {"tflite": LiteRTSession, "onnx": OnnxRuntimeSession, "openvino": OpenVINOSession}
 
 
-def open_session(path: Path, threads: int | None, imgsz: int) -> Session:
-    """The runtime session for a model file; ModelError names the package to install when it is missing."""
+def open_session(path: Path, threads: int | None, imgsz: int, fitted: bytes | None = None) -> Session:
+    """The runtime session for a model file, or for `fitted`, the bytes of a `.tflite` file refitted to another
+    input size (edge.detect.fitted_input); ModelError names the package to install when it is missing."""
     fmt = model_format(path)
     if fmt not in RUNTIMES:
         raise ModelError(f"no model runtime for {path.name} (format {fmt}); use .tflite, .onnx or an OpenVINO folder")
+    if fitted is not None:
+        return LiteRTSession(path, threads or default_threads(), imgsz, fitted)
     return RUNTIMES[fmt](path, threads or default_threads(), imgsz)

@@ -30,6 +30,10 @@ class UltralyticsBackend:
         self.names = names
         self.description = f"Ultralytics (torch), input {imgsz}"
 
+    def fit(self, _frame_width: int, _frame_height: int) -> None:
+        """Ultralytics' own letterbox already pads .pt models only to a multiple of 32 (its `auto` mode)."""
+        return None
+
     def detect(
         self, image: np.ndarray, confidence: float, iou: float, classes: Collection[int] | None
     ) -> RawDetections:

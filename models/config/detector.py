@@ -22,6 +22,14 @@ class DetectorConfig(StrictModel):
         None
     )
     imgsz: Annotated[int, Field(ge=32, le=1920, description="Inference size in pixels, a multiple of 32.")] = 640
+    fit_input: Annotated[
+        bool,
+        Field(
+            description="Run a .tflite YOLO export at the shape of the source's frames (640x384 for 16:9) instead of "
+            "the square it was exported at: the same weights, about 40% less work on a 16:9 frame. Events name the "
+            "fitted model and its sha256; `curbwatch model fit` writes that file from the pinned one.",
+        ),
+    ] = True
     confidence: Annotated[float, Field(gt=0.0, lt=1.0, description="Lowest detection score kept.")] = 0.25
     iou: Annotated[float, Field(gt=0.0, lt=1.0, description="Non-maximum suppression overlap.")] = 0.5
     fps: Annotated[
