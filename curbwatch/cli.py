@@ -286,6 +286,13 @@ def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option(
     "--fps", type=click.FloatRange(0.5, 60.0), help="Detections per second; overrides detector.fps (and clears stride)."
 )
+@click.option(
+    "--input",
+    "model_input",
+    type=click.Choice(["fitted", "square"]),
+    help="fitted: the model's input fitted to each clip's frames; square: the model's own input; overrides "
+    "detector.fit_input.",
+)
 @click.option("--max-frames", type=click.IntRange(min=1), help="Each camera stops after this many frames.")
 @click.option("--repeat", type=click.IntRange(1, 20), default=1, show_default=True, help="Measure each set this often.")
 def bench_box(
@@ -294,6 +301,7 @@ def bench_box(
     pace: str,
     threads: int | None,
     fps: float | None,
+    model_input: str | None,
     max_frames: int | None,
     repeat: int,
 ) -> None:
@@ -324,7 +332,8 @@ def bench_box(
         for current in paces:
             for attempt in range(1, repeat + 1):
                 with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
-                    plans = plan_cameras(configs, count, Path(scratch), threads, fps)
+                    fit = None if model_input is None else model_input == "fitted"
+                    plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit)
                     try:
                         run = run_box(plans, current, max_frames)
                     except BenchBoxError as exc:

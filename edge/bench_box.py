@@ -292,12 +292,35 @@ def _cpu_ticks() -> tuple[int, int] | None:
     return total - idle, total
 
 
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
+"""CPU features the model runtimes' kernels use: the same model runs several times faster per core on a CPU
+with 8-bit dot products (VNNI, AMX, Arm dot product) than on one with AVX2 alone, so a figure is only
+comparable between machines that share them."""
+
+
+def cpu_description() -> str:
+    """The CPU's model name and which of SPEED_FLAGS it has, from /proc/cpuinfo (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            lines = info.read().splitlines()
+    except OSError:
+        return ""
+    fields: dict[str, str] = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip().lower(), value.strip())
+    flags = set((fields.get("flags") or fields.get("features") or "").split())
+    name = fields.get("model name") or fields.get("cpu part") or "unknown CPU"
+    return f"{name} ({', '.join(f for f in SPEED_FLAGS if f in flags) or 'none of ' + ', '.join(SPEED_FLAGS)})"
+
+
 def plan_cameras(
     configs: Sequence[tuple[Path, CameraConfig]],
     count: int,
     workdir: Path,
     threads: int | None = None,
     fps: float | None = None,
+    fit_input: bool | None = None,
 ) -> list[CameraPlan]:
     """`count` cameras from `configs`, repeated in turn; a repeated camera gets `-2`, `-3` ... on its id. Each
     copy is written to `workdir` with its own outbox file, the overrides applied and file paths made absolute
@@ -321,6 +344,8 @@ def plan_cameras(
         if fps is not None:
             data["detector"]["fps"] = fps
             data["detector"]["stride"] = None
+        if fit_input is not None:
+            data["detector"]["fit_input"] = fit_input
         path = workdir / f"{camera_id}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         plans.append(CameraPlan(camera_id, path, origin, folder))
@@ -565,7 +590,8 @@ def describe(run: BoxRun) -> str:
     )
     load = f", load average {run.load_before:.1f} before" if run.load_before is not None else ""
     lines = [
-        f"{len(run.cameras)} camera(s), {run.pace} pace, {run.cores} cores, {run.wall_s:.1f} s{load}; {how}; {keep}",
+        f"{len(run.cameras)} camera(s), {run.pace} pace, {run.cores} cores of {cpu_description()}, {run.wall_s:.1f} s"
+        f"{load}; {how}; {keep}",
         camera_table(run),
         "",
         summary_table([run]),

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.bench_box import cpu_description
 from edge.detect.model_file import ModelError, model_format
 from edge.detect.yolo_io import RawDetections
 from edge.detector import DetectorBackend, box_iou, open_backend, resolve_model
@@ -120,7 +121,7 @@ def bench_detect(candidates: list[Candidate], frames: list[np.ndarray], config: 
 def report(rows: list[Row], frames: int) -> str:
     base = rows[0].median_ms or 1.0
     lines = [
-        f"{frames} frames; baseline: {rows[0].candidate.label}",
+        f"{frames} frames on {cpu_description()}; baseline: {rows[0].candidate.label}",
         f"{'model':58} {'ms/detection':>12} {'ratio':>7} {'people matched':>15}",
     ]
     for row in rows:
