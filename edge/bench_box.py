@@ -293,9 +293,9 @@ def _cpu_ticks() -> tuple[int, int] | None:
 
 
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
-"""CPU features the model runtimes' kernels use: the same model runs several times faster per core on a CPU
-with 8-bit dot products (VNNI, AMX, Arm dot product) than on one with AVX2 alone, so a figure is only
-comparable between machines that share them."""
+"""CPU features the model runtimes' 8-bit kernels can use (dot products: VNNI, AMX, Arm's dot product): the
+same model measured 4-5 times slower per core on an AVX2-only machine than on an earlier one, so figures are
+only compared between machines that share them."""
 
 
 def cpu_description() -> str:
