@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from central import hashchain
-from central.chain_store import chain_tail, lock_chain
+from central import checkpoint, hashchain
+from central.chain_store import chain_tail, lock_chain, note_appended
 from central.db import Base
 from central.timeutil import UTCDateTime, iso_z, require_aware
 
@@ -66,6 +67,7 @@ def record(
     entry.hash = hashchain.link_hash(prev_hash, entry.hashed_fields())
     session.add(entry)
     session.flush()
+    note_appended(session, CHAIN, seq, entry.hash)
     return entry
 
 
@@ -131,8 +133,8 @@ def export_csv(session: Session, out: TextIO, **filters: Any) -> int:
     return count
 
 
-def verify(session: Session) -> list[str]:
-    """Problems in the audit chain; [] when intact."""
+def verify(session: Session, checkpoints: Sequence[checkpoint.Checkpoint] = ()) -> list[str]:
+    """Problems in the audit chain, and between it and the signed `checkpoints` of it; [] when intact."""
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
     records = [hashchain.ChainRecord(r.seq, r.hashed_fields(), r.prev_hash, r.hash) for r in rows]
-    return hashchain.verify(records, label="audit entry")
+    return hashchain.verify(records, label="audit entry") + checkpoint.compare(records, checkpoints, "audit entry")

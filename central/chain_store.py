@@ -1,14 +1,27 @@
-"""Appending to a hash-chained table safely when several central workers write at once."""
+"""Appending to a hash-chained table safely when several central workers write at once, and telling whoever
+asked which entries a transaction appended once it has committed."""
 
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from central.hashchain import GENESIS
+
+_APPENDED = "curbwatch.chain_appended"
+_ON_COMMIT = "curbwatch.chain_on_commit"
+
+
+class Head(NamedTuple):
+    """Entry `seq` of the chain in table `chain`, with its hash: the head of the chain when it was appended."""
+
+    chain: str
+    seq: int
+    hash: str
 
 
 def lock_chain(session: Session, table: str) -> None:
@@ -29,3 +42,46 @@ def chain_tail(session: Session, model: Any) -> tuple[int, str]:
     if last is None:
         return 1, GENESIS
     return last.seq + 1, last.hash
+
+
+def chain_head(session: Session, model: Any) -> tuple[int, str]:
+    """(number of records, hash of the newest) of `model`'s chain; (0, GENESIS) when it is empty."""
+    seq, last_hash = chain_tail(session, model)
+    return seq - 1, last_hash
+
+
+def note_appended(session: Session, table: str, seq: int, hash: str) -> None:
+    """Remember an entry appended in the session's transaction, for `on_commit`'s callback."""
+    session.info.setdefault(_APPENDED, []).append(Head(table, seq, hash))
+
+
+def on_commit(session: Session, callback: Callable[[list[Head]], None]) -> None:
+    """Call `callback` with the entries the current transaction appended, in order, once it has committed
+    (not at all when it rolls back or appended nothing): only committed entries are worth vouching for."""
+    session.info[_ON_COMMIT] = callback
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    appended, callback = session.info.pop(_APPENDED, []), session.info.pop(_ON_COMMIT, None)
+    if callback is not None and appended:
+        callback(appended)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_APPENDED, None)
+    session.info.pop(_ON_COMMIT, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    # Any rollback, a savepoint's included, forgets every noted entry: vouching for fewer entries is safe,
+    # vouching for one that was rolled back is not.
+    _forget(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # A session closed without committing ends its transaction without a rollback event.
+    if transaction.parent is None:
+        _forget(session)

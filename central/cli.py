@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from central.console.cli import serve, user
-from central.review_cli import audit_export, catalogue_command, purge, verify_audit, verify_ledger
+from central.review_cli import (
+    audit_export,
+    catalogue_command,
+    checkpoint_command,
+    purge,
+    verify_audit,
+    verify_ledger,
+)
 from curbwatch.cliutil import DB_HELP, fail
 
 log = logging.getLogger(__name__)
@@ -181,6 +188,7 @@ central.add_command(user)
 central.add_command(serve)
 central.add_command(verify_ledger)
 central.add_command(verify_audit)
+central.add_command(checkpoint_command)
 central.add_command(purge)
 central.add_command(audit_export)
 central.add_command(catalogue_command)

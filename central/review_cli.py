@@ -1,10 +1,11 @@
-"""`curbwatch central verify-ledger | verify-audit | purge | audit-export | catalogue`: the ledger, retention
-and audit commands an operator or auditor runs from a shell."""
+"""`curbwatch central verify-ledger | verify-audit | checkpoint | purge | audit-export | catalogue`: the
+ledger, retention and audit commands an operator or auditor runs from a shell."""
 
 from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -16,6 +17,7 @@ from curbwatch.cliutil import fail, report_config_error
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from central.checkpoint import Checkpoint
     from central.settings import CentralSettings
 
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default from --settings, else ./data."
@@ -24,6 +26,19 @@ T = TypeVar("T")
 
 db_option = click.option("--db", "db_url", help=DB_HELP)
 settings_option = click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help=SETTINGS_HELP)
+checkpoints_option = click.option(
+    "--checkpoints",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Checkpoint log to check against, e.g. an auditor's copy; default checkpoints.jsonl in the settings' "
+    "checkpoint_dir.",
+)
+checkpoint_keys_option = click.option(
+    "--checkpoint-keys",
+    "keys_dir",
+    type=click.Path(file_okay=False),
+    help="Folder of the trusted checkpoint public keys (KEY_ID.pub); default the settings' checkpoint_dir.",
+)
 
 
 def _cli_actor() -> str:
@@ -47,11 +62,13 @@ def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callabl
     """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from central.checkpoint_log import watch
     from central.db import make_engine, session_factory, transaction
 
     engine = make_engine(db_url or settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:
+            watch(session, settings.checkpoint_path)
             return work(session)
     except SQLAlchemyError as exc:
         first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
@@ -60,37 +77,142 @@ def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callabl
         engine.dispose()
 
 
-def _report(problems: list[str], intact: str) -> None:
-    for problem in problems:
+@dataclass(frozen=True)
+class _Anchors:
+    """What a checkpoint log says about one chain: its verified checkpoints and the problems of its lines."""
+
+    log_path: Path
+    checkpoints: list[Checkpoint]
+    problems: list[str]
+
+
+def _anchors(settings: CentralSettings, log_path: str | None, keys_dir: str | None, chain: str) -> _Anchors:
+    from central.checkpoint import parse
+    from central.checkpoint_log import CheckpointFolder, read_lines
+    from models.signing import SigningKeyError
+
+    folder = CheckpointFolder(settings.checkpoint_path)
+    path = Path(log_path) if log_path else folder.log
+    try:
+        keys = CheckpointFolder(Path(keys_dir) if keys_dir else folder.path).trusted_keys()
+        checkpoints, problems = parse(read_lines(path) or [], keys)
+    except (SigningKeyError, OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the checkpoints: {exc}")
+    return _Anchors(
+        path,
+        [c for c in checkpoints if c.chain == chain],
+        [p.message for p in problems if p.chain in (chain, None)],
+    )
+
+
+def _report(problems: list[str], intact: str, anchors: _Anchors, count: int) -> None:
+    """Print the problems and exit 1, or say the chain is intact and how far signed checkpoints vouch for it."""
+    from central.checkpoint import newest
+
+    for problem in problems + anchors.problems:
         click.echo(problem)
-    if problems:
+    if problems or anchors.problems:
         raise SystemExit(1)
     click.echo(intact)
+    top = newest(anchors.checkpoints)
+    if top is None:
+        click.echo(
+            f"no signed checkpoint in {anchors.log_path}: an edit whose author recomputed the chain would go unnoticed"
+        )
+        return
+    newer = f"; entries {top.seq + 1}-{count} are newer than every checkpoint" if top.seq < count else ""
+    click.echo(f"{top.describe()} signs entry {top.seq} of {count}{newer}")
 
 
 @click.command("verify-ledger")
 @db_option
 @settings_option
+@checkpoints_option
+@checkpoint_keys_option
 @click.option("--expect-head", metavar="HASH", help="A head hash printed by an earlier run: it must still be there.")
-def verify_ledger(db_url: str | None, settings_path: str | None, expect_head: str | None) -> None:
-    """Check the ledger's hash chain. Exit 0 when intact (prints the entry count and head hash, worth
-    noting elsewhere); exit 1 with one line per edited, removed or reordered entry."""
-    from central.ledger.service import head, verify_chain
+def verify_ledger(
+    db_url: str | None, settings_path: str | None, log_path: str | None, keys_dir: str | None, expect_head: str | None
+) -> None:
+    """Check the ledger's hash chain against itself and against the signed checkpoints of its head. Exit 0
+    when intact (prints the entry count, the head hash and the newest checkpoint); exit 1 with one line per
+    edited, removed or reordered entry, entry changed since a checkpoint signed it, entries deleted after a
+    checkpoint, or checkpoint that is not validly signed by a trusted key."""
+    from central.ledger.service import CHAIN, head, verify_chain
 
+    settings = _settings(settings_path)
+    anchors = _anchors(settings, log_path, keys_dir, CHAIN)
     problems, (count, last_hash) = _in_transaction(
-        _settings(settings_path), db_url, lambda s: (verify_chain(s, expect_head), head(s))
+        settings, db_url, lambda s: (verify_chain(s, expect_head, anchors.checkpoints), head(s))
     )
-    _report(problems, f"ledger intact: {count} {'entry' if count == 1 else 'entries'}, head {last_hash}")
+    noun = "entry" if count == 1 else "entries"
+    _report(problems, f"ledger intact: {count} {noun}, head {last_hash}", anchors, count)
 
 
 @click.command("verify-audit")
 @db_option
 @settings_option
-def verify_audit(db_url: str | None, settings_path: str | None) -> None:
-    """Check the audit log's hash chain: exit 0 when intact, 1 with one line per problem."""
-    from central.audit import verify
+@checkpoints_option
+@checkpoint_keys_option
+def verify_audit(db_url: str | None, settings_path: str | None, log_path: str | None, keys_dir: str | None) -> None:
+    """Check the audit log's hash chain against itself and against the signed checkpoints of its head: exit 0
+    when intact, 1 with one line per problem (as verify-ledger)."""
+    from central import audit
+    from central.chain_store import chain_head
 
-    _report(_in_transaction(_settings(settings_path), db_url, verify), "audit log intact")
+    settings = _settings(settings_path)
+    anchors = _anchors(settings, log_path, keys_dir, audit.CHAIN)
+    problems, (count, last_hash) = _in_transaction(
+        settings, db_url, lambda s: (audit.verify(s, anchors.checkpoints), chain_head(s, audit.AuditEntry))
+    )
+    noun = "entry" if count == 1 else "entries"
+    _report(problems, f"audit log intact: {count} {noun}, head {last_hash}", anchors, count)
+
+
+@click.command("checkpoint")
+@db_option
+@settings_option
+@click.option(
+    "--rotate-key",
+    is_flag=True,
+    help="First make a new signing key and delete the old private key; its public key stays, so the "
+    "checkpoints it signed still verify. The rotation is audited.",
+)
+def checkpoint_command(db_url: str | None, settings_path: str | None, rotate_key: bool) -> None:
+    """Sign checkpoints of the ledger's and the audit log's current heads into the checkpoint log, unless
+    one already signs them. Central signs one at every ledger change; run this every few minutes (cron, a
+    timer) so the audit log's newest entries are vouched for too. Makes the signing key if there is none."""
+    from central import audit
+    from central.chain_store import Head, chain_head
+    from central.checkpoint import parse
+    from central.checkpoint_log import CheckpointFolder, read_lines
+    from central.ledger.service import CHAIN
+    from central.ledger.tables import LedgerEntry
+    from models.signing import SigningKeyError
+
+    settings = _settings(settings_path)
+    folder = CheckpointFolder(settings.checkpoint_path)
+    now = datetime.now(UTC)
+    try:
+        if rotate_key:
+            key_id, retired = folder.rotate(now)
+            click.echo(f"new checkpoint key {key_id}; retired {', '.join(retired) or 'none'} (public keys kept)")
+
+        def work(session: Session) -> list[Head]:
+            if rotate_key:
+                audit.record(session, _cli_actor(), "config.checkpoint_key", f"key:{key_id}", {"retired": retired})
+            chains = ((CHAIN, LedgerEntry), (audit.CHAIN, audit.AuditEntry))
+            return [Head(chain, *chain_head(session, model)) for chain, model in chains]
+
+        heads = [h for h in _in_transaction(settings, db_url, work) if h.seq > 0]
+        signed = {(c.chain, c.seq, c.hash) for c in parse(read_lines(folder.log) or [], folder.trusted_keys())[0]}
+        due = [h for h in heads if tuple(h) not in signed]
+        folder.append(due, now)
+    except (SigningKeyError, OSError) as exc:
+        fail(f"checkpoint folder {folder.path}: {exc}")
+    for h in due:
+        click.echo(f"signed {h.chain} entry {h.seq} ({h.hash}) into {folder.log}")
+    if not due:
+        click.echo(f"nothing new to sign: {folder.log} already signs the current heads")
 
 
 @click.command("purge")

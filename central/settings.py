@@ -54,6 +54,12 @@ class CentralSettings(StrictModel):
         None, description="SQLAlchemy URL of the database; default a SQLite file in data_dir.", max_length=1000
     )
     evidence_dir: Path | None = Field(None, description="Evidence files by sha256; default data_dir/evidence.")
+    checkpoint_dir: Path | None = Field(
+        None,
+        description="Folder of the key that signs checkpoints of the ledger's and audit log's heads, the public "
+        "keys that verify them and the checkpoint log auditors collect; default 'checkpoints' beside the settings "
+        "file (data_dir/checkpoints without one). Keep it off the database's disks.",
+    )
     claim_ttl_s: int = Field(
         900, ge=60, le=86_400, description="How long a reviewer's claim on an item lasts before others may take it."
     )
@@ -149,10 +155,15 @@ class CentralSettings(StrictModel):
     def evidence_path(self) -> Path:
         return self.evidence_dir or self.data_dir / "evidence"
 
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
+
 
 def load_settings(path: str | Path | None = None) -> CentralSettings:
     """Settings from a YAML file, or the defaults when `path` is None. Raises ConfigError with one line per
-    problem."""
+    problem. The checkpoint folder defaults to one beside the file: the key that vouches for the ledger
+    belongs with the settings an operator guards, not with the data a database administrator can write."""
     if path is None:
         return CentralSettings()
     origin = str(path)
@@ -166,6 +177,7 @@ def load_settings(path: str | Path | None = None) -> CentralSettings:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(origin, ["the top level must be a mapping of setting names to values"])
+    data.setdefault("checkpoint_dir", Path(path).parent / "checkpoints")
     try:
         return CentralSettings.model_validate(data)
     except ValidationError as exc:

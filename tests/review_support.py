@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +17,11 @@ from central.settings import CentralSettings
 from central.tables import Infraction
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-SETTINGS = CentralSettings(second_review_points=2, claim_ttl_s=600, per_incident_cap=3, points_expiry_days=365)
+CHECKPOINT_DIR = Path(tempfile.mkdtemp(prefix="curbwatch-test-checkpoints-"))
+"""Where ledger changes in tests sign their checkpoints: not ./data/checkpoints of the checkout."""
+SETTINGS = CentralSettings(
+    second_review_points=2, claim_ttl_s=600, per_incident_cap=3, points_expiry_days=365, checkpoint_dir=CHECKPOINT_DIR
+)
 
 
 @pytest.fixture(name="factory")

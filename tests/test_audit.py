@@ -118,37 +118,39 @@ def deduct(factory, subject):
         review.decide(s, event_id, "alice", "confirm", "clear evidence", "", subject, T0, SETTINGS, role="reviewer")
 
 
-def test_verify_ledger_command_finds_an_edited_row_in_a_real_database(db_url):
+def test_verify_ledger_command_finds_an_edited_row_in_a_real_database(db_url, tmp_path):
+    """The chain on its own, without checkpoints (tests/test_checkpoints.py adds them)."""
     migrate = run_cli("central", "migrate", "--db", db_url)
     assert migrate.returncode == 0, migrate.stderr
     engine = make_engine(db_url)
     factory = session_factory(engine)
     for subject in ("case-1", "case-2", "case-3"):
         deduct(factory, subject)
-    intact = run_cli("central", "verify-ledger", "--db", db_url)
+    intact = run_cli("central", "verify-ledger", "--db", db_url, cwd=tmp_path)
     assert intact.returncode == 0, intact.stderr
     assert intact.stdout.startswith("ledger intact: 3 entries, head ")
-    noted = intact.stdout.split()[-1]
+    assert intact.stdout.splitlines()[1].startswith("no signed checkpoint in data/checkpoints/checkpoints.jsonl")
+    noted = intact.stdout.splitlines()[0].split()[-1]
     with transaction(factory) as s:
         without_append_only_guard(s, "ledger_entries")
         s.execute(text("UPDATE ledger_entries SET points = 0 WHERE seq = 2"))
-    edited = run_cli("central", "verify-ledger", "--db", db_url)
+    edited = run_cli("central", "verify-ledger", "--db", db_url, cwd=tmp_path)
     assert edited.returncode == 1
     assert edited.stdout.splitlines() == ["ledger entry 2: contents were edited (its hash does not match its fields)"]
     with transaction(factory) as s:
         s.execute(text("DELETE FROM ledger_entries WHERE seq = 2"))
         assert ledger.balance(s, "case-2", "north", T0 + MIN, SETTINGS) == 0
-    removed = run_cli("central", "verify-ledger", "--db", db_url)
+    removed = run_cli("central", "verify-ledger", "--db", db_url, cwd=tmp_path)
     assert removed.returncode == 1
     assert removed.stdout.splitlines()[0] == "ledger entry 2 missing: the chain jumps from 1 to 3"
     with transaction(factory) as s:
         s.execute(text("DELETE FROM ledger_entries WHERE seq = 3"))
-    truncated = run_cli("central", "verify-ledger", "--db", db_url, "--expect-head", noted)
+    truncated = run_cli("central", "verify-ledger", "--db", db_url, "--expect-head", noted, cwd=tmp_path)
     assert truncated.returncode == 1
     assert truncated.stdout.splitlines() == [
         f"the noted head {noted} is not in the ledger: entries were removed or replaced"
     ]
-    without_noted_head = run_cli("central", "verify-ledger", "--db", db_url)
+    without_noted_head = run_cli("central", "verify-ledger", "--db", db_url, cwd=tmp_path)
     assert without_noted_head.returncode == 0 and "ledger intact: 1 entry," in without_noted_head.stdout
     engine.dispose()
 
@@ -158,7 +160,8 @@ def test_audit_export_command_writes_csv_and_is_itself_audited(db_url, tmp_path)
     engine = make_engine(db_url)
     fill(session_factory(engine))
     out = tmp_path / "audit.csv"
-    result = run_cli("central", "audit-export", "--db", db_url, "--out", str(out), "--action", "review.")
+    export = ("central", "audit-export", "--db", db_url, "--out", str(out), "--action", "review.")
+    result = run_cli(*export, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"1 audit entries written to {out}"
     rows = list(csv.DictReader(out.open()))
@@ -166,8 +169,11 @@ def test_audit_export_command_writes_csv_and_is_itself_audited(db_url, tmp_path)
     with transaction(session_factory(engine)) as s:
         last = audit.entries(s)[-1]
         assert last.action == "audit.export" and last.details["rows"] == 1 and last.actor.startswith("cli")
-    verified = run_cli("central", "verify-audit", "--db", db_url)
-    assert verified.returncode == 0 and verified.stdout.strip() == "audit log intact"
+    verified = run_cli("central", "verify-audit", "--db", db_url, cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout
+    # The export's own entry was signed into ./data/checkpoints as its transaction committed.
+    assert verified.stdout.splitlines()[0] == f"audit log intact: 5 entries, head {last.hash}"
+    assert verified.stdout.splitlines()[1].endswith("signs entry 5 of 5")
     engine.dispose()
 
 

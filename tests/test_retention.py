@@ -16,10 +16,17 @@ from central.settings import CentralSettings
 from central.tables import EvidenceBlob, EvidenceLink
 from central.timeutil import as_utc
 from tests.conftest import run_cli
-from tests.review_support import T0, add_infraction, factory_fixture  # noqa: F401  (fixture "factory")
+from tests.review_support import (  # noqa: F401  (fixture "factory")
+    CHECKPOINT_DIR,
+    T0,
+    add_infraction,
+    factory_fixture,
+)
 
 DAY = timedelta(days=1)
-SETTINGS = CentralSettings(retention_rejected_days=10, appeal_window_days=30, second_review_points=5)
+SETTINGS = CentralSettings(
+    retention_rejected_days=10, appeal_window_days=30, second_review_points=5, checkpoint_dir=CHECKPOINT_DIR
+)
 REVIEWER = {"role": "reviewer"}
 
 

@@ -4,14 +4,16 @@ Every function works in the caller's transaction and takes `now` (aware UTC)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import audit, hashchain
-from central.chain_store import chain_tail, lock_chain
+from central import audit, checkpoint, hashchain
+from central.chain_store import chain_head, chain_tail, lock_chain, note_appended
+from central.checkpoint_log import watch
 from central.ledger import arithmetic
 from central.ledger.tables import Appeal, LedgerEntry
 from central.review.errors import ReviewError
@@ -36,6 +38,7 @@ def _append(session: Session, now: datetime, **fields: Any) -> LedgerEntry:
     entry.hash = hashchain.link_hash(prev_hash, entry.hashed_fields())
     session.add(entry)
     session.flush()
+    note_appended(session, CHAIN, seq, entry.hash)
     return entry
 
 
@@ -62,6 +65,7 @@ def record_deduction(session: Session, event_id: str, now: datetime, settings: C
         raise LedgerError(f"item {event_id} already has deduction {existing.seq}")
     referral = last_of(actions, Action.REFER)
     occurred = as_utc(item.started_at)
+    watch(session, settings.checkpoint_path)
     entry = _append(
         session,
         now,
@@ -182,6 +186,7 @@ def decide_appeal(
     action = Action.UPHOLD if uphold_deduction else Action.REVERSE
     move(session, load_item(session, appeal.event_id), action, reviewer, now, reason=reason, note=note)
     if not uphold_deduction:
+        watch(session, settings.checkpoint_path)
         appeal.reversal_seq = _reverse(session, entry, reviewer, f"appeal {appeal_id} granted: {reason}", now).seq
     appeal.state = "upheld" if uphold_deduction else "reversed"
     appeal.decided_by = reviewer
@@ -235,13 +240,16 @@ def balance(session: Session, subject_ref: str, site: str, now: datetime, settin
     )
 
 
-def verify_chain(session: Session, expected_head: str | None = None) -> list[str]:
-    """Problems in the ledger's hash chain, first problem first; [] when intact. With `expected_head` (a head
-    hash noted earlier), also report when that entry is no longer in the ledger: the chain alone cannot
-    show that its newest entries were removed."""
+def verify_chain(
+    session: Session, expected_head: str | None = None, checkpoints: Sequence[checkpoint.Checkpoint] = ()
+) -> list[str]:
+    """Problems in the ledger's hash chain and between it and the signed `checkpoints` of it, first problem
+    first; [] when intact. With `expected_head` (a head hash noted earlier), also report when that entry is
+    no longer in the ledger: the chain alone cannot show that its newest entries were removed."""
     rows = list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)))
     records = [hashchain.ChainRecord(r.seq, r.hashed_fields(), r.prev_hash, r.hash) for r in rows]
-    problems = hashchain.verify(records, label="ledger entry")
+    label = "ledger entry"
+    problems = hashchain.verify(records, label) + checkpoint.compare(records, checkpoints, label)
     if expected_head is not None and expected_head not in {r.hash for r in rows} | {hashchain.GENESIS}:
         problems.append(f"the noted head {expected_head} is not in the ledger: entries were removed or replaced")
     return problems
@@ -249,5 +257,4 @@ def verify_chain(session: Session, expected_head: str | None = None) -> list[str
 
 def head(session: Session) -> tuple[int, str]:
     """(number of entries, hash of the newest): note it elsewhere to detect removal of the newest entries."""
-    seq, last_hash = chain_tail(session, LedgerEntry)
-    return seq - 1, last_hash
+    return chain_head(session, LedgerEntry)
