@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from central.console.config import ConsoleConfig
 from central.db import DEFAULT_DATA_DIR, default_db_url
 from central.editor_settings import EditorSettings
 from models.base import StrictModel
@@ -116,6 +117,10 @@ class CentralSettings(StrictModel):
         description="Regular expression a subject reference (an opaque id typed by the reviewer) must match.",
     )
     note_max_chars: int = Field(2000, ge=0, le=20_000, description="Longest free-text note on a decision.")
+    console: ConsoleConfig = Field(
+        default_factory=ConsoleConfig,
+        description="The reviewer console: sessions, login limits, trusted reverse proxies and request size.",
+    )
     editor: EditorSettings = Field(
         default_factory=EditorSettings,
         description="The console's zone editor: video folders and streams it may open, the camera files folder "

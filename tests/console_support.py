@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.console.app import create_app
@@ -189,11 +190,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(central: Central, config: ConsoleConfig | None = None) -> Iterator[str]:
-    """The console on 127.0.0.1:free port in a thread; yields its base URL."""
+def serve(
+    central: Central, config: ConsoleConfig | None = None, extend: Callable[[FastAPI], None] | None = None
+) -> Iterator[str]:
+    """The console on 127.0.0.1:free port in a thread, as the CLI serves it (uvicorn's own proxy-header handling
+    off: the console decides whom to believe); yields its base URL. `extend` may add test-only routes."""
     app = create_app(central.settings, central.factory, central.store, config)
+    if extend is not None:
+        extend(app)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -116,7 +116,8 @@ def queue_as_reviewer(url: str, password: str) -> list[dict]:
 
 
 def admin_adds_reviewer(url: str, one_time: str) -> None:
-    """What a person does at first: sign in with the printed password, choose a new one, add a reviewer."""
+    """What a person does at first: sign in with the printed password, choose a new one, add a reviewer, who
+    then chooses her own password."""
     with httpx.Client(base_url=url, follow_redirects=True) as client:
         form = sign_in(client, "admin", one_time)
         assert form.url.path == "/account/password", form.url
@@ -126,10 +127,20 @@ def admin_adds_reviewer(url: str, one_time: str) -> None:
         token = client.post("/api/v1/session", json={"username": "admin", "password": "admin-password-1"}).json()
         added = client.post(
             "/api/v1/users",
-            json={"username": "rita", "role": "reviewer", "password": "rita-password-1"},
+            json={"username": "rita", "role": "reviewer"},
             headers={"Authorization": f"Bearer {token['token']}"},
         )
         assert added.status_code == 201, added.text
+        # Rita replaces the one-time password she was given before she can do anything else.
+        rita = client.post(
+            "/api/v1/session", json={"username": "rita", "password": added.json()["one_time_password"]}
+        ).json()
+        changed = client.post(
+            "/api/v1/me/password",
+            json={"current": added.json()["one_time_password"], "new": "rita-password-1"},
+            headers={"Authorization": f"Bearer {rita['token']}"},
+        )
+        assert changed.status_code == 204, changed.text
 
 
 def assert_nothing_left(demo: RunningDemo) -> None:

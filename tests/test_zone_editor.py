@@ -353,3 +353,21 @@ def test_without_a_usable_model_no_frame_is_shown_at_all(tmp_path: Path) -> None
     assert answer.json()["detail"] == (
         "no frame without redaction: model file not found: missing.tflite (set editor.detector in the central settings)"
     )
+
+
+@pytest.mark.parametrize("uri", ["/etc/shadow", "file:///etc/passwd", "rtsp://10.0.0.9/other", "../../etc/hostname"])
+def test_a_draft_without_a_chosen_source_may_only_name_a_known_one(editor, uri: str) -> None:
+    base, _central, cameras = editor
+    headers = bearer(base, "root")
+    body = {"file": "y1", "config": draft("y1", ROAD, source={"uri": uri})}
+    refused = httpx.post(f"{base}/admin/zones/save", json=body, headers=headers)
+    assert refused.status_code == 422 and any(p.startswith("source.uri:") for p in refused.json()["problems"])
+    assert not (cameras / "y1.yaml").exists()
+    known = str(shared_file("media", FOOTAGE))
+    body = {"file": "y1", "config": draft("y1", ROAD, source={"uri": known})}
+    saved = httpx.post(f"{base}/admin/zones/save", json=body, headers=headers)
+    assert saved.status_code == 200, saved.text
+    (cameras / "y1.yaml").unlink()
+    streamed = {"file": "y2", "config": draft("y2", ROAD, source={"uri": "rtsp://viewer:s3cret@127.0.0.1:9/stream"})}
+    assert httpx.post(f"{base}/admin/zones/save", json=streamed, headers=headers).status_code == 200
+    (cameras / "y2.yaml").unlink()

@@ -16,16 +16,19 @@ from sqlalchemy.orm import Session
 
 from central import audit
 from central.console import schemas as s
+from central.console.accounts import create_account
 from central.console.accuracy import load_overturns
 from central.console.audit_log import ActionParam, ActorParam, audit_csv, newest_entries
-from central.console.auth import AuthError, add_user
+from central.console.auth import AuthError
 from central.console.cameras import load_health
 from central.console.deps import Console, console, now, require, require_change
 from central.console.evidence import evidence_response
-from central.console.filters import AgeParam, CameraParam, TypeParam
+from central.console.filters import AgeParam, CameraParam, RowId, TypeParam
 from central.console.item import claim_and_decide, require_reviewer
 from central.console.ledger import SiteParam, SubjectParam, load_ledger
 from central.console.login import attempt_sign_in
+from central.console.password import API_PATH as PASSWORD_PATH
+from central.console.password import change_own_password
 from central.console.queue import filtered_queue
 from central.console.records import EVENT_ID_PATTERN, ItemRecord, load_infraction, load_item
 from central.console.roles import (
@@ -40,6 +43,7 @@ from central.console.roles import (
     REVIEW,
     SUPERVISE,
 )
+from central.console.second_review_check import shared_creator_warning
 from central.console.sessions import LiveSession, close_session
 from central.console.tables import ConsoleUser
 from central.ledger import service as ledger
@@ -56,7 +60,6 @@ ERRORS = {
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="The event's UUID.")]
 Digest = Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the evidence bytes.")]
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 REFUSED = {409: {"description": "The review rules refuse this move now (message says why)"}}
 NOT_FOUND = {404: {"description": "No such record"}}
@@ -88,7 +91,7 @@ def summary(inf: Infraction) -> s.InfractionSummary:
     )
 
 
-def detail(item: ItemRecord) -> s.InfractionDetail:
+def detail(item: ItemRecord, warning: str | None) -> s.InfractionDetail:
     inf, payload = item.infraction, item.infraction.payload
     base = f"/api/v1/infractions/{inf.event_id}/evidence"
     return s.InfractionDetail(
@@ -105,6 +108,7 @@ def detail(item: ItemRecord) -> s.InfractionDetail:
         ],
         claim=s.ClaimOut.model_validate(item.claim) if item.claim else None,
         history=[s.ReviewStepOut.model_validate(step) for step in item.history],
+        warnings=[warning] if warning else [],
     )
 
 
@@ -142,6 +146,26 @@ def sign_out(
     return Response(status_code=204)
 
 
+@router.post(
+    PASSWORD_PATH.removeprefix(router.prefix),
+    status_code=204,
+    tags=["session"],
+    responses={422: {"description": "Refused: wrong current password, or a new one too weak (message says why)"}},
+)
+def change_my_password(
+    request: Request,
+    body: s.PasswordChangeIn,
+    live: Annotated[LiveSession, Depends(require_change(ANYONE, password_due_ok=True))],
+) -> Response:
+    """Replace one's own password; a one-time password must be replaced so before any other call. Every other
+    session of the user is signed out."""
+    try:
+        change_own_password(request, live, body.current, body.new)
+    except AuthError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return Response(status_code=204)
+
+
 @router.get("/me", response_model=s.MeOut, tags=["session"])
 def me(live: Annotated[LiveSession, Depends(require(ANYONE))]) -> s.MeOut:
     return s.MeOut(username=live.principal.username, role=live.principal.role)
@@ -166,7 +190,8 @@ def get_infraction(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require(READ_EVIDENCE))]
 ) -> s.InfractionDetail:
     with console(request).tx() as session:
-        return detail(load_item(session, event_id))
+        item = load_item(session, event_id)
+        return detail(item, shared_creator_warning(session, item.history))
 
 
 @router.get(
@@ -392,16 +417,14 @@ def get_users(request: Request, live: Annotated[LiveSession, Depends(require(ADM
         ]
 
 
-@router.post("/users", response_model=s.UserOut, status_code=201, tags=["admin"], responses=REFUSED)
+@router.post("/users", response_model=s.UserCreatedOut, status_code=201, tags=["admin"], responses=REFUSED)
 def post_user(
     request: Request, body: s.UserIn, live: Annotated[LiveSession, Depends(require_change(ADMIN))]
-) -> s.UserOut:
+) -> s.UserCreatedOut:
+    """Add an account with a one-time password, returned here once."""
     try:
         with console(request).tx() as session:
-            user = add_user(session, body.username, body.password, body.role)
-            audit.record(
-                session, live.principal.username, "user.add", target=user.username, details={"role": body.role}
-            )
-            return s.UserOut.model_validate(user)
+            user, password = create_account(session, live.principal.username, body.username, body.role)
+            return s.UserCreatedOut(**s.UserOut.model_validate(user).model_dump(), one_time_password=password)
     except AuthError as exc:
         raise HTTPException(409, str(exc)) from None

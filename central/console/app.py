@@ -13,9 +13,24 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from central.console import accuracy, api, appeals, audit_log, cameras, item, ledger, login, password, queue, users
+from central.console import (
+    accuracy,
+    api,
+    api_docs,
+    appeals,
+    audit_log,
+    cameras,
+    item,
+    ledger,
+    login,
+    password,
+    queue,
+    users,
+)
+from central.console.body_limit import BodyLimit
 from central.console.config import ConsoleConfig
 from central.console.deps import Console, Forbidden, NotSignedIn, PasswordChangeDue, signed_in
+from central.console.headers import SecurityHeaders, add_security_headers
 from central.console.roles import home_for
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
@@ -24,11 +39,6 @@ from central.evidence_store import EvidenceStore
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 API_PREFIX = "/api/"
-# Pages load nothing from elsewhere and run no inline script; the API docs pull Swagger UI from a CDN.
-CSP = (
-    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def _is_api(request: Request) -> bool:
@@ -36,9 +46,13 @@ def _is_api(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, message: str) -> Response:
+    """The error answer, with the security headers set here too: an unexpected failure is answered from
+    outside the middleware that sets them on every other response."""
     if _is_api(request):
-        return JSONResponse({"detail": message}, status_code=status)
-    return render(request, "error.html", None, status_code=status, status=status, message=message)
+        response: Response = JSONResponse({"detail": message}, status_code=status)
+    else:
+        response = render(request, "error.html", None, status_code=status, status=status, message=message)
+    return add_security_headers(request, response)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -52,7 +66,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PasswordChangeDue)
     async def password_change_due(request: Request, _exc: PasswordChangeDue) -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": f"choose a new password first, at {password.PATH}"}, status_code=403)
+            detail = f"choose a new password first, at {password.PATH} or with POST {password.API_PATH}"
+            return JSONResponse({"detail": detail}, status_code=403)
         return RedirectResponse(password.PATH, status_code=303)
 
     @app.exception_handler(Forbidden)
@@ -96,23 +111,17 @@ def create_app(
         description="Review queue, decisions, appeals, ledger, audit log, camera health and accuracy. "
         "Sign in with POST /api/v1/session and send the token as `Authorization: Bearer TOKEN`, "
         "or use the console's session cookie with the `X-CSRF-Token` header on changes.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.console = Console(settings, factory, store, config or ConsoleConfig(), make_templates())
+    config = config or settings.console
+    app.state.console = Console(settings, factory, store, config, make_templates())
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount(api_docs.ASSETS_PATH, StaticFiles(directory=str(api_docs.ASSETS)), name="api_docs_assets")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith("/api/docs"):
-            response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
@@ -125,6 +134,7 @@ def create_app(
     for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users, zone_editor):
         app.include_router(module.router)
     app.include_router(password.router)
+    app.include_router(api_docs.router)
     app.include_router(api.router)
     _install_error_handlers(app)
     return app

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from central.console.deps import console, now, require, require_change
-from central.console.filters import NO_NUL
+from central.console.filters import NO_NUL, RowId
 from central.console.roles import READ_LEDGER, SUPERVISE
 from central.console.sessions import LiveSession
 from central.console.view import render
@@ -52,7 +52,7 @@ def appeals_view(request: Request, live: Annotated[LiveSession, Depends(require(
 @router.post("/appeals/{appeal_id}/decision")
 def decide_appeal(
     request: Request,
-    appeal_id: int,
+    appeal_id: RowId,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
     outcome: Annotated[Literal["uphold", "reverse"], Form()],
     reason: Annotated[str, Form(max_length=120, pattern=NO_NUL)],

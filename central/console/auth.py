@@ -1,8 +1,11 @@
-"""Users and passwords: argon2 hashes, role checks and a login lockout per username and address."""
+"""Users and passwords: argon2 hashes, usernames unique however they are cased, password rules, and the login
+limits: a lockout per username and address, one per address across usernames, and a per-username backoff."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,11 +13,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from central.console.tables import ROLES, ConsoleUser, LoginAttempt
+from central.timeutil import as_utc
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn scores 0 and 1 mean fewer than about a million guesses: the commonest leaked passwords, words, names,
+# dates, keyboard walks and repeats, however padded. It works offline from its own dictionaries.
+MIN_PASSWORD_SCORE = 2
+# zxcvbn's time grows with the length; the start of a long password says enough about its guessability.
+SCORED_PREFIX = 100
 _hasher = PasswordHasher()
 # Verifying against a throwaway hash for unknown usernames keeps the timing of "no such user" and
 # "wrong password" alike, so the login form does not tell which usernames exist.
@@ -45,9 +55,23 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_rules(password: str) -> None:
+def fold_username(username: str) -> str:
+    """The form two usernames are compared in: `Alice`, `alice` and a full-width `ａｌｉｃｅ` are one name."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def check_password_rules(password: str, username: str = "") -> None:
+    if not password.strip():
+        raise AuthError("password must not be blank")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    inputs = [username, "curbwatch", "console"] if username else ["curbwatch", "console"]
+    if zxcvbn(password[:SCORED_PREFIX], user_inputs=inputs)["score"] < MIN_PASSWORD_SCORE:
+        raise AuthError("password is too easy to guess (a common password, word or pattern); choose another")
+
+
+def find_user(session: Session, username: str) -> ConsoleUser | None:
+    return session.scalar(select(ConsoleUser).where(ConsoleUser.username_key == fold_username(username)))
 
 
 def add_user(
@@ -57,11 +81,13 @@ def add_user(
         raise AuthError("username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
-    check_password_rules(password)
-    if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)) is not None:
-        raise AuthError(f"user {username!r} already exists")
+    check_password_rules(password, username)
+    existing = find_user(session, username)
+    if existing is not None:
+        raise AuthError(f"user {existing.username!r} already exists")
     user = ConsoleUser(
         username=username,
+        username_key=fold_username(username),
         password_hash=hash_password(password),
         role=role,
         active=True,
@@ -72,15 +98,49 @@ def add_user(
     return user
 
 
-def recent_failures(session: Session, username: str, address: str, since: datetime) -> int:
-    return session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.username == username,
-            LoginAttempt.address == address,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at >= since,
+def add_user_with_one_time_password(session: Session, username: str, role: str) -> tuple[ConsoleUser, str]:
+    """A new account whose random password its holder must replace at the first sign-in; returns it and the
+    password, which is shown once and stored only as its hash."""
+    password = secrets.token_urlsafe(12)
+    return add_user(session, username, password, role, must_change_password=True), password
+
+
+def _failures(session: Session, since: datetime, *conditions: object) -> tuple[int, datetime | None]:
+    """How many failed attempts since `since` match `conditions`, and when the last of them was."""
+    count, last = session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
+            LoginAttempt.success.is_(False), LoginAttempt.at >= since, *conditions
         )
-    )
+    ).one()
+    return count, last
+
+
+def _locked_out(
+    session: Session,
+    username: str,
+    address: str,
+    now: datetime,
+    *,
+    max_failures: int,
+    window_s: int,
+    address_max_failures: int | None,
+    user_backoff_after: int | None,
+    user_backoff_max_s: int,
+) -> bool:
+    since = now - timedelta(seconds=window_s)
+    pair, _ = _failures(session, since, LoginAttempt.username == username, LoginAttempt.address == address)
+    if pair >= max_failures:
+        return True
+    if address_max_failures is not None:
+        by_address, _ = _failures(session, since, LoginAttempt.address == address)
+        if by_address >= address_max_failures:
+            return True
+    if user_backoff_after is not None:
+        by_user, last = _failures(session, since, LoginAttempt.username == username)
+        if by_user >= user_backoff_after and last is not None:
+            wait = min(2 ** min(by_user - user_backoff_after, 30), user_backoff_max_s)
+            return now < as_utc(last) + timedelta(seconds=wait)
+    return False
 
 
 def authenticate(
@@ -92,16 +152,32 @@ def authenticate(
     *,
     max_failures: int,
     window_s: int,
+    address_max_failures: int | None = None,
+    user_backoff_after: int | None = None,
+    user_backoff_max_s: int = 0,
 ) -> LoginOutcome:
-    """Check a password; after `max_failures` failures in `window_s` the pair (username, address) is locked
-    out until the window slides past them, and the password is not even checked."""
-    username = username[:64]
+    """Check a password unless a limit refuses the attempt first (then the password is not even checked):
+    `max_failures` failures in `window_s` lock the pair (username, address) out until the window slides past
+    them; `address_max_failures` failures from one address lock it out for every username; and once a
+    username has `user_backoff_after` failures from anywhere, each further one doubles a wait (capped at
+    `user_backoff_max_s`) before that username may try again. None switches a limit off."""
+    username = fold_username(username)[:64]
     address = address[:64]
     # Attempts only matter inside the window (the audit log keeps every login for good).
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(seconds=window_s)))
-    if recent_failures(session, username, address, now - timedelta(seconds=window_s)) >= max_failures:
+    if _locked_out(
+        session,
+        username,
+        address,
+        now,
+        max_failures=max_failures,
+        window_s=window_s,
+        address_max_failures=address_max_failures,
+        user_backoff_after=user_backoff_after,
+        user_backoff_max_s=user_backoff_max_s,
+    ):
         return LoginOutcome(None, locked_out=True)
-    user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == username))
+    user = find_user(session, username)
     try:
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     except (VerificationError, InvalidHashError):

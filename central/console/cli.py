@@ -83,7 +83,6 @@ def build_console(db_url: str | None, settings_path: str | None, evidence_dir: s
     from pathlib import Path
 
     from central.console.app import create_app
-    from central.console.config import ConsoleConfig
     from central.db import make_engine, session_factory
     from central.evidence_store import EvidenceStore
     from central.migrate import upgrade
@@ -98,5 +97,5 @@ def build_console(db_url: str | None, settings_path: str | None, evidence_dir: s
     url = db_url or settings.database_url
     upgrade(url)
     store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
-    config = ConsoleConfig(cookie_secure=False if insecure_cookies else None)
+    config = settings.console.model_copy(update={"cookie_secure": False}) if insecure_cookies else settings.console
     return create_app(settings, session_factory(make_engine(url)), store, config)

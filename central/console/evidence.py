@@ -1,24 +1,44 @@
 """Serving evidence bytes: only files linked to the event, by digest through the evidence store, with the media
-type the camera declared, and every view written to the audit log."""
+type the camera declared, and every response that carries them accounted for in the audit log."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import audit
-from central.console.deps import console
+from central.console.deps import console, now
 from central.console.records import load_infraction
 from central.console.sessions import LiveSession
 from central.evidence_store import EvidenceError
 from central.tables import EvidenceBlob, EvidenceLink
 
 
-def _first_view(request: Request) -> bool:
-    """Browsers fetch a video in several byte ranges; the first request of a view is the one audited."""
-    byte_range = request.headers.get("range", "")
-    return not byte_range or byte_range.replace(" ", "").startswith("bytes=0-")
+def _in_a_viewing(request: Request, session: Session, actor: str, target: str, sha256: str) -> bool:
+    """Whether this is a byte-range request by `actor` within `evidence_view_group_s` of their last audited view
+    of the same evidence. A browser plays a video in several ranges, in any order; they belong to that viewing,
+    whichever range came first. A request without Range is a whole download and always audited."""
+    group_s = console(request).config.evidence_view_group_s
+    if "range" not in request.headers or group_s <= 0:
+        return False
+    recent = session.scalars(
+        select(audit.AuditEntry.details).where(
+            audit.AuditEntry.actor == actor,
+            audit.AuditEntry.action == "evidence.view",
+            audit.AuditEntry.target == target,
+            audit.AuditEntry.at >= now() - timedelta(seconds=group_s),
+        )
+    )
+    return any(details.get("sha256") == sha256 for details in recent)
+
+
+def _view_details(request: Request, sha256: str, role: str) -> dict[str, str]:
+    byte_range = request.headers.get("range")
+    return {"sha256": sha256, "role": role, **({"range": byte_range[:100]} if byte_range else {})}
 
 
 def evidence_response(request: Request, live: LiveSession, event_id: str, sha256: str) -> FileResponse:
@@ -39,12 +59,13 @@ def evidence_response(request: Request, live: LiveSession, event_id: str, sha256
             raise HTTPException(404, "no such evidence") from None
         if not path.is_file():
             raise HTTPException(404, "the evidence has not arrived yet")
-        if _first_view(request):
+        actor, target = live.principal.username, f"infraction:{infraction.event_id}"
+        if not _in_a_viewing(request, session, actor, target, sha256):
             audit.record(
                 session,
-                live.principal.username,
+                actor,
                 "evidence.view",
-                target=f"infraction:{infraction.event_id}",
-                details={"sha256": sha256, "role": link.role},
+                target=target,
+                details=_view_details(request, sha256, link.role),
             )
     return FileResponse(path, media_type=link.media_type, headers={"Cache-Control": "private, no-store"})

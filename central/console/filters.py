@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 
 NO_NUL = r"^[^\x00]*$"
 """Free text from forms: PostgreSQL cannot store NUL, so it is refused as invalid input up front."""
 OPTIONAL_IDENT = r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63})?$"
 SUBJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 OPTIONAL_SUBJECT = r"^([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})?$"
+
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="A row id (a 32-bit database integer).")]
+"""Ids in paths, bounded so that a huge number is a 422 rather than an overflow inside the database driver."""
 
 Age = Literal["", "lt1h", "lt24h", "gt24h", "gt7d"]
 AGE_LABELS: dict[str, str] = {

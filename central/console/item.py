@@ -11,11 +11,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.console.auth import fold_username
 from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import NO_NUL
 from central.console.records import EVENT_ID_PATTERN, load_infraction, load_item
 from central.console.roles import READ_EVIDENCE, REVIEW, SUPERVISE
+from central.console.second_review_check import shared_creator_warning
 from central.console.sessions import LiveSession
 from central.console.tables import ConsoleUser
 from central.console.view import render
@@ -44,7 +46,9 @@ def require_reviewer(session: Session, name: str) -> str:
     """Work can only be handed to an active account that reviews."""
     found = session.scalar(
         select(ConsoleUser.username).where(
-            ConsoleUser.username == name, ConsoleUser.active.is_(True), ConsoleUser.role.in_(sorted(REVIEW))
+            ConsoleUser.username_key == fold_username(name),
+            ConsoleUser.active.is_(True),
+            ConsoleUser.role.in_(sorted(REVIEW)),
         )
     )
     if found is None:
@@ -74,6 +78,7 @@ def item_page(
             )
         )
         next_id = next_in_queue(session, item.infraction.event_id)
+        warning = shared_creator_warning(session, item.history)
     state = item.infraction.review_state
     claim_live = item.claim is not None and as_utc(item.claim.expires_at) > at
     mine = claim_live and item.claim.reviewer == live.principal.username
@@ -88,6 +93,7 @@ def item_page(
         status_code=status_code,
         item=item,
         error=error,
+        warning=warning,
         message=message,
         previous=previous,
         next_id=next_id,

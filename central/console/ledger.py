@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from central.console.deps import console, now, require, require_change
-from central.console.filters import NO_NUL, OPTIONAL_IDENT, OPTIONAL_SUBJECT
+from central.console.filters import NO_NUL, OPTIONAL_IDENT, OPTIONAL_SUBJECT, RowId
 from central.console.roles import FILE_APPEAL, READ_LEDGER
 from central.console.sessions import LiveSession
 from central.console.view import render
@@ -83,7 +83,7 @@ def ledger_view(
 @router.post("/ledger/{seq}/appeal")
 def file_appeal(
     request: Request,
-    seq: int,
+    seq: RowId,
     live: Annotated[LiveSession, Depends(require_change(FILE_APPEAL))],
     reason: Annotated[str, Form(min_length=1, max_length=20_000, pattern=NO_NUL)],
 ) -> Response:

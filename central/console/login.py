@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from central import audit
 from central.console.auth import LoginOutcome, authenticate
+from central.console.client_address import client_address
 from central.console.deps import console, now, require_change
 from central.console.filters import NO_NUL
 from central.console.roles import ANYONE, home_for
@@ -50,7 +51,7 @@ def attempt_sign_in(request: Request, username: str, password: str, via: str | N
     """Check a password under the lockout rules and, when it is right, open a session; every attempt is
     audited with the caller's address (and `via`, for the API)."""
     ctx = console(request)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, ctx.config.trusted_proxies)
     details = {"address": address, **({"via": via} if via else {})}
     at = now()
     with ctx.tx() as session:
@@ -62,6 +63,9 @@ def attempt_sign_in(request: Request, username: str, password: str, via: str | N
             at,
             max_failures=ctx.config.login_max_failures,
             window_s=ctx.config.login_window_s,
+            address_max_failures=ctx.config.login_address_max_failures,
+            user_backoff_after=ctx.config.login_user_backoff_after,
+            user_backoff_max_s=ctx.config.login_user_backoff_max_s,
         )
         if outcome.user is None:
             action = "login.locked_out" if outcome.locked_out else "login.failure"
@@ -102,8 +106,7 @@ def login(
     attempt = attempt_sign_in(request, username, password)
     outcome, token = attempt.outcome, attempt.token
     if outcome.locked_out:
-        minutes = max(1, ctx.config.login_window_s // 60)
-        return _login_form(request, error=f"Too many failed attempts; try again in {minutes} minutes.", status_code=429)
+        return _login_form(request, error="Too many failed attempts; wait a while and try again.", status_code=429)
     if outcome.user is None:
         return _login_form(request, error="Wrong username or password.", status_code=401)
     response = RedirectResponse(safe_next(next) or home_for(outcome.user.role), status_code=303)

@@ -1,5 +1,6 @@
-"""Changing one's own password: needs the current one; a one-time password (the demo's first admin) must be
-replaced here before any other page opens. Every other session of the user is signed out."""
+"""Changing one's own password: needs the current one; a one-time password (every account an admin or the demo
+creates) must be replaced here, or with POST /api/v1/me/password, before anything else opens. Every other
+session of the user is signed out."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from central.console.tables import ConsoleSession, ConsoleUser
 from central.console.view import render
 
 PATH = "/account/password"
+API_PATH = "/api/v1/me/password"
 router = APIRouter(include_in_schema=False)
 
 
@@ -40,6 +42,29 @@ def password_page(
     return _form(request, live)
 
 
+def change_own_password(request: Request, live: LiveSession, current: str, new: str) -> None:
+    """Replace the signed-in user's password (AuthError with a message fit to show when refused), sign out
+    their other sessions and audit it."""
+    if new == current:
+        raise AuthError("the new password must differ from the current one")
+    check_password_rules(new, live.principal.username)
+    with console(request).tx() as session:
+        user = session.get(ConsoleUser, live.principal.id)
+        if user is None or not password_matches(user, current):
+            raise AuthError("the current password is wrong")
+        was_one_time = user.must_change_password
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        session.execute(
+            delete(ConsoleSession).where(
+                ConsoleSession.user_id == user.id, ConsoleSession.token_hash != live.token_hash
+            )
+        )
+        audit.record(
+            session, user.username, "user.password_change", target=user.username, details={"one_time": was_one_time}
+        )
+
+
 @router.post(PATH)
 def change_password(
     request: Request,
@@ -51,21 +76,7 @@ def change_password(
     try:
         if new != repeat:
             raise AuthError("the two new passwords differ")
-        if new == current:
-            raise AuthError("the new password must differ from the current one")
-        check_password_rules(new)
-        with console(request).tx() as session:
-            user = session.get(ConsoleUser, live.principal.id)
-            if user is None or not password_matches(user, current):
-                raise AuthError("the current password is wrong")
-            user.password_hash = hash_password(new)
-            user.must_change_password = False
-            session.execute(
-                delete(ConsoleSession).where(
-                    ConsoleSession.user_id == user.id, ConsoleSession.token_hash != live.token_hash
-                )
-            )
-            audit.record(session, user.username, "user.password_change", target=user.username)
+        change_own_password(request, live, current, new)
     except AuthError as exc:
         return _form(request, live, error=str(exc), status_code=422)
     return RedirectResponse(home_for(live.principal.role), status_code=303)

@@ -105,6 +105,9 @@ class InfractionDetail(InfractionSummary):
     evidence: list[EvidenceOut] = []
     claim: ClaimOut | None = None
     history: list[ReviewStepOut] = []
+    warnings: list[str] = Field(
+        default_factory=list, description="Doubts about the review shown beside it, e.g. one admin's two accounts."
+    )
 
 
 class DecisionIn(StrictModel):
@@ -208,9 +211,10 @@ class OverturnOut(Out):
 
 
 class UserIn(StrictModel):
+    """The account gets a one-time password (in the answer); its holder must replace it before anything else."""
+
     username: Username
     role: Literal["reviewer", "supervisor", "auditor", "admin"]
-    password: Password
 
 
 class UserOut(Out):
@@ -218,3 +222,13 @@ class UserOut(Out):
     username: str
     role: str
     active: bool
+    must_change_password: bool = Field(description="The one-time password has not been replaced yet.")
+
+
+class UserCreatedOut(UserOut):
+    one_time_password: str = Field(description="Shown this once; the holder must replace it at the first sign-in.")
+
+
+class PasswordChangeIn(StrictModel):
+    current: Password
+    new: Password

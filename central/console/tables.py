@@ -20,6 +20,9 @@ class ConsoleUser(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    username_key: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+    """The username NFKC-normalised and casefolded: no two accounts share it, so `Alice` cannot sit beside
+    `alice`. (Accounts that clashed before this rule hold `KEY#ID` and are switched off.)"""
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -42,12 +45,13 @@ class ConsoleSession(Base):
 
 
 class LoginAttempt(Base):
-    """One login try; failures inside the window count towards a lockout of that username from that address."""
+    """One login try; failures inside the window count towards the lockouts and the backoff. `username` is the
+    folded name that was tried."""
 
     __tablename__ = "console_login_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
-    address: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     success: Mapped[bool] = mapped_column(Boolean)

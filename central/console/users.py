@@ -1,4 +1,5 @@
-"""Admin page: the console's users, adding one, and switching one off (which signs them out everywhere)."""
+"""Admin page: the console's users, adding one (with a one-time password shown once), and switching one off
+(which signs them out everywhere)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from central import audit
-from central.console.auth import AuthError, add_user
+from central.console.accounts import create_account
+from central.console.auth import AuthError
 from central.console.deps import console, require, require_change
-from central.console.filters import NO_NUL
+from central.console.filters import NO_NUL, RowId
 from central.console.roles import ADMIN
 from central.console.sessions import LiveSession, close_sessions_of
 from central.console.tables import ROLES, ConsoleUser
@@ -21,7 +23,15 @@ from central.ledger import catalogue
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, live: LiveSession, *, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _page(
+    request: Request,
+    live: LiveSession,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    created: tuple[str, str] | None = None,
+) -> HTMLResponse:
+    """`created` is (username, one-time password) of an account just added: shown on this answer only."""
     with console(request).tx() as session:
         people = list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.username)))
     return render(
@@ -33,6 +43,7 @@ def _page(request: Request, live: LiveSession, *, error: str | None = None, stat
         error=error,
         status_code=status_code,
         message=request.query_params.get("done") and "Saved.",
+        created=created,
     )
 
 
@@ -47,21 +58,20 @@ def create_user(
     live: Annotated[LiveSession, Depends(require_change(ADMIN))],
     username: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
     role: Annotated[str, Form(max_length=16, pattern=NO_NUL)],
-    password: Annotated[str, Form(max_length=1024, pattern=NO_NUL)],
 ) -> Response:
     try:
         with console(request).tx() as session:
-            user = add_user(session, username, password, role)
-            audit.record(session, live.principal.username, "user.add", target=user.username, details={"role": role})
+            user, password = create_account(session, live.principal.username, username, role)
     except AuthError as exc:
         return _page(request, live, error=str(exc), status_code=422)
-    return RedirectResponse("/admin/users?done=1", status_code=303)
+    # Answered here rather than after a redirect, so the password never appears in a URL or a later page.
+    return _page(request, live, status_code=201, created=(user.username, password))
 
 
 @router.post("/admin/users/{user_id}/active")
 def set_active(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     live: Annotated[LiveSession, Depends(require_change(ADMIN))],
     active: Annotated[bool, Form()],
 ) -> Response:
@@ -88,5 +98,9 @@ def config_page(request: Request, live: Annotated[LiveSession, Depends(require(A
         versions = catalogue.versions(session)
     settings = ctx.settings.model_dump(mode="json")
     fields = type(ctx.settings).model_fields
-    rows = [(name, value, fields[name].description or "") for name, value in settings.items() if name != "db_url"]
+    rows = [
+        (name, value, fields[name].description or "")
+        for name, value in settings.items()
+        if name not in ("db_url", "console")
+    ]
     return render(request, "config.html", live, rows=rows, versions=versions, console_config=ctx.config)

@@ -97,6 +97,14 @@ def _with_source(config: dict[str, Any], source: Source) -> dict[str, Any]:
     return {**config, "source": {**(current if isinstance(current, dict) else {}), "uri": source.uri}}
 
 
+def _known_uri(catalogue: SourceCatalogue, config: dict[str, Any]) -> bool:
+    """Whether a draft saved without a chosen source names one the editor could have offered: an admin's page
+    must not write a camera file that opens any path or URL on the machine."""
+    source = config.get("source")
+    uri = source.get("uri") if isinstance(source, dict) else None
+    return not isinstance(uri, str) or catalogue.key_for_uri(uri) is not None
+
+
 @router.get("", response_class=HTMLResponse)
 def editor_page(request: Request, live: Annotated[LiveSession, Depends(require(ADMIN))]) -> HTMLResponse:
     editor = editor_of(request)
@@ -206,6 +214,8 @@ def save(
             config = _with_source(config, editor.catalogue.resolve(body.source))
         except UnknownSource as exc:
             problems.append(f"source: {exc}")
+    elif not _known_uri(editor.catalogue, config):
+        problems.append("source.uri: not a video under the media folders or a configured stream; choose a source")
     checked = draft.check(config)
     problems += checked.problems
     if problems or checked.config is None or path is None:
