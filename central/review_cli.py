@@ -192,20 +192,22 @@ def checkpoint_command(db_url: str | None, settings_path: str | None, rotate_key
     settings = _settings(settings_path)
     folder = CheckpointFolder(settings.checkpoint_path)
     now = datetime.now(UTC)
+
+    def heads(session: Session, rotation: tuple[str, list[str]] | None) -> list[Head]:
+        if rotation is not None:
+            key_id, retired = rotation
+            audit.record(session, _cli_actor(), "config.checkpoint_key", f"key:{key_id}", {"retired": retired})
+        chains = ((CHAIN, LedgerEntry), (audit.CHAIN, audit.AuditEntry))
+        return [Head(chain, *chain_head(session, model)) for chain, model in chains]
+
     try:
-        if rotate_key:
-            key_id, retired = folder.rotate(now)
-            click.echo(f"new checkpoint key {key_id}; retired {', '.join(retired) or 'none'} (public keys kept)")
-
-        def work(session: Session) -> list[Head]:
-            if rotate_key:
-                audit.record(session, _cli_actor(), "config.checkpoint_key", f"key:{key_id}", {"retired": retired})
-            chains = ((CHAIN, LedgerEntry), (audit.CHAIN, audit.AuditEntry))
-            return [Head(chain, *chain_head(session, model)) for chain, model in chains]
-
-        heads = [h for h in _in_transaction(settings, db_url, work) if h.seq > 0]
+        rotation = folder.rotate(now) if rotate_key else None
+        if rotation is not None:
+            retired = ", ".join(rotation[1]) or "none"
+            click.echo(f"new checkpoint key {rotation[0]}; retired {retired} (public keys kept)")
+        current = _in_transaction(settings, db_url, lambda s: heads(s, rotation))
         signed = {(c.chain, c.seq, c.hash) for c in parse(read_lines(folder.log) or [], folder.trusted_keys())[0]}
-        due = [h for h in heads if tuple(h) not in signed]
+        due = [h for h in current if h.seq > 0 and tuple(h) not in signed]
         folder.append(due, now)
     except (SigningKeyError, OSError) as exc:
         fail(f"checkpoint folder {folder.path}: {exc}")
