@@ -67,15 +67,19 @@ def test_policy_changes_are_audited_once_each_without_the_database_url(factory):
     assert all("s3cret" not in str(entry.details) for entry in log)
 
 
-def test_catalogue_command_lists_and_appends_versions(db_url):
+def test_catalogue_command_lists_and_appends_versions(db_url, tmp_path):
+    # In tmp_path: a new version is audited, and its checkpoint goes to ./data/checkpoints.
     assert run_cli("central", "migrate", "--db", db_url).returncode == 0
-    shown = run_cli("central", "catalogue", "--db", db_url)
+    shown = run_cli("central", "catalogue", "--db", db_url, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[0].endswith("by migration): jaywalking 2, littering 3")
-    added = run_cli("central", "catalogue", "--db", db_url, "--set", "jaywalking=1", "--set", "littering=4")
+    added = run_cli(
+        "central", "catalogue", "--db", db_url, "--set", "jaywalking=1", "--set", "littering=4", cwd=tmp_path
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout.splitlines()[1].endswith("jaywalking 1, littering 4")
-    partial = run_cli("central", "catalogue", "--db", db_url, "--set", "jaywalking=1")
+    assert len((tmp_path / "data" / "checkpoints" / "checkpoints.jsonl").read_text().splitlines()) == 1
+    partial = run_cli("central", "catalogue", "--db", db_url, "--set", "jaywalking=1", cwd=tmp_path)
     assert partial.returncode == 1 and "exactly these types: jaywalking, littering" in partial.stderr
-    malformed = run_cli("central", "catalogue", "--db", db_url, "--set", "jaywalking:1")
+    malformed = run_cli("central", "catalogue", "--db", db_url, "--set", "jaywalking:1", cwd=tmp_path)
     assert malformed.returncode == 2 and "is not TYPE=POINTS" in malformed.stderr
