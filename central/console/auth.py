@@ -13,7 +13,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from zxcvbn import zxcvbn
 
 from central.console.tables import ROLES, ConsoleUser, LoginAttempt
 from central.timeutil import as_utc
@@ -65,6 +64,9 @@ def check_password_rules(password: str, username: str = "") -> None:
         raise AuthError("password must not be blank")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    # Imported here: its dictionaries take about 13 MB, needed only when a password is set.
+    from zxcvbn import zxcvbn
+
     inputs = [username, "curbwatch", "console"] if username else ["curbwatch", "console"]
     if zxcvbn(password[:SCORED_PREFIX], user_inputs=inputs)["score"] < MIN_PASSWORD_SCORE:
         raise AuthError("password is too easy to guess (a common password, word or pattern); choose another")
