@@ -38,6 +38,13 @@ ZONE_COLOURS = {
 }
 TRACK_COLOUR = (255, 0, 255)
 ITEM_COLOUR = (0, 255, 255)
+ITEM_CROP_PX = 240
+"""Side of each half of a littering item's before/after picture."""
+ITEM_CROP_CONTEXT = 4.0
+"""The crop spans this many times the item's size, so the ground around it shows too."""
+ITEM_CROP_MIN_PX = 48
+BEFORE_ITEM_S = 0.5
+"""The "before" half is the last remembered frame at least this long before the item appeared."""
 
 
 def to_pixels(points: list[tuple[float, float]], width: int, height: int) -> np.ndarray:
@@ -117,6 +124,35 @@ def pick_keyframes(hit: RuleHit, ring: FrameRing, count: int = KEYFRAMES) -> lis
     return [chosen[i] for i in sorted(chosen)]
 
 
+def item_before_after(hit: RuleHit, ring: FrameRing) -> np.ndarray | None:
+    """The spot of a littering item before it appeared and at the end, side by side and enlarged, so a reviewer
+    sees at a glance whether a thing lies there. None without an item or without a frame from before it."""
+    if hit.item_box is None:
+        return None
+    last = ring.last()
+    frames = ring.between(0, last.index) if last is not None else []
+    before = [f for f in frames if f.t <= hit.t_start - BEFORE_ITEM_S]
+    if last is None or not before:
+        return None
+    crops = []
+    for frame, label in ((before[-1], "before"), (last, "after")):
+        image = frame.image()
+        height, width = image.shape[:2]
+        x1, y1, x2, y2 = hit.item_box
+        cx, cy = (x1 + x2) / 2.0 * width, (y1 + y2) / 2.0 * height
+        half = max(ITEM_CROP_MIN_PX, ITEM_CROP_CONTEXT * max((x2 - x1) * width, (y2 - y1) * height)) / 2.0
+        left, top = int(max(0, min(width - 1, cx - half))), int(max(0, min(height - 1, cy - half)))
+        right, bottom = int(min(width, max(left + 1, cx + half))), int(min(height, max(top + 1, cy + half)))
+        crop = cv2.resize(image[top:bottom, left:right], (ITEM_CROP_PX, ITEM_CROP_PX), interpolation=cv2.INTER_CUBIC)
+        scale_x, scale_y = ITEM_CROP_PX / (right - left), ITEM_CROP_PX / (bottom - top)
+        corner = (round((x1 * width - left) * scale_x), round((y1 * height - top) * scale_y))
+        far = (round((x2 * width - left) * scale_x), round((y2 * height - top) * scale_y))
+        cv2.rectangle(crop, corner, far, ITEM_COLOUR, 1)
+        cv2.putText(crop, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
+        crops.append(crop)
+    return np.hstack([crops[0], np.full((ITEM_CROP_PX, 4, 3), 255, np.uint8), crops[1]])
+
+
 def thin(frames: list[BufferedFrame], max_fps: float) -> list[BufferedFrame]:
     """Drop frames so that no two kept ones are closer than 1/max_fps seconds."""
     kept: list[BufferedFrame] = []
@@ -150,8 +186,10 @@ class EvidenceWriter:
     def build(self, hit: RuleHit, ring: FrameRing) -> list[tuple[EvidenceRef, Path]]:
         zone = self.zones.get(hit.zone)
         out: list[tuple[EvidenceRef, Path]] = []
-        for frame in pick_keyframes(hit, ring):
-            image = draw_hit(frame.image(), hit, zone, frame.t)
+        pair = item_before_after(hit, ring)
+        images = [] if pair is None else [pair]
+        images += [draw_hit(frame.image(), hit, zone, frame.t) for frame in pick_keyframes(hit, ring)]
+        for image in images:
             ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
             if ok:
                 digest, path = store(self.directory, data.tobytes(), ".jpg")

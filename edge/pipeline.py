@@ -24,7 +24,7 @@ from edge.evidence import EvidenceWriter
 from edge.frame_ring import FrameRing
 from edge.messages import build_message
 from edge.motion import MotionDetector
-from edge.redact import Redactor
+from edge.redact import Redactor, grow
 from edge.required_fps import required_fps
 from edge.rules import Rule, RuleHit, build_rules
 from edge.samples import Box, FrameSample, StaticItem
@@ -60,6 +60,9 @@ most of the per-frame cost."""
 STATIC_FPS = 6.0
 """Most updates a second of the littering rule's background models (they blend by time constants, but at 3 a
 second a walker at the frame's edge left an item on ABODA video4 that no one dropped)."""
+PERSON_MARGIN = 0.15
+"""How much of a person's box width and height is added on each side before it hides the ground from the
+littering rule's background models."""
 MIN_ZONE_AREA = 0.001
 """A zone smaller than this share of the frame covers (almost) nothing."""
 
@@ -280,7 +283,10 @@ class Pipeline:
         started = time.perf_counter()
         if self.static is None and self.config.rules.littering.enabled:
             self.static = StaticRegionDetector(self.config.zones, self.config.rules.littering, (width, height))
-        occluders: list[Box] = [d.box for d in detections if d.cls in OCCLUDER_CLASSES]
+        # Every person the model sees, low scores included (one half hidden behind a sign post scores low), grown
+        # a little: feet and shadows beside a person standing still are theirs, not items.
+        occluders: list[Box] = [d.box for d in detections if d.cls in OCCLUDER_CLASSES and d.cls != "person"]
+        occluders += [grow(box, PERSON_MARGIN) for box in self.detector.raw_people]
         if self.static is not None and detected and frame.t - self._static_t >= 1.0 / STATIC_FPS - self._half_frame:
             # The backgrounds blend by time constants, so they keep up at a few updates a second; on detection
             # frames the people and vehicles that must not become items are fresh.

@@ -20,6 +20,7 @@ reporting the difference as items would report the whole scene."""
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -48,6 +49,15 @@ COVERED = 0.5
 """A new region this much under people or vehicles is theirs, not an item."""
 OCCLUDER_MEMORY_S = 1.0
 """Detectors miss a walking person in some frames; their box keeps covering the ground this long."""
+SNAPSHOT_S = 2.0
+"""How often a view of the ground is kept for `_new_since_before`."""
+SNAPSHOT_HISTORY_S = 90.0
+"""How far back those views go: people who stand and chat for longer than this hide the ground from it."""
+RECHECK_S = 1.0
+"""How often an item is compared again with the ground as it was before it appeared."""
+PAD = 3
+CLEAR = 0.05
+"""A view shows the ground under a region when at most this share of it was under people or vehicles."""
 
 
 @dataclass
@@ -56,7 +66,11 @@ class _Item:
     box: Box
     first_seen_t: float
     last_seen_t: float
+    """Seen, or hidden by people or vehicles: the item is kept `item_hold_s` after this."""
     area: float
+    checked_t: float = 0.0
+    seen_t: float = 0.0
+    """When its region was last found in the frame."""
 
 
 class StaticRegionDetector:
@@ -76,6 +90,8 @@ class StaticRegionDetector:
         self._items: dict[int, _Item] = {}
         self._recent_occluders: list[tuple[float, Box]] = []
         self._next_id = 1
+        self._views: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
+        """(time, grey frame in the reference view, where people or vehicles covered it), every SNAPSHOT_S."""
         self.camera_shifts = 0
         """Frames seen from a camera that had drifted or been nudged, carried into the backgrounds' view."""
         self.rebuilds = 0
@@ -114,6 +130,10 @@ class StaticRegionDetector:
         self._short += np.where(shown, _rate(dt, cfg.background_short_s), 0.0).astype(np.float32) * (gray - self._short)
         still = fg_long & (np.abs(gray - self._short) <= cfg.diff_threshold)
         self._fg_since = np.where(shown, np.where(fg_long, np.minimum(self._fg_since, t), np.inf), self._fg_since)
+        if not self._views or t - self._views[-1][0] >= SNAPSHOT_S:
+            self._views.append((t, gray.astype(np.uint8), occluded | ~shown))
+            while self._views and self._views[0][0] < t - SNAPSHOT_HISTORY_S:
+                self._views.popleft()
         warm = t - self._t0 >= cfg.warmup_s
         protected = ~shown
         if warm:
@@ -142,7 +162,9 @@ class StaticRegionDetector:
         out = []
         for i in self._items.values():
             box = i.box if to_frame is None else _clipped(box_through(to_frame, i.box, self.size))
-            out.append(StaticItem(item_id=i.item_id, box=box, first_seen_t=i.first_seen_t, area=i.area))
+            out.append(
+                StaticItem(item_id=i.item_id, box=box, first_seen_t=i.first_seen_t, area=i.area, last_seen_t=i.seen_t)
+            )
         return out
 
     def _prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
@@ -156,6 +178,7 @@ class StaticRegionDetector:
         self._t0 = self._last_t = t
         self._items.clear()
         self._recent_occluders = []
+        self._views.clear()
         self._motion.forget()
 
     def _pixels(self, box: Box, pad: int = 0) -> tuple[int, int, int, int]:
@@ -197,11 +220,19 @@ class StaticRegionDetector:
                 continue
             box = (x / w, y / h, (x + bw) / w, (y + bh) / h)
             match = self._match(box)
+            component = labels[y : y + bh, x : x + bw] == label
+            if match is not None and t - match.checked_t >= RECHECK_S:
+                match.checked_t = t
+                if not self._new_since_before((x, y, bw, bh), component, gray, match.first_seen_t):
+                    # What is there now is the ground as it was before: whatever made the item has gone, and
+                    # the background had learnt people who stood there. Forget both.
+                    del self._items[match.item_id]
+                    self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
+                    continue
             if match is not None:
-                match.box, match.last_seen_t, match.area = box, t, share
+                match.box, match.last_seen_t, match.seen_t, match.area = box, t, t, share
                 seen.add(match.item_id)
                 continue
-            component = labels[y : y + bh, x : x + bw] == label
             if float(occluded[y : y + bh, x : x + bw][component].mean()) >= COVERED or not self._watched(box):
                 continue
             if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
@@ -218,7 +249,12 @@ class StaticRegionDetector:
             if verdict == "object":
                 since = self._fg_since[y : y + bh, x : x + bw][component]
                 first = float(np.median(since[np.isfinite(since)])) if np.isfinite(since).any() else t
-                item = _Item(self._next_id, box, min(first, t), t, share)
+                if not self._new_since_before((x, y, bw, bh), component, gray, first):
+                    # The ground as it was before anyone stood there: the background had learnt people who
+                    # stood still (or their shadows), and what came back when they left is no new thing.
+                    self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
+                    continue
+                item = _Item(self._next_id, box, min(first, t), t, share, checked_t=t, seen_t=t)
                 self._items[item.item_id] = item
                 self._next_id += 1
                 seen.add(item.item_id)
@@ -233,6 +269,31 @@ class StaticRegionDetector:
         for item_id in [i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s]:
             x1, y1, x2, y2 = self._pixels(self._items.pop(item_id).box, pad=2)
             self._long[y1:y2, x1:x2] = gray[y1:y2, x1:x2]
+
+    def _new_since_before(
+        self, region: tuple[int, int, int, int], component: np.ndarray, gray: np.ndarray, first: float
+    ) -> bool:
+        """Whether the region (x, y, width, height in working pixels) brings edges or texture that the ground did
+        not have in any kept view from before `first` in which nothing covered it. One clear view that already
+        looked like this is enough to say it was there before (people stood in front of it while the background
+        learnt), and with no clear view at all (people stood over it all along, or the camera has only just
+        started) nothing shows that it is new, so it is not taken."""
+        x, y, bw, bh = region
+        height, width = gray.shape
+        # Gradients on the region with a margin, so that the window's border does not count as an edge.
+        y0, y1, x0, x1 = max(0, y - PAD), min(height, y + bh + PAD), max(0, x - PAD), min(width, x + bw + PAD)
+        inner = (slice(y - y0, y - y0 + bh), slice(x - x0, x - x0 + bw))
+        now = gray[y0:y1, x0:x1]
+        grad_now = _gradient(now)[inner]
+        clear = [
+            view[y0:y1, x0:x1].astype(np.float32)
+            for at, view, covered in self._views
+            if at <= first - SNAPSHOT_S and float(covered[y : y + bh, x : x + bw][component].mean()) <= CLEAR
+        ]
+        for before in clear:
+            if _edge_verdict(component, now[inner], before[inner], grad_now, _gradient(before)[inner]) != "object":
+                return False
+        return bool(clear)
 
     def _match(self, box: Box) -> _Item | None:
         best, best_iou = None, 0.3

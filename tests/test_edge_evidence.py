@@ -115,3 +115,23 @@ def test_clip_plays_in_a_browser(evidence, tmp_path):
     assert state["err"] is None
     assert (state["w"], state["h"]) == (320, 240)
     assert state["d"] > 2.0 and state["t"] > 2.0, "the browser decoded and played it through"
+
+
+def test_a_littering_event_shows_the_spot_before_and_after_side_by_side(tmp_path):
+    """Frames 0-29 show bare paving; from frame 30 a dark bag lies at (0.5, 0.6). The event's first keyframe is
+    the spot enlarged, before (left) and after (right), so a reviewer sees at a glance that a thing lies there."""
+    ring = FrameRing(15.0)
+    for i in range(60):
+        image = np.full((240, 320, 3), 150, np.uint8)
+        if i >= 30:
+            cv2.rectangle(image, (152, 136), (168, 148), (20, 20, 20), -1)
+        ring.add(i, i / 10, image)
+    littering = RuleHit(
+        **{**hit(frame_start=31, frame_end=59).__dict__, "type": "littering", "item_box": (0.475, 0.567, 0.525, 0.617)}
+    )
+    refs = EvidenceWriter(tmp_path, [ZONE]).build(littering, ring)
+    pair = cv2.imread(str(refs[0][1]))
+    assert pair.shape[:2] == (240, 484)
+    before, after = pair[105:135, 105:135], pair[105:135, 349:379]  # the middle of each half
+    assert before.mean() > 120 and after.mean() < 90, "bare paving before, the bag after"
+    assert len([ref for ref, _ in refs if ref.role == "keyframe"]) == 5

@@ -174,3 +174,58 @@ def test_a_person_the_detector_lost_while_they_stood_still_is_not_litter() -> No
         return lerp((0.2, 0.7), (0.5, 0.7), t / 2.0) if t < 3.0 else None
 
     assert run(rule(), scene(30, fades_out, item=body)) == []
+
+
+def test_no_event_while_someone_stands_at_the_item_and_one_once_they_go() -> None:
+    """A second person stands right beside the bag from 6 s to 20 s (the owner left at 4 s): the region may be
+    their feet, and a bag with someone at it is not left alone; the event waits until they walk off."""
+
+    def bystander(t: float) -> list:
+        return [person(2, (0.585, 0.70))] if 6.0 <= t < 20.0 else []
+
+    hits = run(rule(), scene(40, drops_and_leaves, extra=bystander))
+    assert len(hits) == 1 and hits[0].t_end == pytest.approx(20.0, abs=0.2)
+    assert run(rule(), scene(19.5, drops_and_leaves, extra=bystander)) == []
+
+
+def test_pieces_of_one_drop_are_one_event() -> None:
+    """The bag's region splits in two as the owner walks off: two items side by side, one owner, one event."""
+    left = StaticItem(item_id=7, box=(0.52, 0.66, 0.54, 0.70), first_seen_t=3.0, area=0.0008)
+    right = StaticItem(item_id=8, box=(0.545, 0.66, 0.56, 0.70), first_seen_t=3.2, area=0.0006)
+
+    samples = scene(30, drops_and_leaves)
+    split = [sample(s.index, s.t, s.detections, items=[left, right] if s.t >= 5.0 else []) for s in samples]
+    hits = run(rule(), split)
+    assert len(hits) == 1 and hits[0].item_box in (left.box, right.box)
+
+
+def test_an_owner_lost_beside_the_item_is_not_taken_to_have_left() -> None:
+    """The owner's track ends at the bag (a post hides them, the crowd closes round them): nobody saw them leave,
+    and the region may be their feet; nothing is reported however long it stays."""
+    assert run(rule(), scene(40, lambda t: drops_and_leaves(t) if t < 4.0 else None)) == []
+
+
+def test_an_item_only_kept_while_hidden_is_reported_once_it_is_seen_again() -> None:
+    """From 6 s the static-region detector no longer finds the bag's region (it only keeps the item); the
+    owner is long gone by 11 s, but the event waits for the bag to be seen again at 15 s."""
+
+    def seen(t: float) -> StaticItem:
+        last = t if t < 6.0 or t >= 15.0 else 6.0
+        return StaticItem(BAG.item_id, BAG.box, BAG.first_seen_t, BAG.area, last_seen_t=last)
+
+    samples = scene(30, drops_and_leaves)
+    kept = [sample(s.index, s.t, s.detections, items=[seen(s.t)] if s.t >= 5.0 else []) for s in samples]
+    hits = run(rule(), kept)
+    assert len(hits) == 1 and hits[0].t_end == pytest.approx(15.0, abs=0.2)
+
+
+def test_an_item_people_stood_over_most_of_the_time_is_not_reported() -> None:
+    """Someone else's box lies over the bag from 5 s to 14 s; the owner left at 4 s. By 11 s (grace time over)
+    they still stand at it; once they go at 14 s it has been covered 9 of its 11 s, and the event waits until
+    the time it lay in the open is the larger share (21 s)."""
+
+    def over_it(t: float) -> list:
+        return [person(2, (0.54, 0.71))] if 5.0 <= t < 14.0 else []
+
+    hits = run(rule(), scene(40, drops_and_leaves, extra=over_it))
+    assert len(hits) == 1 and hits[0].t_end == pytest.approx(21.0, abs=0.3)

@@ -143,3 +143,29 @@ def test_a_camera_turned_by_hand_starts_over_instead_of_reporting_the_scene_as_i
     seen = replay(det, lambda t: turned(ground, 12.0 * min(max(t - 5.0, 0.0), 1.0)), 12)
     assert det.rebuilds >= 1
     assert all(items == () for items in seen.values())
+
+
+def test_ground_that_comes_back_as_it_was_before_someone_stood_there_is_not_an_item() -> None:
+    """Someone in a plain dark coat stands still on the textured paving from 5 s to 40 s (their box covers the
+    spot, so they are no item), long enough for the long-term background to take them in. When they go, the
+    paving's texture comes back: new edges against that background, steady in the short-term one, just what a
+    new object looks like. A clear view from before they came shows the same paving, so it is the ground. A bag
+    put down at 50 s is still found."""
+    ground = pavement()
+    standing = ground.copy()
+    standing[60:100, 60:90] = 60
+    bag = with_bag(ground)
+    config = LitteringConfig(static={"background_long_s": 8.0})
+
+    def frame_at(t: float) -> np.ndarray:
+        return standing if 5.0 <= t < 40.0 else bag if t >= 50.0 else ground
+
+    person = [(55 / W, 55 / H, 95 / W, 105 / H)]
+    seen = replay(
+        StaticRegionDetector(ZONES, config, (W, H)),
+        frame_at,
+        60,
+        occluders_at=lambda t: person if 5.0 <= t < 40.0 else [],
+    )
+    assert all(items == () for t, items in seen.items() if t < 50.0)
+    assert seen[59.0] and all(item.box[0] > 0.4 for item in seen[59.0])

@@ -7,7 +7,13 @@ still for `min_static_s` and the owner has been farther than `owner_distance` (o
 An item that disappears before that (picked up) is forgotten. Items that are really a person standing still
 (the region is person-sized) or a parked bicycle or vehicle (a vehicle box covers it) never fire. The owner
 keeps their role across a tracker id switch when a new track starts where they vanished, by time and place
-alone."""
+alone.
+
+What stands in a crowd for litter is mostly people: feet, legs and shadows of people who stand still, seen
+where the detector's box does not reach. So an item is reported only while the background models see it, not
+while people stand at it (within `AT_ITEM` of their height), not when people's boxes lay over it for most of
+its time, and only once its owner was seen leaving (an owner lost beside it may still stand there). Pieces
+of one drop near each other (one owner) are one event."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from dataclasses import dataclass, field
 
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
-from edge.rules.people import VEHICLE_CLASSES, box_area, intersection, iou, tracked_people
+from edge.rules.people import VEHICLE_CLASSES, box_area, gap, intersection, iou, tracked_people
 from edge.samples import Box, Detection, FrameSample, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
@@ -35,6 +41,15 @@ NOT_INHERITED = frozenset({"reported", "person standing still", "outside litter_
 PERSON_SHAPED_IOU = 0.4
 PERSON_SIZED = 0.6
 VEHICLE_COVER = 0.4
+SAME_DROP = 0.03
+"""Items of one owner this close to a reported one (frame widths or heights apart) belong to its event."""
+SEEN_RECENTLY_S = 0.5
+"""An item is reported only while the background models see it, not while they merely keep it."""
+AT_ITEM = 0.3
+"""A person whose box comes this close to an item, in heights of that person, is standing at it: near enough
+for the region to be their feet or their shadow."""
+UNDER_PERSON = 0.3
+"""A person's box over this share of an item hides it: it may be their legs or their shadow, not a thing."""
 SAME_ITEM_OVERLAP = 0.5
 """A new region covering half of a reported item (or half covered by it) is that item seen again."""
 
@@ -65,6 +80,9 @@ class _Candidate:
     settled: bool = False
     """Fired, or ruled out for good (nobody near it, a vehicle, a person standing still)."""
     why: str = ""
+    covered_s: float = 0.0
+    """Of the time since the item appeared, how long a person's box lay over it."""
+    seen_t: float | None = None
 
 
 class LitteringRule:
@@ -82,7 +100,8 @@ class LitteringRule:
         self._indices: deque[tuple[float, int]] = deque()
         self._vehicles: deque[tuple[float, Box]] = deque()
         self._candidates: dict[int, _Candidate] = {}
-        self._fired: deque[tuple[float, Box]] = deque()
+        self._fired: deque[tuple[float, Box, frozenset[int]]] = deque()
+        """Reported items: when, where, and their owners' track ids."""
         self._gone: deque[tuple[float, _Candidate]] = deque()
         self.cancelled = 0
         """Items that went away (picked up) before the grace time ran out."""
@@ -108,6 +127,7 @@ class LitteringRule:
             if candidate.settled:
                 continue
             self._inherit(candidate, sample.t)
+            self._account_cover(candidate, sample)
             self._check(candidate, sample, people)
             hit = None if candidate.settled else self._judge(candidate, sample, people)
             if hit is not None:
@@ -157,7 +177,7 @@ class LitteringRule:
         if not zone or any(point_in_polygon(point, z.polygon) for z in self.ignores):
             candidate.settled, candidate.why = True, "outside litter_watch"
             return candidate
-        if any(_overlap(item.box, box) >= SAME_ITEM_OVERLAP for _, box in self._fired):
+        if any(_overlap(item.box, box) >= SAME_ITEM_OVERLAP for _, box, _owners in self._fired):
             candidate.settled, candidate.why = True, "already reported"
             return candidate
         if any(t >= candidate.first_seen_t - 1.0 and self._vehicle_covers(box, item) for t, box in self._vehicles):
@@ -178,6 +198,16 @@ class LitteringRule:
                 candidate.first_seen_t = other.first_seen_t
                 candidate.owner_ids = list(other.owner_ids)
                 candidate.owner_distance_at_drop = other.owner_distance_at_drop
+
+    def _account_cover(self, candidate: _Candidate, sample: FrameSample) -> None:
+        item = candidate.item
+        area = box_area(item.box)
+        covered = area > 0 and any(
+            d.cls == "person" and intersection(d.box, item.box) / area >= UNDER_PERSON for d in sample.detections
+        )
+        if covered and candidate.seen_t is not None:
+            candidate.covered_s += max(0.0, sample.t - candidate.seen_t)
+        candidate.seen_t = sample.t
 
     def _vehicle_covers(self, vehicle: Box, item: StaticItem) -> bool:
         area = box_area(item.box)
@@ -249,11 +279,15 @@ class LitteringRule:
             return None
         owner = self._follow_owner(candidate, people)
         distance = self._distance(owner.foot, candidate.item) if owner is not None else None
+        path = self._paths.get(candidate.owner_ids[-1])
+        if owner is None and path and self._distance(path[-1][1], candidate.item) <= self._owner_distance:
+            # Lost beside the item, never seen leaving: in a crowd or behind a post the owner may well stand
+            # there still, and what looks left behind may be their feet or shadow. Seen leaving, or never.
+            distance = self._distance(path[-1][1], candidate.item)
         if distance is not None and distance <= self._owner_distance:
             candidate.away_since = candidate.away_index = None
             return None
         if candidate.away_since is None:
-            path = self._paths.get(candidate.owner_ids[-1])
             gone_at = sample.t if owner is not None or not path else path[-1][0]
             candidate.away_since = max(gone_at, candidate.first_seen_t)
             candidate.away_index = self._index_at(candidate.away_since)
@@ -262,8 +296,24 @@ class LitteringRule:
         static_s = sample.t - candidate.first_seen_t
         if away_s < self.config.grace_s or static_s < self.config.min_static_s:
             return None
+        if candidate.covered_s > static_s / 2.0:
+            # People stood over it for most of the time it was there: more likely their legs than their litter.
+            return None
+        if item.last_seen_t is not None and sample.t - item.last_seen_t > SEEN_RECENTLY_S:
+            # Kept only because something hides it, or about to be forgotten: report what is seen, when it is.
+            return None
+        if any(
+            d.cls == "person" and gap(d.box, item.box) <= AT_ITEM * (d.box[3] - d.box[1]) for d in sample.detections
+        ):
+            # Someone stands at it: what looks like a thing left behind may be their feet or their shadow, and if
+            # it is a thing, it is not left alone. The owner's grace time has passed; judge once nobody is there.
+            return None
+        owners = frozenset(candidate.owner_ids)
         candidate.settled, candidate.why = True, "reported"
-        self._fired.append((sample.t, item.box))
+        if any(owners & others and gap(box, item.box) <= SAME_DROP for _, box, others in self._fired):
+            # Pieces of one drop (a bag and what spilled from it, a region split in two): one event.
+            return None
+        self._fired.append((sample.t, item.box, owners))
         return self._hit(candidate, sample, distance, away_s, static_s)
 
     def _hit(
@@ -300,6 +350,7 @@ class LitteringRule:
             "item_x": round((item.box[0] + item.box[2]) / 2.0, 4),
             "item_y": round(item.box[3], 4),
             "item_area": round(item.area, 5),
+            "item_covered_s": round(candidate.covered_s, 3),
             "item_label": candidate.label,
             "item_label_confidence": round(candidate.label_confidence, 3) if candidate.label else None,
             "unit": unit,
