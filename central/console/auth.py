@@ -22,8 +22,8 @@ MIN_PASSWORD_LENGTH = 10
 # zxcvbn scores 0 and 1 mean fewer than about a million guesses: the commonest leaked passwords, words, names,
 # dates, keyboard walks and repeats, however padded. It works offline from its own dictionaries.
 MIN_PASSWORD_SCORE = 2
-# zxcvbn's time grows with the length; the start of a long password says enough about its guessability.
-SCORED_PREFIX = 100
+# zxcvbn refuses longer input (its time grows with the length); the start of a long password says enough.
+SCORED_PREFIX = 72
 _hasher = PasswordHasher()
 # Verifying against a throwaway hash for unknown usernames keeps the timing of "no such user" and
 # "wrong password" alike, so the login form does not tell which usernames exist.
