@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import cv2
 import numpy as np
 
 from edge.detect.model_file import ModelError, is_native, model_format, sha256_of
@@ -91,6 +92,7 @@ class Detector:
         self._last: tuple[Detection, ...] = ()
         self._raw: tuple[Detection, ...] = ()
         self.times = StageTimes()
+        self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
         log.info(
             "detector: %s (%s) on %s; tracker %s",
             self.model_ref.name,
@@ -150,7 +152,10 @@ class Detector:
         self._last_run_t = t
         started = time.perf_counter()
         raw = self._backend.detect(
-            image, min(TRACKER_INPUT_CONFIDENCE, self.config.confidence), self.config.iou, self.class_ids
+            self._for_model(image),
+            min(TRACKER_INPUT_CONFIDENCE, self.config.confidence),
+            self.config.iou,
+            self.class_ids,
         )
         detected_at = time.perf_counter()
         ids = self._tracker.update(raw, t, image)
@@ -180,8 +185,20 @@ class Detector:
     def detect_only(self, image: np.ndarray, confidence: float | None = None) -> tuple[Detection, ...]:
         """Plain detection of every class at `confidence` (default detector.confidence), without tracking (the
         privacy check on evidence images uses it)."""
-        raw = self._backend.detect(image, confidence or self.config.confidence, self.config.iou, None)
+        raw = self._backend.detect(self._for_model(image), confidence or self.config.confidence, self.config.iou, None)
         return self._detections(raw, None)
+
+    def _for_model(self, image: np.ndarray) -> np.ndarray:
+        """The frame as the model gets it: with its contrast evened out when it is dark (`low_light_below`)."""
+        below = self.config.low_light_below
+        if below is None or image.ndim != 3:
+            return image
+        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+        if float(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).mean()) >= below:
+            return image
+        lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+        lab[:, :, 0] = self._clahe.apply(lab[:, :, 0])
+        return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
     def _detections(self, raw: RawDetections, ids: np.ndarray | None) -> tuple[Detection, ...]:
         return tuple(

@@ -44,7 +44,7 @@ ITEM_CROP_CONTEXT = 4.0
 """The crop spans this many times the item's size, so the ground around it shows too."""
 ITEM_CROP_MIN_PX = 48
 BEFORE_ITEM_S = 0.5
-"""The "before" half is the last remembered frame at least this long before the item appeared."""
+"""The "before" half is a remembered frame at least this long before the item appeared."""
 
 
 def to_pixels(points: list[tuple[float, float]], width: int, height: int) -> np.ndarray:
@@ -135,7 +135,8 @@ def item_before_after(hit: RuleHit, ring: FrameRing) -> np.ndarray | None:
     if last is None or not before:
         return None
     crops = []
-    for frame, label in ((before[-1], "before"), (last, "after")):
+    # The oldest remembered frame: the longer before the drop, the likelier the owner had not yet reached the spot.
+    for frame, label in ((before[0], "before"), (last, "after")):
         image = frame.image()
         height, width = image.shape[:2]
         x1, y1, x2, y2 = hit.item_box
