@@ -8,7 +8,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
+import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -163,12 +168,40 @@ def thin(frames: list[BufferedFrame], max_fps: float) -> list[BufferedFrame]:
     return kept
 
 
+WEBM_TAG_NOTICE = re.compile(
+    rb"OpenCV: FFMPEG: tag 0x[0-9a-f]{8}/'VP80' is not supported with codec id \d+ and format 'webm / WebM'\r?\n"
+)
+"""OpenCV checks the fourcc against the muxer's list of tags, and FFmpeg's WebM muxer lists none, so every
+spelling of VP8 is "not supported" although the file is written as VP8 all the same: a false alarm."""
+_stderr_lock = threading.Lock()
+
+
+@contextmanager
+def without_webm_tag_notice() -> Iterator[None]:
+    """Keep OpenCV's WebM tag notice off stderr (it is printed by C, past Python's sys.stderr); anything else
+    written to stderr meanwhile, by any thread, is passed on once the block ends."""
+    with _stderr_lock, tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            rest = WEBM_TAG_NOTICE.sub(b"", captured.read())
+            if rest:
+                os.write(2, rest)
+
+
 def encode_webm(frames: list[np.ndarray], fps: float) -> bytes:
     """VP8 in WebM: what OpenCV here can write that every browser plays (H.264 is not available)."""
     height, width = frames[0].shape[:2]
     with tempfile.TemporaryDirectory(prefix="curbwatch-clip-") as tmp:
         path = Path(tmp) / "clip.webm"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), max(1.0, fps), (width, height))
+        with without_webm_tag_notice():
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), max(1.0, fps), (width, height))
         if not writer.isOpened():
             raise RuntimeError("OpenCV cannot write VP8/WebM on this machine")
         for frame in frames:

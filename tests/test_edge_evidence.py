@@ -1,6 +1,8 @@
 """Evidence from the ring of redacted frames: keyframes and a WebM clip, named by sha256, that a browser plays."""
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -84,6 +86,25 @@ def test_keyframe_shows_the_zone_and_the_track(evidence):
     zone_edge = image[int(0.4 * (h - 1)), w // 2]
     assert zone_edge[2] > 150 and zone_edge[1] < 120, "the roadway outline is drawn in red"
     assert (np.abs(image.astype(int) - [255, 0, 255]).sum(axis=2) < 60).any(), "the trajectory is drawn"
+
+
+def test_writing_a_clip_prints_nothing_to_stderr(tmp_path):
+    """OpenCV's "tag 'VP80' is not supported" notice is a false alarm on every clip; other output still shows."""
+    script = f"""
+import os
+from pathlib import Path
+from edge.evidence import EvidenceWriter, without_webm_tag_notice
+from tests.test_edge_evidence import ZONE, hit, ring_of
+refs = EvidenceWriter(Path({str(tmp_path)!r}), [ZONE]).build(hit(), ring_of())
+assert [ref.role for ref, _ in refs].count("clip") == 1
+with without_webm_tag_notice():
+    os.write(2, b"something else\\n")
+"""
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "something else\n"
+    assert len(list(tmp_path.glob("*.webm"))) == 1
 
 
 def test_clip_plays_in_a_browser(evidence, tmp_path):
