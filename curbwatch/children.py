@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 LineCallback = Callable[[str], None]
-# tqdm redraws its bar with carriage returns: each redraw counts as a line.
+# A bar redrawn with carriage returns (a tool's own progress bar) counts as a line per redraw.
 _LINE_END = re.compile(rb"[\r\n]+")
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tqdm import tqdm
-
 from edge.annotate import Annotator
 from edge.detector import Detector
 from edge.pipeline import FrameObserver, Pipeline, PipelineStats, run
+from edge.progress import progress_bar
 from edge.sink import EventSink
 from edge.source import VideoSource
 from models.config.camera import CameraConfig
@@ -54,7 +52,5 @@ def replay_file(
             on_start(pipeline)
         total = source.frame_count if max_frames is None else min(max_frames, source.frame_count or max_frames)
         frames = itertools.islice(source, max_frames) if max_frames is not None else source
-        with tqdm(
-            total=total, unit="frame", desc=Path(str(video)).name, file=sys.stderr, disable=not progress, leave=False
-        ) as bar:
+        with progress_bar(total, Path(str(video)).name, progress) as bar:
             return run(pipeline, frames, bar)

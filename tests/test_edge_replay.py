@@ -3,6 +3,9 @@ can hand it. One full replay is shared by the tests that read its output."""
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -100,6 +103,23 @@ def test_annotated_video_has_every_frame(replay):
     capture = cv2.VideoCapture(str(out / "annotated.avi"))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 143
     assert (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (640, 352)
+
+
+def test_progress_into_a_pipe_is_plain_lines_not_a_redrawn_bar():
+    """journald and the demo's log files get readable lines, not thousands of carriage-return redraws."""
+    video = shared_file("media", "jay_intersection_crosswalk.mp4")
+    result = subprocess.run(
+        [sys.executable, "-m", "curbwatch", "edge", "replay", str(video), "--config", CONFIG, "--max-frames", "40"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert b"\r" not in result.stderr
+    progress = [line for line in result.stderr.decode().splitlines() if " edge.progress: " in line]
+    assert progress and "jay_intersection_crosswalk.mp4: 40/40 frames (100%) in " in progress[-1]
 
 
 def one_line_error(result, code: int, *needles: str) -> None:
