@@ -36,9 +36,13 @@ DEFAULT_MQTT_PORT = 1883
 CENTRAL_CLIENT_ID = "curbwatch-demo-central"
 READY_TIMEOUT_S = 180.0
 PROGRESS_EVERY_S = 15.0
-_PROGRESS = re.compile(r"(\d+)/(\d+) \[")
+_PROGRESS = re.compile(r": (\d+)/(\d+) frames ")
 _SUMMARY = re.compile(r"^\d+ frames, .* events: ")
 _WARNING = re.compile(r" (WARNING|ERROR|CRITICAL) ")
+
+
+def queue_line(pending: int, console_url: str) -> str:
+    return f"review queue: {pending} pending event{'' if pending == 1 else 's'} at {console_url}/queue"
 
 
 class DemoFailed(Exception):
@@ -292,7 +296,7 @@ class Demo:
             latest = pending_events(self.folder.db_url)
             if latest != count:
                 count, changed = latest, time.monotonic()
-        click.echo(f"review queue: {count} pending events at {self.console_url}/queue")
+        click.echo(queue_line(count, self.console_url))
 
     def _check_parts(self) -> None:
         """DemoFailed when a part ended on its own."""

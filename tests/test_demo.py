@@ -5,6 +5,7 @@ Ctrl-C leaves no process behind, and a rerun keeps the data without a new passwo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -18,7 +19,9 @@ import httpx
 import pytest
 import yaml
 
+from curbwatch.demo import _PROGRESS, queue_line
 from curbwatch.local_broker import free_port
+from edge.progress import PlainProgress
 from tests.conftest import ROOT, run_cli, shared_file
 
 pytestmark = pytest.mark.timeout(600)
@@ -224,3 +227,18 @@ def test_a_part_that_fails_stops_the_demo_with_one_line(tmp_path: Path) -> None:
     assert re.search(r"error: the edge replay stopped \(exit 5\): error: model file not found: .*missing", errors)
     assert "stopped; the data stays in" in demo.output
     assert_nothing_left(demo)
+
+
+def test_the_queue_count_reads_as_english():
+    assert queue_line(1, "http://127.0.0.1:8080") == "review queue: 1 pending event at http://127.0.0.1:8080/queue"
+    assert queue_line(0, "http://x").startswith("review queue: 0 pending events at ")
+    assert queue_line(2, "http://x").startswith("review queue: 2 pending events at ")
+
+
+def test_the_demo_follows_the_replay_progress_that_edge_logs_into_its_pipe(caplog):
+    with caplog.at_level("INFO", logger="edge.progress"), PlainProgress(143, CLIP) as progress:
+        progress.update(60)
+    progress_match = _PROGRESS.search(
+        logging.Formatter("%(levelname)s %(name)s: %(message)s").format(caplog.records[-1])
+    )
+    assert progress_match is not None and progress_match.groups() == ("60", "143")
