@@ -91,6 +91,7 @@ def run(
 
     from central.db import default_db_url
     from central.ingest import IngestWorker, NotMigrated
+    from central.migrate import migrate_new_sqlite
     from central.verify import Verifier
     from curbwatch.mqtt_connect import BrokerConfigError
     from models.config.mqtt import MqttConfig, TlsConfig
@@ -108,7 +109,9 @@ def run(
             client_id=client_id,
         )
         verifier = Verifier(keys, prefix=prefix, max_age=timedelta(days=max_age_days))
-        worker = IngestWorker(db_url or default_db_url(), config, verifier, Path(data_dir), client_id, share_group)
+        db_url = db_url or default_db_url()
+        migrate_new_sqlite(db_url)
+        worker = IngestWorker(db_url, config, verifier, Path(data_dir), client_id, share_group)
     except SigningKeyError as exc:
         fail(str(exc))
     except ValidationError as exc:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from central.tables import CameraStatus
 from curbwatch.local_broker import LocalBroker
 from tests.conftest import run_cli
-from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_worker, stop
+from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_worker, stop, wait_subscribed
 
 
 def status_of(db: Db) -> CameraStatus | None:
@@ -39,11 +39,27 @@ def test_heartbeat_then_last_will_after_the_edge_is_killed(tmp_path):
             assert stop(worker) == 0
 
 
+def test_central_run_migrates_a_new_sqlite_database_but_not_postgresql(tmp_path, db_url):
+    (tmp_path / "keys").mkdir()
+    if db_url.startswith("postgresql"):
+        result = run_cli("central", "run", "--db", db_url, "--keys", str(tmp_path / "keys"), timeout=60)
+        assert result.returncode == 1 and "central migrate" in result.stderr and "Traceback" not in result.stderr
+        return
+    with LocalBroker(tmp_path / "broker") as broker:
+        worker = start_worker(tmp_path, db_url, broker.url)
+        try:
+            wait_subscribed(tmp_path)
+        finally:
+            assert stop(worker) == 0
+    log = (tmp_path / "central-1.log").read_text()
+    assert "is a new, empty SQLite database: migrating it to the newest schema first" in log
+    assert "Traceback" not in log
+    listed = run_cli("central", "list", "--db", db_url, "--json", timeout=60)
+    assert listed.returncode == 0 and listed.stdout == ""
+
+
 def test_clear_errors_for_bad_invocations(tmp_path):
     unmigrated = f"sqlite:///{tmp_path / 'empty.db'}"
-    (tmp_path / "keys").mkdir()
-    result = run_cli("central", "run", "--db", unmigrated, "--keys", str(tmp_path / "keys"), timeout=60)
-    assert result.returncode == 1 and "central migrate" in result.stderr and "Traceback" not in result.stderr
     result = run_cli("central", "run", "--db", unmigrated, "--keys", str(tmp_path / "nokeys"), timeout=60)
     assert result.returncode == 1 and "does not exist" in result.stderr
     result = run_cli("central", "list", "--db", unmigrated, "--json", timeout=60)
