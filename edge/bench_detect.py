@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 
 from edge.bench_box import cpu_description
+from edge.boxes import iou
 from edge.detect.model_file import ModelError, model_format
 from edge.detect.yolo_io import RawDetections
-from edge.detector import DetectorBackend, box_iou, open_backend, resolve_model
+from edge.detector import DetectorBackend, open_backend, resolve_model
 from edge.samples import Box
 from models.config.detector import DetectorConfig
 
@@ -113,7 +114,7 @@ def bench_detect(candidates: list[Candidate], frames: list[np.ndarray], config: 
                 baseline.append(boxes)
             reference = baseline[index]
             row.people += len(reference)
-            row.matched += sum(any(box_iou(ref, box) >= MATCH_IOU for box in boxes) for ref in reference)
+            row.matched += sum(any(iou(ref, box) >= MATCH_IOU for box in boxes) for ref in reference)
         rows.append(row)
     return rows
 

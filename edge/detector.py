@@ -24,7 +24,7 @@ from edge.tracking import Tracker
 from models.config.detector import DetectorConfig
 from models.infraction import ModelRef
 
-__all__ = ["Detector", "ModelError", "StageTimes", "box_iou", "resolve_model", "sha256_of"]
+__all__ = ["Detector", "ModelError", "StageTimes", "resolve_model", "sha256_of"]
 
 log = logging.getLogger(__name__)
 
@@ -237,14 +237,6 @@ def open_backend(model_name: str, path: Path, config: DetectorConfig, coco_names
     from edge.detect.ultralytics_backend import UltralyticsBackend
 
     return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)  # type: ignore[return-value]
-
-
-def box_iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _preview(names: dict[int, str]) -> str:

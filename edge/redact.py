@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.detector import box_iou
+from edge.boxes import iou
 from edge.samples import Box, Detection
 from models.config.redaction import RedactionConfig
 
@@ -71,11 +71,9 @@ class Redactor:
                 self._held[det.track_id] = _Held(det.box, t, _velocity(self._held.get(det.track_id), det.box, t))
             loose = [d.box for d in detections if d.cls == "person" and d.track_id is None]
             for box in [*loose, *untracked_people]:
-                if any(box_iou(box, d.box) > 0.5 for d in tracked):
+                if any(iou(box, d.box) > 0.5 for d in tracked):
                     continue
-                key = next(
-                    (k for k, h in self._held.items() if isinstance(k, tuple) and box_iou(box, h.box) > 0.3), None
-                )
+                key = next((k for k, h in self._held.items() if isinstance(k, tuple) and iou(box, h.box) > 0.3), None)
                 if key is None:
                     self._untracked += 1
                     key = ("untracked", self._untracked)

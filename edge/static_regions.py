@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.boxes import iou
 from edge.camera_motion import IDENTITY, CameraMotion, box_through, corner_shift
 from edge.samples import Box, StaticItem
 from models.config.rules import LitteringConfig
@@ -298,9 +299,9 @@ class StaticRegionDetector:
     def _match(self, box: Box) -> _Item | None:
         best, best_iou = None, 0.3
         for item in self._items.values():
-            iou = _iou(box, item.box)
-            if iou >= best_iou:
-                best, best_iou = item, iou
+            overlap = iou(box, item.box)
+            if overlap >= best_iou:
+                best, best_iou = item, overlap
         return best
 
 
@@ -345,11 +346,3 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     scale = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum()) / scale if scale > 0 else 1.0
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0

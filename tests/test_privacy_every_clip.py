@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detector import Detector, box_iou
+from edge.boxes import iou
+from edge.detector import Detector
 from models.config.detector import DetectorConfig
 from tests.conftest import run_cli, shared_file
 
@@ -66,7 +67,7 @@ def _untouched_share(annotated: np.ndarray, raw: np.ndarray, box: tuple) -> floa
 
 
 def _raw_person_at(checker: Detector, raw: np.ndarray, box: tuple) -> bool:
-    return any(d.cls == "person" and box_iou(d.box, box) > 0.3 for d in checker.detect_only(raw, confidence=0.1))
+    return any(d.cls == "person" and iou(d.box, box) > 0.3 for d in checker.detect_only(raw, confidence=0.1))
 
 
 def _people(checker: Detector, images: list[np.ndarray], clip: str = "") -> list[tuple[int, float, tuple]]:
@@ -75,7 +76,7 @@ def _people(checker: Detector, images: list[np.ndarray], clip: str = "") -> list
         (i, round(d.confidence, 2), tuple(round(v, 3) for v in d.box))
         for i, image in enumerate(images)
         for d in checker.detect_only(image)
-        if d.cls == "person" and not any(box_iou(d.box, box) > 0.5 for box in objects)
+        if d.cls == "person" and not any(iou(d.box, box) > 0.5 for box in objects)
     ]
 
 

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from edge.boxes import iou
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
-from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, iou, is_occupant, is_riding, tracked_people
+from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, is_occupant, is_riding, tracked_people
 from edge.samples import Detection, FrameSample
 from models.config.rules import JaywalkingConfig
 from models.config.zones import Zone

@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from edge.boxes import box_area, gap, intersection, iou
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, clamp01, coarse
-from edge.rules.people import VEHICLE_CLASSES, box_area, gap, intersection, iou, tracked_people
+from edge.rules.people import VEHICLE_CLASSES, tracked_people
 from edge.samples import Box, Detection, FrameSample, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
