@@ -13,7 +13,7 @@ import yaml
 from central.bench import bench_ingest
 from central.cli import central
 from curbwatch import __version__
-from curbwatch.cliutil import fail, load_config_or_exit, report_config_error
+from curbwatch.cliutil import fail, load_config_or_exit, model_error_line, report_config_error
 from curbwatch.keys_cli import keys
 from edge.cli import edge
 
@@ -183,7 +183,7 @@ def evaluate(
     except ConfigError as exc:
         report_config_error(exc)
     except (EvalError, ModelError, SourceError) as exc:
-        fail(str(exc))
+        fail(model_error_line(exc))
     for result in results:
         predicted = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.predicted) or "none"
         expected = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.expected) or "none"
@@ -240,7 +240,7 @@ def bench_edge(
     try:
         result = run_bench(video or config.source.uri, config, model, max_frames)
     except (ModelError, SourceError) as exc:
-        fail(str(exc))
+        fail(model_error_line(exc))
     click.echo(result.report())
 
 

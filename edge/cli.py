@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from curbwatch.cliutil import fail, load_config_or_exit
+from curbwatch.cliutil import fail, load_config_or_exit, model_error_line
 from models.config.camera import CameraConfig
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def open_detector(config: object, model: str | None) -> object:
     try:
         return Detector(config.detector, model)  # type: ignore[attr-defined]
     except ModelError as exc:
-        fail(str(exc), EXIT_MODEL)
+        fail(model_error_line(exc), EXIT_MODEL)
 
 
 def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, broker: str | None) -> list[object]:

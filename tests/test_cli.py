@@ -5,7 +5,7 @@ import pytest
 
 from curbwatch.cli import cli
 from curbwatch.reference import config_reference
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, shared_file
 
 
 def _commands(group, prefix=()):
@@ -40,6 +40,27 @@ def test_readme_config_reference_matches_the_models():
     match = re.search(r"<!-- config-reference -->\n(.*?)<!-- /config-reference -->", readme, re.S)
     assert match, "README.md lost its config-reference markers"
     assert match.group(1) == config_reference(), "README is stale: run `curbwatch config-reference` and paste it"
+
+
+def test_the_smallest_camera_replays_offline_and_is_the_one_readme_shows(model_path):
+    example = ROOT / "examples" / "minimal.yaml"
+    video = shared_file("media", "jay_intersection_crosswalk.mp4")
+    result = run_cli("edge", "replay", str(video), "--config", str(example), "--max-frames", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("3 frames")
+    body = "".join(line for line in example.read_text().splitlines(keepends=True) if not line.startswith("#"))
+    assert f"```yaml\n{body}```" in (ROOT / "README.md").read_text()
+
+
+def test_a_missing_model_says_where_the_offline_one_is_and_how_to_choose_it(tmp_path):
+    config = tmp_path / "cam.yaml"
+    config.write_text((ROOT / "examples" / "minimal.yaml").read_text().replace("yolov8n_int8.tflite", "gone.tflite"))
+    result = run_cli(
+        "edge", "replay", str(shared_file("media", "jay_intersection_crosswalk.mp4")), "--config", str(config)
+    )
+    assert result.returncode == 5
+    assert "model file not found: ../shared/models/gone.tflite; the offline model is " in result.stderr
+    assert "--model ../shared/models/yolov8n_int8.tflite or set detector.model" in result.stderr
 
 
 def test_readme_test_command_is_what_ci_runs():
