@@ -91,6 +91,7 @@ def message(
     kind: str = "jaywalking",
     started_at: datetime | None = None,
     evidence: Evidence | None = None,
+    redacted: bool = True,
 ) -> InfractionMessage:
     start = started_at or datetime.now(UTC) - timedelta(minutes=30)
     refs = []
@@ -122,6 +123,7 @@ def message(
         signal_phase="dont_walk" if jay else None,
         model={"name": "yolov8n_int8.tflite", "sha256": MODEL_SHA},
         evidence=refs,
+        redacted=redacted,
     )
 
 

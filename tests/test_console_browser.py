@@ -120,6 +120,26 @@ def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) 
     shot(sam, "cameras")
 
 
+def test_the_item_page_says_only_what_is_true_of_its_evidence_privacy(browser: Browser, tmp_path: Path) -> None:
+    central = make_central(f"sqlite:///{tmp_path / 'central.db'}", tmp_path)
+    evidence = cut_evidence(frames=4)
+    redacted, raw = seed(central, evidence), seed(central, evidence, redacted=False)
+    with serve(central) as base:
+        alice = login(browser, base, "alice")
+        alice.goto(f"/items/{redacted}")
+        expect(alice.locator("#privacy")).to_have_text(
+            "Pixelated on the camera: every person its detector found (the whole person, or only the head where "
+            "the camera is set to do so) and whatever moved that no detection explained. Number plates and "
+            "everything else are as filmed."
+        )
+        expect(alice.locator("body")).not_to_contain_text("Faces")
+        alice.goto(f"/items/{raw}")
+        expect(alice.locator("#privacy")).to_have_text(
+            "This event says it was NOT redacted: no one in this evidence was pixelated."
+        )
+        expect(alice.locator("body")).not_to_contain_text("Pixelated on the camera")
+
+
 def test_keyboard_reject_and_next(browser: Browser, console) -> None:
     base, _ids = console
     alice = login(browser, base, "alice")

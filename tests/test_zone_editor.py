@@ -72,7 +72,7 @@ def open_editor(page: Page) -> dict[str, float]:
     page.goto("/admin/zones")
     page.select_option("#source", SOURCE)
     expect(page.locator("#stage")).to_be_visible(timeout=60_000)
-    expect(page.locator("#frame-status")).to_contain_text("people pixelated")
+    expect(page.locator("#frame-status")).to_contain_text("every person the detector found pixelated")
     box = page.locator("#zone-canvas").bounding_box()
     assert box is not None
     return box

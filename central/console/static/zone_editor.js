@@ -388,7 +388,7 @@
     state.size = [img.naturalWidth, img.naturalHeight];
     svg.setAttribute("viewBox", "0 0 " + state.size[0] + " " + state.size[1]);
     $("stage").hidden = false;
-    frameStatus("First frame, " + state.size[0] + "×" + state.size[1] + ", people pixelated. Click on it to draw a zone.", false);
+    frameStatus("First frame, " + state.size[0] + "×" + state.size[1] + ", every person the detector found pixelated. Click on it to draw a zone.", false);
     render();
   });
   $("source").addEventListener("change", function () {
