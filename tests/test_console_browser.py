@@ -203,6 +203,27 @@ def test_form_without_csrf_token_is_refused(browser: Browser, console) -> None:
     expect(alice.locator("h1 .state")).to_have_text("pending")
 
 
+def test_every_page_has_an_icon_and_favicon_ico_is_not_a_404(browser: Browser, console) -> None:
+    base, _ids = console
+    page = browser.new_context(base_url=base).new_page()
+    for path in ("/login", "/api/docs"):
+        page.goto(path)
+        href = page.locator("link[rel=icon]").get_attribute("href")
+        assert href, f"{path} links no icon"
+    assert page.request.get("/favicon.ico").status == 200
+    for src in (href, "/favicon.ico"):
+        size = page.evaluate(
+            """(src) => new Promise((resolve) => {
+                const image = new Image();
+                image.onload = () => resolve([image.naturalWidth, image.naturalHeight]);
+                image.onerror = () => resolve(null);
+                image.src = src;
+            })""",
+            src,
+        )
+        assert size == [32, 32], f"{src} is not an image the browser draws"
+
+
 def test_login_page_and_wrong_password(browser: Browser, console) -> None:
     base, _ids = console
     page = browser.new_context(base_url=base).new_page()

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -130,6 +130,11 @@ def create_app(
         except NotSignedIn:
             return RedirectResponse("/login", status_code=303)
         return RedirectResponse(home_for(live.principal.role), status_code=303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        # Browsers ask for /favicon.ico even where a page links its icon: the same drawing, not a 404 in the log.
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
     for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users, zone_editor):
         app.include_router(module.router)
