@@ -26,6 +26,7 @@ from edge.sink import MemorySink
 from models.config.camera import CameraConfig
 from models.geometry import polygon_area
 from models.infraction import InfractionMessage, ModelRef
+from models.rule_trace import trace_lines
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class ReplayReport:
             "keyframes": keyframes,
             "missing": missing,
             "clips": sum(ref.role == "clip" for ref in message.evidence),
+            "trace": trace_lines(message.rule.thresholds, message.rule.measurements),
         }
 
     @staticmethod

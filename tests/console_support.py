@@ -117,8 +117,8 @@ def message(
         rule={
             "name": "jaywalk.roadway_crossing" if jay else "litter.left_behind",
             "version": "1",
-            "thresholds": {"min_inside_s": 1.0, "min_confidence": 0.5} if jay else {"min_static_s": 10.0},
-            "measurements": {"min_inside_s": 1.8, "min_confidence": 0.81} if jay else {"min_static_s": 14.2},
+            "thresholds": {"min_duration_s": 1.0, "min_person_confidence": 0.35} if jay else {"min_static_s": 10.0},
+            "measurements": {"duration_s": 1.8, "entered": "side"} if jay else {"static_s": 14.2},
         },
         signal_phase="dont_walk" if jay else None,
         model={"name": "yolov8n_int8.tflite", "sha256": MODEL_SHA},

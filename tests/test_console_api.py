@@ -41,7 +41,7 @@ def test_review_workflow_through_the_api(db_url: str, tmp_path: Path, evidence) 
 
         item = client.get(f"/api/v1/infractions/{litter}", headers=alice).json()
         assert item["rule_trace"]["name"] == "litter.left_behind"
-        assert item["rule_trace"]["measurements"] == {"min_static_s": 14.2}
+        assert item["rule_trace"]["measurements"] == {"static_s": 14.2}
         assert len(item["trajectory"]) == 9
         roles = sorted(e["role"] for e in item["evidence"])
         assert roles == ["clip", "keyframe", "keyframe"]

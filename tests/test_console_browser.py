@@ -140,6 +140,17 @@ def test_the_item_page_says_only_what_is_true_of_its_evidence_privacy(browser: B
         expect(alice.locator("body")).not_to_contain_text("Pixelated on the camera")
 
 
+def test_the_rule_trace_puts_each_threshold_beside_what_it_judged(browser: Browser, console) -> None:
+    base, ids = console
+    alice = login(browser, base, "alice")
+    alice.goto(f"/items/{ids['jay']}")
+    rows = alice.locator("table.trace-lines tbody tr")
+    expect(rows.nth(0)).to_contain_text("in the road 1.8 s, needs at least 1.0 s")
+    expect(rows.nth(0).locator("td").nth(1)).to_have_text("pass")
+    expect(alice.locator("table.trace-lines")).to_contain_text("min_person_confidence 0.35")
+    expect(alice.locator("table.trace-lines")).to_contain_text("entered side")
+
+
 def test_keyboard_reject_and_next(browser: Browser, console) -> None:
     base, _ids = console
     alice = login(browser, base, "alice")

@@ -10,7 +10,7 @@ from central.console.filters import age_bounds
 from central.console.health import StatusRow, camera_health
 from central.console.login import safe_next
 from central.console.overturns import EventSteps, Step, overturn_rates, total
-from central.console.records import trace_rows, trajectory_points
+from central.console.records import trajectory_points
 from central.db import transaction
 from tests.console_support import PASSWORDS, make_central
 
@@ -63,14 +63,7 @@ def test_age_buckets() -> None:
     assert age_bounds("gt7d", NOW) == (NOW - timedelta(days=7), None)
 
 
-def test_trace_and_trajectory_from_payload() -> None:
-    rule = {"thresholds": {"min_inside_s": 1.0, "max_gap": 3}, "measurements": {"min_inside_s": 1.8, "speed": 1.2}}
-    rows = trace_rows(rule)
-    assert [(r.name, r.threshold, r.measurement) for r in rows] == [
-        ("min_inside_s", 1.0, 1.8),
-        ("max_gap", 3, None),
-        ("speed", None, 1.2),
-    ]
+def test_trajectory_from_payload() -> None:
     payload = {
         "track": {"trajectory": [{"t": 0, "x": 0.1, "y": 0.2}, {"t": 1, "x": 1.5, "y": 0.2}, None, {"x": 1, "y": 0}]}
     }

@@ -12,16 +12,10 @@ from sqlalchemy.orm import Session
 from central.review import service as review
 from central.review.tables import Claim
 from central.tables import EvidenceLink, Infraction
+from models.rule_trace import TraceLine, trace_lines
 
 # Event ids are UUIDs; anything else is refused before it reaches a query.
 EVENT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-
-@dataclass(frozen=True)
-class TraceRow:
-    name: str
-    threshold: Any
-    measurement: Any
 
 
 @dataclass
@@ -30,7 +24,7 @@ class ItemRecord:
     keyframes: list[EvidenceLink]
     clips: list[EvidenceLink]
     trajectory: list[tuple[float, float]]
-    trace: list[TraceRow]
+    trace: list[TraceLine]
     claim: Claim | None
     history: list[Any] = field(default_factory=list)
 
@@ -50,14 +44,6 @@ def trajectory_points(payload: dict[str, Any]) -> list[tuple[float, float]]:
     return result
 
 
-def trace_rows(rule: dict[str, Any]) -> list[TraceRow]:
-    """Thresholds and measurements side by side: a name present in both lines up in one row."""
-    thresholds = rule.get("thresholds") or {}
-    measurements = rule.get("measurements") or {}
-    names = list(thresholds) + [name for name in measurements if name not in thresholds]
-    return [TraceRow(name, thresholds.get(name), measurements.get(name)) for name in names]
-
-
 def load_infraction(session: Session, event_id: str) -> Infraction:
     infraction = session.get(Infraction, event_id.lower())
     if infraction is None:
@@ -75,12 +61,13 @@ def load_item(session: Session, event_id: str) -> ItemRecord:
     # Keep the order the camera listed its evidence in (first keyframe = the moment the rule fired).
     listed = [ref.get("sha256") for ref in infraction.payload.get("evidence") or []]
     links.sort(key=lambda link: listed.index(link.sha256) if link.sha256 in listed else len(listed))
+    rule = infraction.payload.get("rule") or {}
     return ItemRecord(
         infraction=infraction,
         keyframes=[link for link in links if link.role == "keyframe"],
         clips=[link for link in links if link.role == "clip"],
         trajectory=trajectory_points(infraction.payload),
-        trace=trace_rows(infraction.payload.get("rule") or {}),
+        trace=trace_lines(rule.get("thresholds") or {}, rule.get("measurements") or {}),
         claim=review.current_claim(session, infraction.event_id),
         history=list(review.history(session, infraction.event_id)),
     )
