@@ -132,12 +132,11 @@ def pick_keyframes(hit: RuleHit, ring: FrameRing, count: int = KEYFRAMES) -> lis
 def item_before_after(hit: RuleHit, ring: FrameRing) -> np.ndarray | None:
     """The spot of a littering item before it appeared and at the end, side by side and enlarged, so a reviewer
     sees at a glance whether a thing lies there. None without an item or without a frame from before it."""
-    if hit.item_box is None:
-        return None
     last = ring.last()
-    frames = ring.between(0, last.index) if last is not None else []
-    before = [f for f in frames if f.t <= hit.t_start - BEFORE_ITEM_S]
-    if last is None or not before:
+    if hit.item_box is None or last is None:
+        return None
+    before = [f for f in ring.between(0, last.index) if f.t <= hit.t_start - BEFORE_ITEM_S]
+    if not before:
         return None
     crops = []
     # The oldest remembered frame: the longer before the drop, the likelier the owner had not yet reached the spot.

@@ -228,7 +228,7 @@ class StaticRegionDetector:
                     # What is there now is the ground as it was before: whatever made the item has gone, and
                     # the background had learnt people who stood there. Forget both.
                     del self._items[match.item_id]
-                    self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
+                    self._heal((x, y, bw, bh), component, gray)
                     continue
             if match is not None:
                 match.box, match.last_seen_t, match.seen_t, match.area = box, t, t, share
@@ -245,7 +245,7 @@ class StaticRegionDetector:
             window = (slice(y, y + bh), slice(x, x + bw))
             verdict = _edge_verdict(component, gray[window], self._long[window], grad_now[window], grad_long[window])
             if verdict == "ghost":
-                self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
+                self._heal((x, y, bw, bh), component, gray)
                 continue
             if verdict == "object":
                 since = self._fg_since[y : y + bh, x : x + bw][component]
@@ -253,7 +253,7 @@ class StaticRegionDetector:
                 if not self._new_since_before((x, y, bw, bh), component, gray, first):
                     # The ground as it was before anyone stood there: the background had learnt people who
                     # stood still (or their shadows), and what came back when they left is no new thing.
-                    self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
+                    self._heal((x, y, bw, bh), component, gray)
                     continue
                 item = _Item(self._next_id, box, min(first, t), t, share, checked_t=t, seen_t=t)
                 self._items[item.item_id] = item
@@ -270,6 +270,12 @@ class StaticRegionDetector:
         for item_id in [i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s]:
             x1, y1, x2, y2 = self._pixels(self._items.pop(item_id).box, pad=2)
             self._long[y1:y2, x1:x2] = gray[y1:y2, x1:x2]
+
+    def _heal(self, region: tuple[int, int, int, int], component: np.ndarray, gray: np.ndarray) -> None:
+        """Take the region's pixels as they are now into the long-term background: it is the ground."""
+        assert self._long is not None
+        x, y, bw, bh = region
+        self._long[y : y + bh, x : x + bw][component] = gray[y : y + bh, x : x + bw][component]
 
     def _new_since_before(
         self, region: tuple[int, int, int, int], component: np.ndarray, gray: np.ndarray, first: float

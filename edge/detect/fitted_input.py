@@ -117,9 +117,7 @@ class _Rewrite:
         tensor.shape = [int(d) for d in value.shape]
 
     def apply(self, height: int, width: int) -> None:
-        side = self.side
-        changes = self._upsampling(side, height, width) + self._flattening(side, height, width)
-        changes += self._decoder(side, height, width)
+        changes = self._upsampling(height, width) + self._flattening(height, width) + self._decoder(height, width)
         kinds = {kind for kind, _index, _value in changes}
         if kinds != {"upsample", "reshape", "anchors", "strides"}:
             raise ModelError(f"not a YOLOv8 detection export: found only {sorted(kinds) or 'none'} of its constants")
@@ -130,20 +128,20 @@ class _Rewrite:
             # Shapes between the ops are worked out again when the runtime loads the model.
             tensor.shapeSignature = None
 
-    def _upsampling(self, side: int, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
+    def _upsampling(self, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
         found = []
         for kind, op in self.ops:
             size = self._constant(op.inputs[1]) if kind == "RESIZE_NEAREST_NEIGHBOR" else None
             if size is None:
                 continue
-            if size.shape != (2,) or size[0] != size[1] or side % int(size[0]):
-                raise ModelError(f"unexpected upsampling size {size.tolist()} in a {side}x{side} export")
-            stride = side // int(size[0])
+            if size.shape != (2,) or size[0] != size[1] or self.side % int(size[0]):
+                raise ModelError(f"unexpected upsampling size {size.tolist()} in a {self.side}x{self.side} export")
+            stride = self.side // int(size[0])
             found.append(("upsample", op.inputs[1], np.array([height // stride, width // stride])))
         return found
 
-    def _flattening(self, side: int, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
-        renumber = dict(zip(_cells(side, side), _cells(height, width), strict=True))
+    def _flattening(self, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
+        renumber = dict(zip(_cells(self.side, self.side), _cells(height, width), strict=True))
         found, seen = [], set()
         for kind, op in self.ops:
             if kind != "RESHAPE" or len(op.inputs) < 2 or op.inputs[1] in seen:
@@ -154,8 +152,8 @@ class _Rewrite:
                 found.append(("reshape", op.inputs[1], np.array([renumber.get(int(d), int(d)) for d in target])))
         return found
 
-    def _decoder(self, side: int, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
-        square_points, square_strides = anchor_constants(side, side)
+    def _decoder(self, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
+        square_points, square_strides = anchor_constants(self.side, self.side)
         points, strides = anchor_constants(height, width)
         found, seen = [], set()
         for _kind, op in self.ops:

@@ -83,7 +83,8 @@ class _Candidate:
     why: str = ""
     covered_s: float = 0.0
     """Of the time since the item appeared, how long a person's box lay over it."""
-    seen_t: float | None = None
+    accounted_t: float | None = None
+    """The sample time up to which `covered_s` is counted."""
 
 
 class LitteringRule:
@@ -206,9 +207,9 @@ class LitteringRule:
         covered = area > 0 and any(
             d.cls == "person" and intersection(d.box, item.box) / area >= UNDER_PERSON for d in sample.detections
         )
-        if covered and candidate.seen_t is not None:
-            candidate.covered_s += max(0.0, sample.t - candidate.seen_t)
-        candidate.seen_t = sample.t
+        if covered and candidate.accounted_t is not None:
+            candidate.covered_s += max(0.0, sample.t - candidate.accounted_t)
+        candidate.accounted_t = sample.t
 
     def _vehicle_covers(self, vehicle: Box, item: StaticItem) -> bool:
         area = box_area(item.box)
@@ -281,11 +282,12 @@ class LitteringRule:
         owner = self._follow_owner(candidate, people)
         distance = self._distance(owner.foot, candidate.item) if owner is not None else None
         path = self._paths.get(candidate.owner_ids[-1])
-        if owner is None and path and self._distance(path[-1][1], candidate.item) <= self._owner_distance:
-            # Lost beside the item, never seen leaving: in a crowd or behind a post the owner may well stand
-            # there still, and what looks left behind may be their feet or shadow. Seen leaving, or never.
-            distance = self._distance(path[-1][1], candidate.item)
-        if distance is not None and distance <= self._owner_distance:
+        # Lost beside the item, never seen leaving: in a crowd or behind a post the owner may well stand there
+        # still, and what looks left behind may be their feet or shadow. Seen leaving, or never.
+        lost_beside = (
+            owner is None and bool(path) and self._distance(path[-1][1], candidate.item) <= self._owner_distance
+        )
+        if lost_beside or (distance is not None and distance <= self._owner_distance):
             candidate.away_since = candidate.away_index = None
             return None
         if candidate.away_since is None:
