@@ -16,6 +16,7 @@ from central.review_cli import (
     verify_audit,
     verify_ledger,
 )
+from central.transparency.cli import report
 from curbwatch.cliutil import DB_HELP, fail
 
 log = logging.getLogger(__name__)
@@ -195,3 +196,4 @@ central.add_command(checkpoint_command)
 central.add_command(purge)
 central.add_command(audit_export)
 central.add_command(catalogue_command)
+central.add_command(report)

@@ -25,6 +25,8 @@ from central.console import (
     login,
     password,
     queue,
+    reports,
+    tuning,
     users,
 )
 from central.console.body_limit import BodyLimit
@@ -136,7 +138,8 @@ def create_app(
         # Browsers ask for /favicon.ico even where a page links its icon: the same drawing, not a 404 in the log.
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
-    for module in (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, users, zone_editor):
+    pages = (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, tuning, reports, users, zone_editor)
+    for module in pages:
         app.include_router(module.router)
     app.include_router(password.router)
     app.include_router(api_docs.router)

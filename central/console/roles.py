@@ -10,6 +10,7 @@ READ_LEDGER = frozenset({"reviewer", "supervisor", "auditor"})
 FILE_APPEAL = frozenset({"reviewer", "supervisor"})
 READ_AUDIT = frozenset({"supervisor", "auditor", "admin"})
 READ_ACCURACY = frozenset({"supervisor", "auditor", "admin"})
+READ_REPORTS = frozenset({"supervisor", "auditor"})
 READ_CAMERAS = frozenset({"reviewer", "supervisor", "auditor", "admin"})
 ADMIN = frozenset({"admin"})
 
@@ -19,6 +20,8 @@ NAVIGATION = (
     ("Ledger", "/ledger", READ_LEDGER),
     ("Cameras", "/cameras", READ_CAMERAS),
     ("Accuracy", "/accuracy", READ_ACCURACY),
+    ("Rules", "/rules", READ_ACCURACY),
+    ("Reports", "/reports", READ_REPORTS),
     ("Audit log", "/audit", READ_AUDIT),
     ("Users", "/admin/users", ADMIN),
     ("Zones", "/admin/zones", ADMIN),

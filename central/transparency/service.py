@@ -1,0 +1,70 @@
+"""Producing a transparency report: read, compute, hide small figures, write out, and audit that it was made."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from central import audit
+from central.settings import CentralSettings
+from central.transparency import figures, queries, render
+from central.transparency.disclosure import DEFAULT_THRESHOLD, Disclosed, disclose
+
+AUDIT_ACTION = "report.transparency"
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """First and last day of the calendar month holding `day`."""
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def default_days(today: date) -> tuple[date, date]:
+    """The last complete calendar month: what a site publishes."""
+    return month_of(today.replace(day=1) - timedelta(days=1))
+
+
+def period(site: str, first_day: date, last_day: date) -> queries.Period:
+    """The days from `first_day` to `last_day`, both included, in UTC."""
+    if last_day < first_day:
+        raise ValueError(f"the period ends ({last_day}) before it starts ({first_day})")
+    return queries.Period(site, day_start(first_day), day_start(last_day + timedelta(days=1)))
+
+
+def audit_made(session: Session, span: queries.Period, actor: str, form: str, as_of: datetime, threshold: int) -> None:
+    """Record that a report was made: who, for which site and days, in which form (the console's page is "page")."""
+    details = {"from": span.start, "to": span.end, "format": form, "threshold": threshold}
+    audit.record(session, actor, AUDIT_ACTION, f"site:{span.site}", details, now=as_of)
+
+
+def build(
+    session: Session,
+    span: queries.Period,
+    settings: CentralSettings,
+    as_of: datetime,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> Disclosed:
+    rows = queries.load(session, span)
+    return disclose(figures.compute(rows, settings.reject_reasons, as_of), threshold)
+
+
+def produce(
+    session: Session,
+    span: queries.Period,
+    settings: CentralSettings,
+    actor: str,
+    form: str,
+    as_of: datetime,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> str:
+    """The report in `form` (html, csv, json), with an audit entry saying who made which one."""
+    report = build(session, span, settings, as_of, threshold)
+    text = render.write(report, form)
+    audit_made(session, span, actor, form, as_of, threshold)
+    return text
