@@ -17,7 +17,7 @@ from central.review_cli import (
     verify_ledger,
 )
 from central.transparency.cli import report
-from curbwatch.cliutil import DB_HELP, fail
+from curbwatch.cliutil import DB_HELP, fail, report_config_error
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def central() -> None:
     default="data",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Evidence files go under DATA_DIR/evidence.",
+    help="Evidence files go under DATA_DIR/evidence, unless the settings name an object store.",
 )
 @click.option("--prefix", default="curbwatch/v1", show_default=True, help="Topic prefix.")
 @click.option("--username", help="Broker user name.")
@@ -93,10 +93,11 @@ def run(
     from central.db import default_db_url
     from central.ingest import IngestWorker, NotMigrated
     from central.migrate import migrate_new_sqlite
+    from central.settings import load_settings
     from central.verify import Verifier
     from curbwatch.mqtt_connect import BrokerConfigError
     from models.config.mqtt import MqttConfig, TlsConfig
-    from models.errors import format_validation_error
+    from models.errors import ConfigError, format_validation_error
     from models.signing import SigningKeyError, load_public_keys
 
     try:
@@ -112,15 +113,19 @@ def run(
         verifier = Verifier(keys, prefix=prefix, max_age=timedelta(days=max_age_days))
         db_url = db_url or default_db_url()
         migrate_new_sqlite(db_url)
-        worker = IngestWorker(db_url, config, verifier, Path(data_dir), client_id, share_group)
+        evidence = load_settings(settings_path).open_evidence(Path(data_dir) / "evidence")
+        worker = IngestWorker(db_url, config, verifier, Path(data_dir), client_id, share_group, evidence=evidence)
     except SigningKeyError as exc:
         fail(str(exc))
     except ValidationError as exc:
         fail("; ".join(format_validation_error(exc, MqttConfig)))
-    except (BrokerConfigError, NotMigrated) as exc:
+    except ConfigError as exc:
+        report_config_error(exc)
+    except (BrokerConfigError, NotMigrated, ValueError) as exc:
         fail(str(exc))
     if not keys:
         log.warning("no *.pub keys in %s: every message will be quarantined", keys_dir)
+    log.info("evidence goes to %s", evidence.describe())
     worker.stop_on_signals()
     console = _start_console(db_url, settings_path, data_dir, http_bind) if http_bind else None
     try:

@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from central.db import make_engine, session_factory, transaction
-from central.evidence_store import EvidenceStore
+from central.evidence_store import EvidenceStore, EvidenceUnavailable, FolderEvidenceStore
 from central.store import Quarantine, write_batch
 from central.verify import Accepted, Refused, Verifier
 from curbwatch.mqtt_connect import make_client
@@ -55,12 +55,13 @@ class IngestWorker:
         share_group: str | None = "central",
         batch_max: int = 500,
         batch_wait_s: float = 0.01,
+        evidence: EvidenceStore | None = None,
     ) -> None:
         self.engine = make_engine(db_url)
         if "infractions" not in inspect(self.engine).get_table_names():
             raise NotMigrated("the database has no ingest tables: run `curbwatch central migrate --db URL` first")
         self.factory = session_factory(self.engine)
-        self.blobs = EvidenceStore(Path(data_dir) / "evidence")
+        self.blobs = evidence or FolderEvidenceStore(Path(data_dir) / "evidence")
         self.verifier, self.batch_max, self.batch_wait_s = verifier, batch_max, batch_wait_s
         self.topic_filter = subscription(broker.prefix, share_group or None)
         self.counts: Counter = Counter()
@@ -131,8 +132,8 @@ class IngestWorker:
                 with transaction(self.factory) as session:
                     self.counts.update(write_batch(session, self.blobs, checked))
                 return True
-            except OperationalError as exc:
-                log.error("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
+            except (OperationalError, EvidenceUnavailable) as exc:  # an outage: acknowledge nothing, retry
+                log.error("storage unavailable (%s); retrying in %.1f s", getattr(exc, "orig", exc), delay)
                 if self.stop.wait(delay):
                     return False
                 delay = min(delay * 2, 10.0)

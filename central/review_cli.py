@@ -220,17 +220,23 @@ def checkpoint_command(db_url: str | None, settings_path: str | None, rotate_key
 @click.command("purge")
 @db_option
 @settings_option
-@click.option("--evidence-dir", type=click.Path(file_okay=False), help="Evidence folder; default from the settings.")
+@click.option(
+    "--evidence-dir",
+    type=click.Path(file_okay=False),
+    help="Evidence folder; default from the settings. Unused when the settings name an object store.",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be purged and change nothing.")
 def purge(db_url: str | None, settings_path: str | None, evidence_dir: str | None, dry_run: bool) -> None:
     """Purge evidence past its retention: rejected events after retention_rejected_days, confirmed ones
     once the appeal window has closed. Each purge goes to the purge log and the audit log."""
-    from central.evidence_store import EvidenceStore
     from central.retention import purge as run_purge
     from central.settings_audit import audit_settings
 
     settings = _settings(settings_path)
-    store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
+    try:
+        store = settings.open_evidence(Path(evidence_dir) if evidence_dir else None)
+    except ValueError as exc:
+        fail(str(exc))
     now = datetime.now(UTC)
 
     def work(session: Session) -> list:

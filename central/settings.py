@@ -12,6 +12,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from central.console.config import ConsoleConfig
 from central.db import DEFAULT_DATA_DIR, default_db_url
 from central.editor_settings import EditorSettings
+from central.evidence_store import EvidenceStore, FolderEvidenceStore
+from central.object_store import S3EvidenceStore
+from central.object_store_settings import ObjectStoreSettings
 from models.base import StrictModel
 from models.errors import ConfigError, format_validation_error
 
@@ -55,6 +58,11 @@ class CentralSettings(StrictModel):
         None, description="SQLAlchemy URL of the database; default a SQLite file in data_dir.", max_length=1000
     )
     evidence_dir: Path | None = Field(None, description="Evidence files by sha256; default data_dir/evidence.")
+    object_store: ObjectStoreSettings | None = Field(
+        None,
+        description="Keep evidence in this S3-compatible bucket instead of evidence_dir, so that central workers and "
+        "consoles on several hosts share it (docs/scale.md). Default: the evidence folder.",
+    )
     checkpoint_dir: Path | None = Field(
         None,
         description="Folder of the key that signs checkpoints of the ledger's and audit log's heads, the public "
@@ -163,6 +171,14 @@ class CentralSettings(StrictModel):
     @property
     def checkpoint_path(self) -> Path:
         return self.checkpoint_dir or self.data_dir / "checkpoints"
+
+    def open_evidence(self, folder: Path | None = None) -> EvidenceStore:
+        """The evidence store these settings choose: the object store when one is set, else the folder
+        `folder` (a command's own option) or evidence_path. Raises ValueError when the object store's client or
+        secret is missing."""
+        if self.object_store is not None:
+            return S3EvidenceStore(self.object_store)
+        return FolderEvidenceStore(folder or self.evidence_path)
 
 
 def load_settings(path: str | Path | None = None) -> CentralSettings:

@@ -23,7 +23,7 @@ from central.console.app import create_app
 from central.console.auth import add_user
 from central.console.config import ConsoleConfig
 from central.db import make_engine, session_factory, transaction
-from central.evidence_store import EvidenceStore
+from central.evidence_store import EvidenceStore, FolderEvidenceStore
 from central.migrate import upgrade
 from central.settings import CentralSettings
 from central.tables import CameraStatus, EvidenceBlob, EvidenceLink, Infraction
@@ -182,7 +182,7 @@ def make_central(db_url: str, tmp_path: Path) -> Central:
     with transaction(factory) as session:
         for name, role in ROLES.items():
             add_user(session, name, PASSWORDS[name], role)
-    return Central(db_url, factory, EvidenceStore(tmp_path / "evidence"), CentralSettings(data_dir=tmp_path))
+    return Central(db_url, factory, FolderEvidenceStore(tmp_path / "evidence"), CentralSettings(data_dir=tmp_path))
 
 
 def free_port() -> int:

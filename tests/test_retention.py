@@ -8,7 +8,7 @@ import yaml
 
 from central import audit
 from central.db import make_engine, session_factory, transaction
-from central.evidence_store import EvidenceStore
+from central.evidence_store import FolderEvidenceStore
 from central.ledger import service as ledger
 from central.retention import purge, purge_log
 from central.review import service as review
@@ -64,7 +64,7 @@ def scenario(factory, store, at=T0):
 
 
 def test_rejected_evidence_goes_after_its_days_confirmed_after_the_appeal_window(factory, tmp_path):
-    store = EvidenceStore(tmp_path / "evidence")
+    store = FolderEvidenceStore(tmp_path / "evidence")
     blobs = scenario(factory, store)
     with transaction(factory) as s:
         assert purge(s, store, SETTINGS, T0 + 9 * DAY, dry_run=False) == []
@@ -91,7 +91,7 @@ def test_rejected_evidence_goes_after_its_days_confirmed_after_the_appeal_window
 
 
 def test_a_dry_run_lists_and_changes_nothing(factory, tmp_path):
-    store = EvidenceStore(tmp_path / "evidence")
+    store = FolderEvidenceStore(tmp_path / "evidence")
     blobs = scenario(factory, store)
     with transaction(factory) as s:
         items = purge(s, store, SETTINGS, T0 + 60 * DAY, dry_run=True)
@@ -102,7 +102,7 @@ def test_a_dry_run_lists_and_changes_nothing(factory, tmp_path):
 
 
 def test_evidence_under_appeal_stays_and_reversed_evidence_goes_later(factory, tmp_path):
-    store = EvidenceStore(tmp_path / "evidence")
+    store = FolderEvidenceStore(tmp_path / "evidence")
     with transaction(factory) as s:
         event_id = decided(s, "confirm", T0, subject_ref="case-1")
         digest = add_evidence(s, store, [event_id], "appealed")
@@ -124,7 +124,7 @@ def test_purge_command_dry_run_and_real_run(db_url, tmp_path):
     engine = make_engine(db_url)
     run = run_cli("central", "migrate", "--db", db_url)
     assert run.returncode == 0, run.stderr
-    store = EvidenceStore(tmp_path / "evidence")
+    store = FolderEvidenceStore(tmp_path / "evidence")
     blobs = scenario(session_factory(engine), store, at=datetime.now(UTC) - 45 * DAY)
     engine.dispose()
     config = tmp_path / "central.yaml"

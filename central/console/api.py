@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -197,7 +197,7 @@ def get_infraction(
 @router.get(
     "/infractions/{event_id}/evidence/{sha256}",
     tags=["review"],
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={
         200: {"content": {"image/jpeg": {}, "video/webm": {}, "video/mp4": {}}, "description": "The evidence bytes"},
         **NOT_FOUND,
@@ -206,7 +206,7 @@ def get_infraction(
 )
 def get_evidence(
     request: Request, event_id: EventId, sha256: Digest, live: Annotated[LiveSession, Depends(require(READ_EVIDENCE))]
-) -> FileResponse:
+) -> Response:
     """Redacted evidence bytes; every view is written to the audit log."""
     return evidence_response(request, live, event_id, sha256)
 

@@ -60,7 +60,10 @@ def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> N
 @click.option("--http", "http_bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Central settings file (YAML).")
 @click.option(
-    "--evidence", "evidence_dir", type=click.Path(file_okay=False), help="Evidence folder; default DATA/evidence."
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(file_okay=False),
+    help="Evidence folder; default DATA/evidence. Unused when the settings name an object store.",
 )
 @click.option(
     "--insecure-cookies",
@@ -84,7 +87,6 @@ def build_console(db_url: str | None, settings_path: str | None, evidence_dir: s
 
     from central.console.app import create_app
     from central.db import make_engine, session_factory
-    from central.evidence_store import EvidenceStore
     from central.migrate import upgrade
     from central.settings import load_settings
     from curbwatch.cliutil import report_config_error
@@ -96,6 +98,9 @@ def build_console(db_url: str | None, settings_path: str | None, evidence_dir: s
         report_config_error(exc)
     url = db_url or settings.database_url
     upgrade(url)
-    store = EvidenceStore(Path(evidence_dir) if evidence_dir else settings.evidence_path)
+    try:
+        store = settings.open_evidence(Path(evidence_dir) if evidence_dir else None)
+    except ValueError as exc:
+        fail(str(exc))
     config = settings.console.model_copy(update={"cookie_secure": False}) if insecure_cookies else settings.console
     return create_app(settings, session_factory(make_engine(url)), store, config)

@@ -1,20 +1,22 @@
-"""Serving evidence bytes: only files linked to the event, by digest through the evidence store, with the media
-type the camera declared, and every response that carries them accounted for in the audit log."""
+"""Serving evidence bytes: only files linked to the event, by digest through the evidence store (a folder or an
+object store), with the media type the camera declared, and every response that carries them accounted for in
+the audit log."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from fastapi import HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import audit
+from central.console.byte_ranges import parse_range, ranged_response
 from central.console.deps import console, now
 from central.console.records import load_infraction
 from central.console.sessions import LiveSession
-from central.evidence_store import EvidenceError
+from central.evidence_store import EvidenceError, EvidenceUnavailable
 from central.tables import EvidenceBlob, EvidenceLink
 
 
@@ -41,7 +43,7 @@ def _view_details(request: Request, sha256: str, role: str) -> dict[str, str]:
     return {"sha256": sha256, "role": role, **({"range": byte_range[:100]} if byte_range else {})}
 
 
-def evidence_response(request: Request, live: LiveSession, event_id: str, sha256: str) -> FileResponse:
+def evidence_response(request: Request, live: LiveSession, event_id: str, sha256: str) -> StreamingResponse:
     ctx = console(request)
     with ctx.tx() as session:
         infraction = load_infraction(session, event_id)
@@ -54,11 +56,15 @@ def evidence_response(request: Request, live: LiveSession, event_id: str, sha256
         if blob is not None and blob.purged_at is not None:
             raise HTTPException(410, "this evidence was purged under the retention policy")
         try:
-            path = ctx.store.path(sha256)
+            size = ctx.store.size(sha256)
         except EvidenceError:
             raise HTTPException(404, "no such evidence") from None
-        if not path.is_file():
+        except EvidenceUnavailable as exc:
+            raise HTTPException(503, "the evidence store cannot be reached; try again shortly") from exc
+        if size is None:
             raise HTTPException(404, "the evidence has not arrived yet")
+        # Before the audit entry: a range refused carries no evidence, so it is no view.
+        span = parse_range(request.headers.get("range"), size)
         actor, target = live.principal.username, f"infraction:{infraction.event_id}"
         if not _in_a_viewing(request, session, actor, target, sha256):
             audit.record(
@@ -68,4 +74,10 @@ def evidence_response(request: Request, live: LiveSession, event_id: str, sha256
                 target=target,
                 details=_view_details(request, sha256, link.role),
             )
-    return FileResponse(path, media_type=link.media_type, headers={"Cache-Control": "private, no-store"})
+    return ranged_response(
+        lambda start, stop: ctx.store.read(sha256, start, stop),
+        size,
+        span,
+        link.media_type,
+        {"Cache-Control": "private, no-store"},
+    )

@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -118,7 +118,7 @@ def show(
 @router.get("/items/{event_id}/evidence/{sha256}")
 def evidence(
     request: Request, event_id: EventId, sha256: Digest, live: Annotated[LiveSession, Depends(require(READ_EVIDENCE))]
-) -> FileResponse:
+) -> Response:
     return evidence_response(request, live, event_id, sha256)
 
 
