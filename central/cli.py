@@ -68,6 +68,12 @@ def central() -> None:
     type=click.FloatRange(min=0, min_open=True),
     help="Infractions that ended longer ago are quarantined as stale (replay protection).",
 )
+@click.option(
+    "--receipt-key",
+    type=click.Path(dir_okay=False),
+    help="Central's Ed25519 receipt key (`curbwatch keys new central --out DIR`): signs the receipt each camera "
+    "waits for before it forgets an event. Cameras name the matching .pub as signing.central_key.",
+)
 @click.option("--http", "http_bind", help="Also serve the reviewer console on HOST:PORT (as `central serve` does).")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Central settings file (YAML).")
 def run(
@@ -82,6 +88,7 @@ def run(
     password_file: str | None,
     ca_file: str | None,
     max_age_days: float,
+    receipt_key: str | None,
     http_bind: str | None,
     settings_path: str | None,
 ) -> None:
@@ -93,15 +100,17 @@ def run(
     from central.db import default_db_url
     from central.ingest import IngestWorker, NotMigrated
     from central.migrate import migrate_new_sqlite
+    from central.receipts import ReceiptSigner
     from central.settings import load_settings
     from central.verify import Verifier
     from curbwatch.mqtt_connect import BrokerConfigError
     from models.config.mqtt import MqttConfig, TlsConfig
     from models.errors import ConfigError, format_validation_error
-    from models.signing import SigningKeyError, load_public_keys
+    from models.signing import SigningKeyError, load_private_key, load_public_keys
 
     try:
         keys = load_public_keys(Path(keys_dir))
+        receipts = ReceiptSigner(load_private_key(Path(receipt_key)), prefix) if receipt_key else None
         config = MqttConfig(
             url=broker,
             prefix=prefix,
@@ -114,7 +123,9 @@ def run(
         db_url = db_url or default_db_url()
         migrate_new_sqlite(db_url)
         evidence = load_settings(settings_path).open_evidence(Path(data_dir) / "evidence")
-        worker = IngestWorker(db_url, config, verifier, Path(data_dir), client_id, share_group, evidence=evidence)
+        worker = IngestWorker(
+            db_url, config, verifier, Path(data_dir), client_id, share_group, evidence=evidence, receipts=receipts
+        )
     except SigningKeyError as exc:
         fail(str(exc))
     except ValidationError as exc:
@@ -125,6 +136,11 @@ def run(
         fail(str(exc))
     if not keys:
         log.warning("no *.pub keys in %s: every message will be quarantined", keys_dir)
+    if receipts is None:
+        log.warning(
+            "no --receipt-key: central sends no receipts, so cameras with signing.central_key keep every event "
+            "in their outbox and send it again"
+        )
     log.info("evidence goes to %s", evidence.describe())
     worker.stop_on_signals()
     console = _start_console(db_url, settings_path, data_dir, http_bind) if http_bind else None

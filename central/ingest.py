@@ -1,11 +1,13 @@
 """The ingest worker: a persistent MQTT 5 session on a shared subscription, manual acknowledgement.
 
 paho's network thread only queues what arrives. The main loop verifies a batch, commits it in one
-transaction, and only then sends the PUBACKs, in arrival order: a worker killed at any point leaves
-every uncommitted message unacknowledged, and the broker delivers it again."""
+transaction, and only then sends each camera its signed receipt (central/receipts.py) and the PUBACKs, in
+arrival order: a worker killed at any point leaves every uncommitted message unacknowledged and
+unreceipted, and the broker, or failing that the camera, delivers it again."""
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import signal
@@ -13,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -21,11 +24,12 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from central.db import make_engine, session_factory, transaction
 from central.evidence_store import EvidenceStore, EvidenceUnavailable, FolderEvidenceStore
+from central.receipts import ReceiptSigner
 from central.store import Quarantine, write_batch
 from central.verify import Accepted, Refused, Verifier
 from curbwatch.mqtt_connect import make_client
 from models.config.mqtt import MqttConfig
-from models.topics import subscription
+from models.topics import is_receipt_topic, subscription
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class IngestWorker:
         batch_max: int = 500,
         batch_wait_s: float = 0.01,
         evidence: EvidenceStore | None = None,
+        receipts: ReceiptSigner | None = None,
     ) -> None:
         self.engine = make_engine(db_url)
         if "infractions" not in inspect(self.engine).get_table_names():
@@ -64,6 +69,7 @@ class IngestWorker:
         self.blobs = evidence or FolderEvidenceStore(Path(data_dir) / "evidence")
         self.verifier, self.batch_max, self.batch_wait_s = verifier, batch_max, batch_wait_s
         self.topic_filter = subscription(broker.prefix, share_group or None)
+        self.prefix, self.receipts = broker.prefix, receipts
         self.counts: Counter = Counter()
         self.stop = threading.Event()
         self._inbox: queue.Queue[Received] = queue.Queue()
@@ -123,15 +129,18 @@ class IngestWorker:
             log.exception("checking a message on %s failed", item.topic)
             return Quarantine(item.topic, item.payload, f"internal error while checking: {exc}"[:500], None)
 
-    def _commit(self, batch: list[Received], checked: list[Accepted | Quarantine]) -> bool:
-        """Commit the batch; False if stopped while the database was unreachable (nothing is acknowledged
-        then, so the broker delivers it again). A message the store itself rejects is quarantined alone."""
+    def _commit(
+        self, batch: list[Received], checked: list[Accepted | Quarantine]
+    ) -> list[Accepted | Quarantine] | None:
+        """Commit the batch and return what became of each message; None if stopped while the database was
+        unreachable (nothing is acknowledged then, so the broker delivers it again). A message the store
+        itself rejects is quarantined alone."""
         delay = 0.5
         while True:
             try:
                 with transaction(self.factory) as session:
                     self.counts.update(write_batch(session, self.blobs, checked))
-                return True
+                return checked
             except (OperationalError, EvidenceUnavailable) as exc:  # an outage: acknowledge nothing, retry
                 log.error("storage unavailable (%s); retrying in %.1f s", getattr(exc, "orig", exc), delay)
                 if self.stop.wait(delay):
@@ -139,9 +148,30 @@ class IngestWorker:
                 delay = min(delay * 2, 10.0)
             except (SQLAlchemyError, OSError, ValueError) as exc:
                 if len(batch) > 1:
-                    return all(self._commit([item], [one]) for item, one in zip(batch, checked, strict=True))
+                    return self._commit_one_by_one(batch, checked)
                 log.error("storing a message on %s failed: %s", batch[0].topic, exc)
                 checked = [Quarantine(batch[0].topic, batch[0].payload, f"store failed: {exc}"[:500], None)]
+
+    def _commit_one_by_one(
+        self, batch: list[Received], checked: list[Accepted | Quarantine]
+    ) -> list[Accepted | Quarantine] | None:
+        outcomes: list[Accepted | Quarantine] = []
+        for item, one in zip(batch, checked, strict=True):
+            outcome = self._commit([item], [one])
+            if outcome is None:
+                return None
+            outcomes.extend(outcome)
+        return outcomes
+
+    def _send_receipts(self, batch: list[Received], outcomes: list[Accepted | Quarantine]) -> None:
+        """After the commit, never before: a receipt makes the camera forget the message."""
+        if self.receipts is None:
+            return
+        receipts = self.receipts.receipts([(i.topic, i.payload) for i in batch], outcomes, datetime.now(UTC))
+        for topic, receipt in receipts:
+            # QoS 1: paho keeps it across a reconnection; one lost anyway only costs the camera a resend.
+            self.client.publish(topic, json.dumps(receipt, separators=(",", ":")).encode(), qos=1)
+        self.counts["receipts"] += len(receipts)
 
     def _ack(self, batch: list[Received]) -> None:
         with self._epoch_lock:
@@ -151,7 +181,11 @@ class IngestWorker:
                 self.client.ack(item.mid, item.qos)
 
     def process(self, batch: list[Received]) -> None:
-        if self._commit(batch, [self._check(item) for item in batch]):
+        # Receipts (this worker's or another's) come back through the subscription: nothing to store.
+        messages = [item for item in batch if not is_receipt_topic(item.topic, self.prefix)]
+        outcomes = self._commit(messages, [self._check(item) for item in messages]) if messages else []
+        if outcomes is not None:
+            self._send_receipts(messages, outcomes)
             self._ack(batch)
 
     def run(self) -> Counter:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from edge.outbox import Outbox
-from edge.outbox_sink import outbox_for, signer_for
+from edge.outbox_sink import outbox_for, receipts_for, signer_for
 from edge.publisher import Publisher, Signer, encode
 from models.config.camera import CameraConfig
 from models.infraction import EvidenceRef, InfractionMessage, ModelRef, RuleTrace, TrackInfo, TrajectoryPoint
@@ -86,13 +86,15 @@ def generate(
     on_queued: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, float], bool]:
     """Queue `count` events and publish until the outbox is empty; returns event id -> queue time, and
-    whether everything was acknowledged within `drain_timeout`.
+    whether everything was released (receipted, or acknowledged without a central key) within `drain_timeout`.
 
     Without a rate everything is queued before publishing starts; with one, events are queued at that
     pace while the publisher runs."""
     sign = signer_for(config)
     outbox = outbox_for(config)
-    publisher = Publisher(outbox, config.mqtt, config.camera.site, config.camera.id, sign)
+    publisher = Publisher(
+        outbox, config.mqtt, config.camera.site, config.camera.id, sign, receipts=receipts_for(config)
+    )
     queued: dict[str, float] = {}
     try:
         if rate is None:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from edge.outbox import Outbox
 from edge.publisher import Publisher, Signer, encode
+from edge.receipts import ReceiptReader
 from models.config.camera import CameraConfig
 from models.infraction import EvidenceRef, InfractionMessage
-from models.signing import load_private_key, sign
+from models.signing import load_private_key, load_public_key, sign
 from models.topics import evidence_topic, infraction_topic
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,19 @@ def signer_for(config: CameraConfig) -> Signer:
     return lambda message: sign(message, key)
 
 
+def receipts_for(config: CameraConfig) -> ReceiptReader | None:
+    """Reads central's receipts when the config names central's key. Without one the edge still publishes,
+    as it did before receipts existed, so an upgraded camera keeps working; the log says what that costs."""
+    if config.signing.central_key is None:
+        log.warning(
+            "camera %s has no signing.central_key: events leave the outbox at the broker's acknowledgement and a "
+            "broker crash can lose them; name central's receipt key (.pub) to keep each until central stored it",
+            config.camera.id,
+        )
+        return None
+    return ReceiptReader(load_public_key(config.signing.central_key), config.camera.site, config.camera.id)
+
+
 def outbox_for(config: CameraConfig) -> Outbox:
     settings = config.outbox
     return Outbox(
@@ -38,6 +52,8 @@ def outbox_for(config: CameraConfig) -> Outbox:
         max_bytes=settings.max_bytes,
         when_full=settings.when_full,
         warn_at=settings.warn_at,
+        resend_after_s=settings.resend_after_s,
+        resend_max_s=settings.resend_max_s,
     )
 
 
@@ -53,7 +69,13 @@ class OutboxSink:
         self.publisher: Publisher | None = None
         if publish:
             self.publisher = Publisher(
-                self.outbox, config.mqtt, config.camera.site, config.camera.id, self.sign, lambda: self.health()
+                self.outbox,
+                config.mqtt,
+                config.camera.site,
+                config.camera.id,
+                self.sign,
+                lambda: self.health(),
+                receipts_for(config),
             )
             self.publisher.start()
 
@@ -69,7 +91,8 @@ class OutboxSink:
             log.error("event %s was not queued: the outbox is full", message.event_id)
 
     def close(self, drain_s: float = 5.0) -> None:
-        """Give the publisher up to `drain_s` to empty the outbox; what remains is sent after the next start."""
+        """Give the publisher up to `drain_s` to empty the outbox (receipts included); what remains is sent
+        after the next start."""
         if self.publisher is not None:
             self.publisher.wait_drained(drain_s)
             self.publisher.stop()

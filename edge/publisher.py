@@ -1,8 +1,10 @@
-"""Drains the outbox to the broker: QoS 1, persistent session, Last Will, heartbeats.
+"""Drains the outbox to the broker: QoS 1, persistent session, Last Will, heartbeats, receipts.
 
-A row leaves the outbox only when the broker's PUBACK for it arrived. Rows in flight when the
-connection drops are re-sent by paho on reconnect; rows in flight when the process dies are sent
-again after a restart (the broker and central absorb the repeat by event id)."""
+With central's receipt key (`signing.central_key`) a row leaves the outbox only when central's signed
+receipt names it: the broker's PUBACK only starts the wait, after which the row is sent again with
+backoff, since a broker that crashes loses what it acknowledged but had not saved. Every start sends
+every unreceipted row once more. Without the key a row leaves at its PUBACK. Rows in flight when the
+connection drops are re-sent by paho on reconnect; central absorbs every repeat by event id and sha256."""
 
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from curbwatch.mqtt_connect import make_client
-from edge.outbox import Outbox
+from edge.outbox import Outbox, OutboxRow
+from edge.receipts import ReceiptReader
 from models.config.mqtt import MqttConfig
 from models.status import Heartbeat, StatusMessage
-from models.topics import status_topic
+from models.topics import receipt_topic, status_topic
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,15 @@ class Publisher:
         camera_id: str,
         sign: Signer,
         health: Health | None = None,
+        receipts: ReceiptReader | None = None,
     ) -> None:
         self.outbox, self.config, self.site, self.camera_id, self.sign = outbox, config, site, camera_id, sign
         self.health = health or (lambda: {})
+        self.receipts = receipts
+        """None: no central key, rows leave at PUBACK."""
         self.status_topic = status_topic(site, camera_id, config.prefix)
+        self.receipt_topic = receipt_topic(site, camera_id, config.prefix)
+        self._receipts_in: collections.deque[bytes] = collections.deque()
         self.last_error: str | None = None
         self.started = time.monotonic()
         self.published = 0
@@ -71,6 +79,8 @@ class Publisher:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_connect_fail = self._on_connect_fail
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     def _status(self, state: str, with_time: bool = True, heartbeat: Heartbeat | None = None) -> dict:
         status = StatusMessage(
@@ -110,8 +120,21 @@ class Publisher:
         receive_max = getattr(properties, "ReceiveMaximum", None) if properties else None
         self._window = min(self.config.inflight, receive_max or self.config.inflight)
         log.info("connected to %s (in-flight window %d)", self.config.url, self._window)
+        if self.receipts is not None:
+            # Every time: a session the broker lost in a crash has no subscription left to restore.
+            self.client.subscribe(self.receipt_topic, qos=1)
         self._connected.set()
         self._enqueue_status()
+
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:  # type: ignore[no-untyped-def]
+        if any(code.is_failure for code in reason_codes):
+            self.last_error = f"the broker refused the subscription to {self.receipt_topic}: {reason_codes[0]}"
+            log.error("%s; no receipt can arrive, so every event stays in the outbox (check the ACL)", self.last_error)
+
+    def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
+        if message.topic == self.receipt_topic:
+            self._receipts_in.append(bytes(message.payload))
+            self.outbox.changed.set()
 
     def _on_connect_fail(self, _client, _userdata) -> None:  # type: ignore[no-untyped-def]
         self.last_error = f"cannot reach the broker at {self.config.url}"
@@ -135,6 +158,7 @@ class Publisher:
 
     def _settle_acks(self) -> None:
         done: list[int] = []
+        awaiting: list[int] = []
         while self._acks:
             mid, reason_code = self._acks.popleft()
             sent = self._inflight.pop(mid, None)
@@ -152,10 +176,27 @@ class Publisher:
                 self.last_error = f"broker refused a message: {reason_code}"
                 log.error("%s; moved aside in the outbox's rejected table", self.last_error)
                 self.outbox.reject(seq, str(reason_code))
+            elif self.receipts is not None and not retained:
+                awaiting.append(seq)
             else:
                 done.append(seq)
         self.outbox.delete(done)
-        self.published += len(done)
+        self.outbox.await_receipt(awaiting)
+        self.published += len(done) + len(awaiting)
+
+    def _apply_receipts(self) -> None:
+        """Release what central's receipts name; move what central quarantined aside with its reason."""
+        while self._receipts_in and self.receipts is not None:
+            receipt = self.receipts.read(self._receipts_in.popleft())
+            if receipt is None:
+                self.last_error = "ignored a receipt that central did not sign for this camera (see the log)"
+                continue
+            released = self.outbox.release(receipt.stored)
+            log.debug("receipt for %d messages released %d outbox rows", len(receipt.stored), released)
+            for refused in receipt.quarantined:
+                if self.outbox.reject_digest(refused.sha256, f"quarantined by central: {refused.reason}"):
+                    self.last_error = f"central quarantined a message: {refused.reason}"
+                    log.error("%s; moved aside in the outbox's rejected table", self.last_error)
 
     def _drain_loop(self) -> None:
         last_sent = 0
@@ -164,8 +205,10 @@ class Publisher:
             self.outbox.changed.clear()
             try:
                 self._settle_acks()
+                self._apply_receipts()
                 last_sent = self._send_new(last_sent)
                 self._send_held()
+                self._send_due()
                 if self._connected.is_set() and time.monotonic() >= next_heartbeat:
                     self._enqueue_status(self.heartbeat())
                     next_heartbeat = time.monotonic() + self.config.heartbeat_s
@@ -194,13 +237,23 @@ class Publisher:
         if not self._held or not self._connected.is_set() or time.monotonic() < self._retry_at:
             return
         held, self._held = self._held, []
-        for row in self.outbox.get(held):
-            info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
-            self._inflight[info.mid] = (row.seq, row.retain)
+        self._publish(self.outbox.get(held))
         self._retry_at = time.monotonic() + NO_SUBSCRIBER_RETRY_S
 
+    def _send_due(self) -> None:
+        """Send again the acknowledged rows whose receipt is overdue, as the in-flight window allows."""
+        if self.receipts is None or not self._connected.is_set() or len(self._inflight) >= self._window:
+            return
+        self._publish(self.outbox.take_due(self._window - len(self._inflight)))
+
+    def _publish(self, rows: list[OutboxRow]) -> None:
+        for row in rows:
+            info = self.client.publish(row.topic, row.payload, qos=1, retain=row.retain)
+            self._inflight[info.mid] = (row.seq, row.retain)
+
     def wait_drained(self, timeout: float) -> bool:
-        """Block until the outbox is empty (everything acknowledged) or `timeout` passes."""
+        """Block until the outbox is empty (everything receipted, or acknowledged without receipts) or
+        `timeout` passes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.outbox.depth() == 0 and not self._inflight and not self._held:
@@ -209,7 +262,7 @@ class Publisher:
         return False
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop draining and disconnect cleanly; what is not yet acknowledged stays in the outbox."""
+        """Stop draining and disconnect cleanly; what is not yet released stays in the outbox."""
         self._stop.set()
         self.outbox.changed.set()
         if self._thread is not None:

@@ -41,6 +41,18 @@ def status_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
     return f"{_base(prefix, site, camera)}/status"
 
 
+def receipt_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """Where central confirms what it stored for this camera; only central writes it, only the camera reads it."""
+    return f"{_base(prefix, site, camera)}/receipt"
+
+
+def is_receipt_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> bool:
+    """True for any camera's receipt topic: central reads its own receipts back through its subscription."""
+    head = prefix.rstrip("/") + "/"
+    parts = topic[len(head) :].split("/") if topic.startswith(head) else []
+    return len(parts) == 3 and parts[2] == "receipt"
+
+
 def subscription(prefix: str = DEFAULT_PREFIX, share_group: str | None = None) -> str:
     """The filter central subscribes with; a share group makes it an MQTT 5 shared subscription."""
     topic = f"{prefix.rstrip('/')}/#"

@@ -20,8 +20,23 @@ from tests.conftest import ROOT, run_cli
 SITE = "site1"
 
 
-def make_camera(tmp: Path, camera_id: str, broker_url: str, **mqtt: object) -> Path:
-    """Key pair in tmp/keys, outbox in tmp, and the camera YAML; returns the YAML's path."""
+def make_receipt_key(tmp: Path) -> Path:
+    """Central's receipt key pair in tmp/central-keys; returns the private key (the .pub is beside it)."""
+    private, _public = generate_keypair("central", tmp / "central-keys")
+    return private
+
+
+def make_camera(
+    tmp: Path,
+    camera_id: str,
+    broker_url: str,
+    *,
+    central_key: Path | None = None,
+    outbox: dict | None = None,
+    **mqtt: object,
+) -> Path:
+    """Key pair in tmp/keys, outbox in tmp, and the camera YAML; returns the YAML's path. `central_key` is
+    central's receipt public key (receipts on), `outbox` more outbox settings."""
     keys = tmp / "keys"
     if not (keys / f"{camera_id}.key").exists():
         generate_keypair(camera_id, keys)
@@ -30,8 +45,8 @@ def make_camera(tmp: Path, camera_id: str, broker_url: str, **mqtt: object) -> P
         "source": {"uri": "unused.mp4"},
         "zones": [{"name": "road", "kind": "roadway", "polygon": [[0, 0], [1, 0], [1, 1]]}],
         "mqtt": {"url": broker_url, "heartbeat_s": 1.0, "reconnect_min_s": 0.2, "reconnect_max_s": 1.0, **mqtt},
-        "signing": {"key": str(keys / f"{camera_id}.key")},
-        "outbox": {"path": str(tmp / f"outbox-{camera_id}.db")},
+        "signing": {"key": str(keys / f"{camera_id}.key")} | ({"central_key": str(central_key)} if central_key else {}),
+        "outbox": {"path": str(tmp / f"outbox-{camera_id}.db"), **(outbox or {})},
     }
     path = tmp / f"{camera_id}.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -87,13 +102,14 @@ def wait_subscribed(tmp: Path, client_id: str = "central-1", timeout: float = 60
     raise AssertionError(f"{client_id} did not subscribe within {timeout} s")
 
 
-def start_loadgen(config: Path, count: int, *extra: str) -> subprocess.Popen:
+def start_loadgen(config: Path, count: int, *extra: str, log: Path | None = None) -> subprocess.Popen:
+    """The generator with its output in pipes, or its log (stderr) in `log` to be read while it runs."""
     return subprocess.Popen(
         [sys.executable, "-m", "edge.loadgen", "--config", str(config), "--count", str(count), *extra],
         cwd=ROOT,
         env=_env(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.PIPE if log is None else open(log, "ab"),
         text=True,
     )
 

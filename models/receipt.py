@@ -1,0 +1,51 @@
+"""The receipt: central's signed word that it holds a camera's messages (stored, absorbed as a duplicate, or
+quarantined), sent after its database commit on the camera's receipt topic.
+
+A message is named by the sha256 of its exact payload bytes: evidence by the digest already in its topic,
+an infraction by the digest of its signed JSON. That names every row of an edge outbox, also one central
+could not parse, and a receipt for some other version of an event (same event id, other bytes) does not
+release this one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, field_serializer
+
+from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
+from models.infraction import utc_iso
+
+RECEIPT_SCHEMA = "curbwatch.receipt/1"
+MAX_RECEIPT_BYTES = 1 << 20
+"""Far above a full batch (500 digests of 64 characters and a reason each); the edge reads no more."""
+
+Digest = Annotated[str, Field(pattern=SHA256_PATTERN)]
+
+
+class QuarantinedRef(StrictModel):
+    sha256: Digest
+    reason: Annotated[str, Field(max_length=500)]
+
+
+class ReceiptMessage(StrictModel):
+    schema_: Annotated[Literal["curbwatch.receipt/1"], Field(alias="schema")] = RECEIPT_SCHEMA
+    site: Annotated[str, Field(pattern=IDENT_PATTERN)]
+    camera_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
+    at: AwareDatetime
+    stored: Annotated[
+        list[Digest], Field(max_length=10_000, description="Payload digests central holds (new or duplicates).")
+    ] = []
+    quarantined: Annotated[
+        list[QuarantinedRef], Field(max_length=10_000, description="Payload digests central refused, with why.")
+    ] = []
+    signature: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=128)] = None
+
+    model_config = StrictModel.model_config | {"populate_by_name": True}
+
+    @field_serializer("at")
+    def _iso(self, value: datetime) -> str:
+        return utc_iso(value)
+
+    def to_payload(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
