@@ -27,7 +27,7 @@ def bar_chart(report: Disclosed) -> Markup:
     width = LABEL_W + BAR_W + 70
     parts = [
         f'<svg class="report-chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Events received, confirmed and rejected '
+        'role="img" aria-label="Events received, confirmed and rejected '
         'per camera and rule">'
     ]
     for i, row in enumerate(rows):

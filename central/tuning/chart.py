@@ -75,7 +75,7 @@ def what_if_figure(outcome: Outcome, rule: str, old: Mapping[str, float], new: M
     height = 3 * 24 + 20 + len(moved) * 60 + 24
     parts = [
         f'<svg class="whatif-chart" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-        'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Precision and events still caught, now and '
+        'role="img" aria-label="Precision and events still caught, now and '
         'under the proposal; reviewed events against each moved threshold">',
         *_bars(outcome, 4),
     ]
