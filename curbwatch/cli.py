@@ -13,6 +13,7 @@ import yaml
 from central.bench import bench_ingest
 from central.cli import central
 from curbwatch import __version__
+from curbwatch.bench_capacity import bench_capacity
 from curbwatch.cliutil import fail, load_config_or_exit, model_error_line, report_config_error
 from curbwatch.keys_cli import keys
 from edge.cli import edge
@@ -395,6 +396,7 @@ def bench_detect(
 
 
 bench.add_command(bench_ingest)
+bench.add_command(bench_capacity)
 
 
 @cli.group("model")
