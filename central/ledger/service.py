@@ -182,9 +182,9 @@ def decide_appeal(
         )
     if reason not in settings.appeal_reasons:
         raise LedgerError(f"{reason!r} is not an appeal reason; choose one of: {'; '.join(settings.appeal_reasons)}")
-    note = (note or "").strip() or None
+    kept_note = (note or "").strip() or None
     action = Action.UPHOLD if uphold_deduction else Action.REVERSE
-    move(session, load_item(session, appeal.event_id), action, reviewer, now, reason=reason, note=note)
+    move(session, load_item(session, appeal.event_id), action, reviewer, now, reason=reason, note=kept_note)
     if not uphold_deduction:
         watch(session, settings.checkpoint_path)
         appeal.reversal_seq = _reverse(session, entry, reviewer, f"appeal {appeal_id} granted: {reason}", now).seq
@@ -192,7 +192,7 @@ def decide_appeal(
     appeal.decided_by = reviewer
     appeal.decided_at = now
     appeal.decision_reason = reason
-    appeal.decision_note = note
+    appeal.decision_note = kept_note
     session.flush()
     return appeal
 

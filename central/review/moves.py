@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from central import audit
+from central.db import rows_changed
 from central.review.errors import ReviewError
 from central.review.states import Action, State, transition
 from central.review.tables import ReviewAction
@@ -39,7 +40,7 @@ def move(session: Session, item: Infraction, action: Action, actor: str, now: da
         .values(review_state=new.value)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise ReviewError(f"item {item.event_id} was changed by someone else meanwhile (no longer {old}); reload it")
     set_committed_value(item, "review_state", new.value)
     row = ReviewAction(

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from central.db import rows_changed
 from central.ledger import catalogue
 from central.ledger import service as ledger
 from central.ledger.subject import validate_subject_ref
@@ -71,7 +72,7 @@ def _drop_claim(session: Session, held: Claim) -> None:
         .where(Claim.event_id == held.event_id, Claim.reviewer == held.reviewer, Claim.expires_at == held.expires_at)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise ReviewError(f"the claim on {held.event_id} changed meanwhile; reload the item")
     session.expunge(held)
 
@@ -103,7 +104,7 @@ def first_confirmer(session: Session, event_id: str) -> str | None:
     return referral.actor if referral else None
 
 
-def _referred_by(reviewer: str) -> Select[tuple[str]]:
+def _referred_by(reviewer: str) -> Select[str]:
     """Items awaiting (or in) a second review whose latest referral is `reviewer`'s."""
     latest = (
         select(func.max(ReviewAction.id))
@@ -146,7 +147,7 @@ def queue(
         freed.append(State.IN_REVIEW.value)
     if State.AWAITING_SECOND.value in wanted:
         freed.append(State.SECOND_REVIEW.value)
-    condition = Infraction.review_state.in_(wanted)
+    condition: ColumnElement[bool] = Infraction.review_state.in_(wanted)
     if freed:
         condition = or_(condition, and_(Infraction.review_state.in_(freed), Claim.expires_at <= now))
     stmt = select(Infraction).outerjoin(Claim, Claim.event_id == Infraction.event_id).where(condition)

@@ -53,7 +53,9 @@ class Rule(Protocol):
         ...
 
 
-def coarse(points: list[tuple[float, float, float]], limit: int = MAX_TRAJECTORY_POINTS) -> tuple:
+def coarse(
+    points: list[tuple[float, float, float]], limit: int = MAX_TRAJECTORY_POINTS
+) -> tuple[tuple[float, float, float], ...]:
     """Keep at most `limit` points, evenly spread, always the first and the last."""
     if len(points) <= limit:
         return tuple(points)

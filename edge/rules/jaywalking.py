@@ -148,7 +148,7 @@ class JaywalkingRule:
         everyone = tracked_people(sample.detections, 0.0)
         people = [d for d in everyone if d.confidence >= self.config.min_person_confidence]
         vehicles = self._unparked(sample)
-        seen = {d.track_id for d in people}
+        seen = {d.track_id for d in people if d.track_id is not None}
         hits: list[RuleHit] = []
         for person in everyone:
             # a detection too weak to place the feet still shows whether its track rides a bicycle
@@ -201,7 +201,7 @@ class JaywalkingRule:
         self._tracks.clear()
         return hits
 
-    def _adopt_or_create(self, track_id: int, foot: Point, sample: FrameSample, seen: set) -> _Track:
+    def _adopt_or_create(self, track_id: int, foot: Point, sample: FrameSample, seen: set[int]) -> _Track:
         """A new track id: continue the crossing of a track that vanished just before, close by. The old
         track keeps its share of the crossing (the tracker may find it again); the crossing reports once."""
         best: tuple[float, _Track] | None = None

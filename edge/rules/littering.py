@@ -116,9 +116,9 @@ class LitteringRule:
         self._remember(sample, people)
         present = {item.item_id: item for item in sample.static_items}
         for item_id in [i for i in self._candidates if i not in present]:
-            candidate = self._candidates.pop(item_id)
-            self._gone.append((sample.t, candidate))
-            if not candidate.settled and candidate.owner_ids:
+            gone = self._candidates.pop(item_id)
+            self._gone.append((sample.t, gone))
+            if not gone.settled and gone.owner_ids:
                 self.cancelled += 1
         hits: list[RuleHit] = []
         for item in present.values():
@@ -285,7 +285,10 @@ class LitteringRule:
         # Lost beside the item, never seen leaving: in a crowd or behind a post the owner may well stand there
         # still, and what looks left behind may be their feet or shadow. Seen leaving, or never.
         lost_beside = (
-            owner is None and bool(path) and self._distance(path[-1][1], candidate.item) <= self._owner_distance
+            owner is None
+            and path is not None
+            and len(path) > 0
+            and self._distance(path[-1][1], candidate.item) <= self._owner_distance
         )
         if lost_beside or (distance is not None and distance <= self._owner_distance):
             candidate.away_since = candidate.away_index = None
