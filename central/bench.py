@@ -71,13 +71,14 @@ def one_run(kind: str, workers: int, count: int, rate: float | None, pg_admin_ur
     ):
         tmp = Path(tmp_name)
         generate_keypair("bench1", tmp / "keys")
+        receipt_key, central_key = generate_keypair("central", tmp / "central-keys")
         config = parse_camera_config(
             {
                 "camera": {"id": "bench1", "site": "bench"},
                 "source": {"uri": "synthetic"},
                 "zones": [{"name": "road", "kind": "roadway", "polygon": [[0, 0], [1, 0], [1, 1]]}],
                 "mqtt": {"url": broker.url, "heartbeat_s": 5.0},
-                "signing": {"key": str(tmp / "keys" / "bench1.key")},
+                "signing": {"key": str(tmp / "keys" / "bench1.key"), "central_key": str(central_key)},
                 "outbox": {"path": str(tmp / "outbox.db")},
             }
         )
@@ -104,6 +105,8 @@ def one_run(kind: str, workers: int, count: int, rate: float | None, pg_admin_ur
                         f"bench-{n}",
                         "--data-dir",
                         str(tmp / "data"),
+                        "--receipt-key",
+                        str(receipt_key),
                     ],
                     cwd=ROOT,
                     env=env,

@@ -11,7 +11,7 @@ from edge.publisher import Publisher, Signer, encode
 from edge.receipts import ReceiptReader
 from models.config.camera import CameraConfig
 from models.infraction import EvidenceRef, InfractionMessage
-from models.signing import load_private_key, load_public_key, sign
+from models.signing import SigningKeyError, load_private_key, load_public_key, sign
 from models.topics import evidence_topic, infraction_topic
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,11 @@ def receipts_for(config: CameraConfig) -> ReceiptReader | None:
             config.camera.id,
         )
         return None
-    return ReceiptReader(load_public_key(config.signing.central_key), config.camera.site, config.camera.id)
+    try:
+        key = load_public_key(config.signing.central_key)
+    except SigningKeyError as exc:
+        raise SigningKeyError(f"signing.central_key: {exc}") from None
+    return ReceiptReader(key, config.camera.site, config.camera.id)
 
 
 def outbox_for(config: CameraConfig) -> Outbox:

@@ -338,3 +338,17 @@ def test_an_outbox_from_before_receipts_is_upgraded_and_keeps_its_rows(tmp_path)
     outbox = Outbox(path)
     assert [row.payload for row in outbox.after(0, 10)] == [b"{}"]
     assert outbox.release([digest(b"{}")]) == 1 and outbox.depth() == 0
+
+
+def test_central_key_missing_file_is_named_and_no_key_falls_back_with_a_warning(tmp_path, caplog):
+    from edge.outbox_sink import receipts_for
+    from models.config.camera import load_camera_config
+    from models.signing import SigningKeyError
+
+    without = load_camera_config(make_camera(tmp_path, "cam1", "mqtt://127.0.0.1:1"))
+    with caplog.at_level("WARNING"):
+        assert receipts_for(without) is None
+    assert "no signing.central_key" in caplog.text and "broker crash can lose them" in caplog.text
+    missing = load_camera_config(make_camera(tmp_path, "cam1", "mqtt://127.0.0.1:1", central_key=tmp_path / "no.pub"))
+    with pytest.raises(SigningKeyError, match=r"^signing\.central_key: cannot read public key"):
+        receipts_for(missing)
