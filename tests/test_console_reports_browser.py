@@ -195,3 +195,37 @@ def test_a_supervisors_what_if_moves_past_events_to_the_other_side(browser: Brow
     expect(audrey.locator("table.precision")).to_be_visible()
     expect(audrey.locator("#what-if")).to_have_count(0)
     assert re.search(r"/rules/campus-ave/intersection-01/jaywalking$", audrey.url)
+
+
+def test_a_subjects_own_record_is_one_printable_page_of_its_site(
+    browser: Browser, replayed: Replayed, tmp_path: Path
+) -> None:
+    audrey = login(browser, replayed.base, "audrey")
+    audrey.goto("/subject-report")
+    audrey.fill("#subject-report input[name=subject]", "case-000")
+    audrey.fill("#subject-report input[name=site]", "campus-ave")
+    with audrey.expect_download() as download:
+        audrey.click("#subject-report button")
+    path = tmp_path / "record.html"
+    download.value.save_as(path)
+    page = path.read_text()
+    assert "Record held about case-000" in page and "<script" not in page and "http" not in page
+    assert page.count('<img src="data:image/jpeg;base64,') >= 1, "the event's redacted keyframes are in the page"
+    assert "alice" not in page  # what was decided and why, not who typed it
+    record = browser.new_context(viewport={"width": 900, "height": 900}).new_page()
+    record.goto(path.as_uri())
+    expect(record.locator("#balance")).to_have_text("2")
+    expect(record.locator("section.entry")).to_have_count(1)
+    expect(record.locator("table.trace")).to_contain_text("in the road")
+    expect(record.locator("section.entry")).to_contain_text("none filed; the window closes")
+    assert record.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    shot(record, "subject-record")
+    # Another site's record of the same reference holds nothing of this one.
+    other = audrey.request.get("/subject-report/download?subject=case-000&site=elsewhere")
+    assert other.ok and "No entries." in other.text() and "<img" not in other.text()
+    made = audited(replayed.central, "report.subject")
+    assert [(e.actor, e.target, e.details) for e in made] == [
+        ("audrey", "site:campus-ave", {"entries": [1]}),
+        ("audrey", "site:elsewhere", {"entries": []}),
+    ]
+    assert "case-000" not in json.dumps([(e.target, e.details) for e in made])

@@ -26,6 +26,7 @@ from central.console import (
     password,
     queue,
     reports,
+    subject_report,
     tuning,
     users,
 )
@@ -140,8 +141,8 @@ def create_app(
         # Browsers ask for /favicon.ico even where a page links its icon: the same drawing, not a 404 in the log.
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
-    pages = (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, tuning, reports, users, zone_editor)
-    for module in pages:
+    pages = (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, tuning, reports, subject_report)
+    for module in (*pages, users, zone_editor):
         app.include_router(module.router)
     app.include_router(password.router)
     app.include_router(api_docs.router)

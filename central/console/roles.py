@@ -22,6 +22,7 @@ NAVIGATION = (
     ("Accuracy", "/accuracy", READ_ACCURACY),
     ("Rules", "/rules", READ_ACCURACY),
     ("Reports", "/reports", READ_REPORTS),
+    ("Subject record", "/subject-report", READ_REPORTS),
     ("Audit log", "/audit", READ_AUDIT),
     ("Users", "/admin/users", ADMIN),
     ("Zones", "/admin/zones", ADMIN),

@@ -9,8 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
+from central.page_templates import package_templates
 from central.timeutil import iso_z
 from central.transparency.chart import bar_chart
 from central.transparency.disclosure import Disclosed, DisclosedRow, Shown
@@ -91,12 +90,7 @@ def to_csv(report: Disclosed) -> str:
     return out.getvalue()
 
 
-_ENV = Environment(
-    loader=FileSystemLoader(str(Path(__file__).parent)),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = package_templates(Path(__file__).parent)
 
 
 def to_html(report: Disclosed) -> str:
