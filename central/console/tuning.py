@@ -22,6 +22,7 @@ from central.tuning.chart import what_if_figure
 from central.tuning.rejudge import RULES, current
 from central.tuning.reviewed import CameraRule, Reviewed, camera_rules, reviewed
 from central.tuning.whatif import Outcome, what_if
+from models.infraction import Scalar
 
 router = APIRouter(include_in_schema=False)
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -36,7 +37,7 @@ class RuleView:
     events: list[Reviewed]
     months: list[tuple[str, precision.Tally]]
     total: precision.Tally
-    thresholds: dict[str, object]
+    thresholds: dict[str, Scalar]
     """The newest reviewed event's trace thresholds: what the camera ran with, as far as central knows."""
 
     @property

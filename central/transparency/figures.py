@@ -128,7 +128,7 @@ def compute(rows: ReportRows, reject_reasons: Sequence[str], as_of: datetime) ->
             cell(*where, "confirmed").add()
         else:
             cell(*where, "rejected").add()
-            reason = decision.reason if decision.reason in reject_reasons else RETIRED_REASON
+            reason = decision.reason if decision.reason and decision.reason in reject_reasons else RETIRED_REASON
             cell(*where, REJECTED_PREFIX + reason).add()
             if decision.from_state == "second_review":
                 cell(*where, "second_review_disagreed").add()

@@ -10,11 +10,12 @@ import yaml
 from pydantic import ValidationError
 
 from central.tuning.rejudge import RULES
+from models.base import StrictModel
 from models.config.rules import JaywalkingConfig, LitteringConfig
 from models.errors import format_validation_error
 from models.infraction import Scalar
 
-CONFIGS = {"jaywalking": JaywalkingConfig, "littering": LitteringConfig}
+CONFIGS: dict[str, type[StrictModel]] = {"jaywalking": JaywalkingConfig, "littering": LitteringConfig}
 
 
 def config_values(rule: str, unit: Scalar, proposed: Mapping[str, float]) -> dict[str, float]:
