@@ -24,7 +24,7 @@ import click
 
 import curbwatch
 from curbwatch.children import Child
-from curbwatch.demo_camera import DemoCamera, write_edge_config
+from curbwatch.demo_camera import DemoCamera, ensure_receipt_key, write_edge_config
 from curbwatch.demo_folder import DemoFolder, replay_key
 from curbwatch.embedded_broker import EmbeddedBroker
 from curbwatch.local_broker import LocalBroker, free_port, mosquitto_binary
@@ -197,6 +197,7 @@ class Demo:
             "--db", self.folder.db_url,
             "--broker", self.broker.url,
             "--keys", str(self.folder.keys),
+            "--receipt-key", str(ensure_receipt_key(self.folder)[0]),
             "--share-group", "",  # one worker: a plain subscription, whose persistent session every broker keeps
             "--client-id", CENTRAL_CLIENT_ID,
             "--data-dir", str(self.folder.root),

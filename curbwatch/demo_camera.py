@@ -17,6 +17,7 @@ from models.signing import generate_keypair
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # The demo's broker is a plain one on loopback: the user's broker credentials and TLS do not apply to it.
 _BROKER_KEYS = ("url", "tls", "username", "password_file")
+RECEIPT_KEY_NAME = "central"
 
 
 class DemoCameraError(ValueError):
@@ -69,13 +70,22 @@ def ensure_keys(camera_id: str, folder: DemoFolder) -> Path:
     return private
 
 
+def ensure_receipt_key(folder: DemoFolder) -> tuple[Path, Path]:
+    """Central's receipt key pair (private, public), made on first use: the demo's camera keeps each event until
+    central's signed receipt says it is stored, as a real camera does."""
+    private = folder.central_keys / f"{RECEIPT_KEY_NAME}.key"
+    if not private.is_file():
+        generate_keypair(RECEIPT_KEY_NAME, folder.central_keys)
+    return private, folder.central_keys / f"{RECEIPT_KEY_NAME}.pub"
+
+
 def write_edge_config(camera: DemoCamera, folder: DemoFolder, broker_url: str) -> Path:
     """The user's config with the demo's broker, signing key and outbox, as folder/edge/CAMERA_ID.yaml."""
     camera_id = camera.config.camera.id
     data = yaml.safe_load(camera.config_path.read_text(encoding="utf-8"))
     mqtt = {key: value for key, value in (data.get("mqtt") or {}).items() if key not in _BROKER_KEYS}
     data["mqtt"] = {**mqtt, "url": broker_url}
-    data["signing"] = {"key": str(ensure_keys(camera_id, folder))}
+    data["signing"] = {"key": str(ensure_keys(camera_id, folder)), "central_key": str(ensure_receipt_key(folder)[1])}
     data["outbox"] = {**(data.get("outbox") or {}), "path": str(folder.edge / f"outbox-{camera_id}.db")}
     path = folder.edge / f"{camera_id}.yaml"
     parse_camera_config(data, str(path))  # the user's file was valid; this guards the demo's own additions

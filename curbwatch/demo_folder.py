@@ -22,6 +22,8 @@ class DemoFolder:
         self.keys = self.root / "keys"
         """Public keys of the cameras: central's --keys folder."""
         self.camera_keys = self.root / "camera-keys"
+        self.central_keys = self.root / "central-keys"
+        """Central's receipt key pair: central signs receipts with it, the camera holds the public half."""
         self.edge = self.root / "edge"
         self.broker = self.root / "broker"
         self.logs = self.root / "logs"

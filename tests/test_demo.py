@@ -9,10 +9,12 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -146,6 +148,11 @@ def admin_adds_reviewer(url: str, one_time: str) -> None:
         assert changed.status_code == 204, changed.text
 
 
+def outbox_rows(path: Path) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT seq FROM outbox").fetchall()
+
+
 def assert_nothing_left(demo: RunningDemo) -> None:
     assert demo.seen_pids, "the demo started no child process"
     left = [pid for pid in demo.seen_pids if alive(pid)]
@@ -184,6 +191,10 @@ def test_demo_with_mosquitto_queues_the_clips_events_and_a_rerun_keeps_them(tmp_
     assert_broker_stopped_last(data)
     assert yaml.safe_load((ROOT / args[3]).read_text())["camera"]["id"] == "intersection-01"  # the user's YAML
     assert "signing" not in (ROOT / args[3]).read_text()  # ... is left as it was
+    # Every event was kept on the camera until central's signed receipt came back: neither side ran without one.
+    logs = "".join(path.read_text() for path in (data / "logs").glob("*.log"))
+    assert "no signing.central_key" not in logs and "no --receipt-key" not in logs, logs[-2000:]
+    assert not outbox_rows(data / "edge" / "outbox-intersection-01.db")
 
     again = RunningDemo(data, *args)
     try:
