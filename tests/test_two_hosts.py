@@ -21,7 +21,7 @@ from tests.test_transport_faults import listed_ids, worker_totals
 from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_worker, stop, wait_subscribed
 
 pytestmark = pytest.mark.timeout(150)
-COUNT = 200
+COUNT = 120
 HOSTS = ("host-a", "host-b")
 
 
