@@ -17,7 +17,7 @@ from central.review_cli import (
     verify_ledger,
 )
 from central.transparency.cli import report
-from curbwatch.cliutil import DB_HELP, fail, report_config_error
+from common.cli_errors import DB_HELP, fail, report_config_error
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def run(
     from central.receipts import ReceiptSigner
     from central.settings import load_settings
     from central.verify import Verifier
-    from curbwatch.mqtt_connect import BrokerConfigError
+    from common.mqtt_client import BrokerConfigError
     from models.config.mqtt import MqttConfig, TlsConfig
     from models.errors import ConfigError, format_validation_error
     from models.signing import SigningKeyError, load_private_key, load_public_keys

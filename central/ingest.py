@@ -27,7 +27,7 @@ from central.evidence_store import EvidenceStore, EvidenceUnavailable, FolderEvi
 from central.receipts import ReceiptSigner
 from central.store import Quarantine, write_batch
 from central.verify import Accepted, Refused, Verifier
-from curbwatch.mqtt_connect import make_client
+from common.mqtt_client import make_client
 from models.config.mqtt import MqttConfig
 from models.topics import is_receipt_topic, subscription
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from curbwatch.cliutil import fail, report_config_error
+from common.cli_errors import fail, report_config_error
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import click
 
-from central.bench import ROOT, one_run, scratch_database
 from central.capacity import Assumptions, Measured, table
-from curbwatch.cliutil import fail, load_config_or_exit
+from common.cli_errors import fail, load_config_or_exit
+from curbwatch.bench_ingest import ROOT, one_run, scratch_database
 
 log = logging.getLogger(__name__)
 DEFAULT_CLIPS = ("examples/jay_intersection_crosswalk.yaml", "examples/litter_aboda_video4_bag_left_outdoor.yaml")
@@ -223,7 +223,7 @@ def bench_capacity(
     """Measure evidence bytes per event, PostgreSQL bytes per event and one worker's ingest rate, and print
     the capacity table of docs/scale.md for CAMERAS cameras."""
     from central.settings import load_settings
-    from curbwatch.cliutil import report_config_error
+    from common.cli_errors import report_config_error
     from models.errors import ConfigError
 
     for noisy in ("alembic", "edge", "central"):

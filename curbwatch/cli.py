@@ -10,11 +10,11 @@ import sys
 import click
 import yaml
 
-from central.bench import bench_ingest
 from central.cli import central
+from common.cli_errors import fail, load_config_or_exit, model_error_line, report_config_error
 from curbwatch import __version__
 from curbwatch.bench_capacity import bench_capacity
-from curbwatch.cliutil import fail, load_config_or_exit, model_error_line, report_config_error
+from curbwatch.bench_ingest import bench_ingest
 from curbwatch.keys_cli import keys
 from edge.cli import edge
 

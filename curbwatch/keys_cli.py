@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from curbwatch.cliutil import fail
+from common.cli_errors import fail
 
 
 @click.group("keys")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from curbwatch.cliutil import fail, load_config_or_exit, model_error_line
+from common.cli_errors import fail, load_config_or_exit, model_error_line
 from models.config.camera import CameraConfig
 
 log = logging.getLogger(__name__)

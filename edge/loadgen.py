@@ -136,7 +136,7 @@ def generate(
 @click.option("--drain-timeout", default=120.0, show_default=True, help="Seconds to wait for the outbox to empty.")
 def main(config_file: str, count: int, seed: int, rate: float | None, evidence: bool, drain_timeout: float) -> None:
     """Queue COUNT synthetic signed infractions in the camera's outbox and publish them."""
-    from curbwatch.cliutil import fail, load_config_or_exit
+    from common.cli_errors import fail, load_config_or_exit
     from edge.outbox_sink import SigningKeyMissing
     from models.signing import SigningKeyError
 

@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from curbwatch.mqtt_connect import make_client
+from common.mqtt_client import make_client
 from edge.outbox import Outbox, OutboxRow
 from edge.receipts import ReceiptReader
 from models.config.mqtt import MqttConfig

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from curbwatch.cliutil import DB_HELP, fail
+from common.cli_errors import DB_HELP, fail
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -89,7 +89,7 @@ def build_console(db_url: str | None, settings_path: str | None, evidence_dir: s
     from central.db import make_engine, session_factory
     from central.migrate import upgrade
     from central.settings import load_settings
-    from curbwatch.cliutil import report_config_error
+    from common.cli_errors import report_config_error
     from models.errors import ConfigError
 
     try:

@@ -1,4 +1,5 @@
-"""Small helpers every subcommand uses: config loading with clean errors, and honest stubs."""
+"""Command-line helpers the edge, central and curbwatch commands share: config loading with one line per problem,
+and the one-line error and exit."""
 
 from __future__ import annotations
 
