@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,7 +91,8 @@ def store_evidence(session: Session, blobs: EvidenceStore, items: Iterable[Accep
 
 
 def update_status(session: Session, statuses: Iterable[StatusMessage], now: datetime) -> None:
-    """Keep each camera's newest status; an older one arriving late never overwrites a newer one."""
+    """Keep each camera's newest status; an older one arriving late never overwrites a newer one. A status with
+    its send time also gives the box's clock offset from central's (network delay, well under a second, included)."""
     latest: dict[tuple[str, str], dict] = {}
     for status in statuses:
         row = {
@@ -100,6 +101,7 @@ def update_status(session: Session, statuses: Iterable[StatusMessage], now: date
             "state": status.state,
             "last_seen": status.at or now,
             "heartbeat": status.heartbeat.model_dump(mode="json") if status.heartbeat else None,
+            "clock_offset_s": None if status.at is None else (status.at - now).total_seconds(),
         }
         key = (status.site, status.camera_id)
         if key not in latest or latest[key]["last_seen"] <= row["last_seen"]:
@@ -114,6 +116,8 @@ def update_status(session: Session, statuses: Iterable[StatusMessage], now: date
             "state": statement.excluded.state,
             "last_seen": statement.excluded.last_seen,
             "heartbeat": statement.excluded.heartbeat,
+            # The Last Will carries no time: the last measured offset stays.
+            "clock_offset_s": func.coalesce(statement.excluded.clock_offset_s, table.c.clock_offset_s),
         },
         where=table.c.last_seen <= statement.excluded.last_seen,
     )

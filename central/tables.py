@@ -79,3 +79,10 @@ class CameraStatus(Base):
     state: Mapped[str] = mapped_column(String(16))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    clock_offset_s: Mapped[float | None] = mapped_column(
+        Float,
+        nullable=True,
+        doc="The box's clock minus central's, from the newest status that carried its send time (`at`); positive "
+        "when the box is ahead. A status delivered late (queued in the outbox through an outage) reads as behind "
+        "until the next heartbeat.",
+    )

@@ -16,13 +16,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from models.errors import format_validation_error
-from models.infraction import INFRACTION_SCHEMA, MAX_MESSAGE_BYTES, InfractionMessage
+from models.infraction import INFRACTION_SCHEMAS, MAX_MESSAGE_BYTES, InfractionMessage
 from models.signing import verify
 from models.status import STATUS_SCHEMA, StatusMessage
 from models.topics import DEFAULT_PREFIX, Topic, TopicError, parse_topic
 
 MAX_EVIDENCE_BYTES = 32 * 1024 * 1024
-SCHEMAS = {"infraction": (INFRACTION_SCHEMA, InfractionMessage), "status": (STATUS_SCHEMA, StatusMessage)}
+SCHEMAS = {"infraction": (INFRACTION_SCHEMAS, InfractionMessage), "status": ((STATUS_SCHEMA,), StatusMessage)}
+"""The schema versions each topic kind accepts: edges not yet updated still send infraction /1."""
 
 
 class Refused(Exception):
@@ -65,8 +66,8 @@ class Verifier:
         if len(payload) > self.max_message_bytes:
             raise Refused(f"oversize: {len(payload)} bytes, the limit is {self.max_message_bytes}", camera)
         data = self._json(payload, camera)
-        schema, model = SCHEMAS[topic.kind]
-        if data.get("schema") != schema:
+        schemas, model = SCHEMAS[topic.kind]
+        if data.get("schema") not in schemas:
             raise Refused(f"unknown schema {str(data.get('schema'))[:80]!r} on a {topic.kind} topic", camera)
         if data.get("camera_id") != camera or data.get("site") != topic.site:
             raise Refused(

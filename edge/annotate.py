@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.evidence import draw_zone, to_pixels
+from edge.drawing import draw_zone, to_pixels
 from edge.samples import Detection
 from models.config.zones import Zone
 from models.infraction import InfractionMessage

@@ -248,6 +248,7 @@ def run_camera(
         source_fps=source.fps,
         live=source.kind != "file",
         frame_size=(source.width, source.height),
+        clip=config.source.uri if source.kind == "file" else None,
     )
     frames = itertools.islice(source, max_frames) if max_frames else source
     watched = lifecycle.frames(

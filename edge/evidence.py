@@ -1,7 +1,9 @@
 """Evidence for one infraction: a few redacted JPEG keyframes and a short redacted WebM (VP8) clip that
-a browser plays, with the zone and the track drawn on; each file is named by its sha256.
+a browser plays, each file named by its sha256; for littering also the item's spot before and after.
 
-Everything here is cut from the `FrameRing`, which only ever holds redacted frames."""
+Everything here is cut from the `FrameRing`, which only ever holds redacted frames. Keyframes and clip are those
+frames as filmed: nothing is drawn on them. The zone, the track and the item travel in the message (schema /2)
+and the console draws them as layers a reviewer can switch off, so a drawing never hides what was filmed."""
 
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ import numpy as np
 
 from edge.frame_ring import BufferedFrame, FrameRing, downscale
 from edge.rules.base import RuleHit
-from models.config.zones import Zone
 from models.infraction import EvidenceRef
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,8 @@ MAX_CLIP_FPS = 6.0
 CLIP_MAX_WIDTH = 480
 """Clips are thinned and shrunk: enough to see what happened, cheap to encode (VP8 costs ~40 ms a 640 px
 frame on a small CPU, ~17 ms at 480 px)."""
-ZONE_COLOURS = {
-    "roadway": (60, 60, 230),
-    "crosswalk": (230, 200, 60),
-    "sidewalk": (120, 200, 120),
-    "litter_watch": (40, 200, 240),
-    "ignore": (140, 140, 140),
-}
-TRACK_COLOUR = (255, 0, 255)
 ITEM_COLOUR = (0, 255, 255)
+"""The item's outline in its before/after picture, a crop the console draws nothing over."""
 ITEM_CROP_PX = 240
 """Side of each half of a littering item's before/after picture."""
 ITEM_CROP_CONTEXT = 4.0
@@ -50,39 +44,6 @@ ITEM_CROP_CONTEXT = 4.0
 ITEM_CROP_MIN_PX = 48
 BEFORE_ITEM_S = 0.5
 """The "before" half is a remembered frame at least this long before the item appeared."""
-
-
-def to_pixels(points: list[tuple[float, float]], width: int, height: int) -> np.ndarray:
-    return np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in points], np.int32)
-
-
-def draw_zone(image: np.ndarray, zone: Zone, thickness: int = 2) -> None:
-    height, width = image.shape[:2]
-    colour = ZONE_COLOURS[zone.kind]
-    cv2.polylines(image, [to_pixels(list(zone.polygon), width, height)], True, colour, thickness, cv2.LINE_AA)
-    x, y = to_pixels([zone.polygon[0]], width, height)[0]
-    cv2.putText(image, zone.name, (int(x) + 3, int(y) + 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-
-
-def draw_hit(image: np.ndarray, hit: RuleHit, zone: Zone | None, until_t: float) -> np.ndarray:
-    """A copy of the (redacted) image with the rule's geometry: zone, track so far, the item."""
-    out = image.copy()
-    height, width = out.shape[:2]
-    if zone is not None:
-        draw_zone(out, zone)
-    points = [(x, y) for dt, x, y in hit.trajectory if hit.t_start + dt <= until_t + 1e-6]
-    if len(points) >= 2:
-        cv2.polylines(out, [to_pixels(points, width, height)], False, TRACK_COLOUR, 2, cv2.LINE_AA)
-    if points:
-        cv2.circle(out, tuple(int(v) for v in to_pixels(points[-1:], width, height)[0]), 4, TRACK_COLOUR, -1)
-    if hit.item_box is not None:
-        x1, y1, x2, y2 = hit.item_box
-        (a, b), (c, d) = to_pixels([(x1, y1), (x2, y2)], width, height)
-        cv2.rectangle(out, (int(a), int(b)), (int(c), int(d)), ITEM_COLOUR, 2)
-    label = f"{hit.type} track {hit.track_id} zone {hit.zone}"
-    cv2.putText(out, label, (6, height - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(out, label, (6, height - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    return out
 
 
 PARTIAL_PREFIX = ".incoming-"
@@ -210,29 +171,27 @@ def encode_webm(frames: list[np.ndarray], fps: float) -> bytes:
 
 
 class EvidenceWriter:
-    def __init__(self, directory: Path, zones: list[Zone], jpeg_quality: int = 88) -> None:
+    def __init__(self, directory: Path, jpeg_quality: int = 88) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.zones = {zone.name: zone for zone in zones}
         self.jpeg_quality = jpeg_quality
 
     def build(self, hit: RuleHit, ring: FrameRing) -> list[tuple[EvidenceRef, Path]]:
-        zone = self.zones.get(hit.zone)
         out: list[tuple[EvidenceRef, Path]] = []
         pair = item_before_after(hit, ring)
-        images = [] if pair is None else [pair]
-        images += [draw_hit(frame.image(), hit, zone, frame.t) for frame in pick_keyframes(hit, ring)]
-        for image in images:
+        images = [] if pair is None else [("item_crop", pair)]
+        images += [("keyframe", frame.image()) for frame in pick_keyframes(hit, ring)]
+        for role, image in images:
             ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
             if ok:
                 digest, path = store(self.directory, data.tobytes(), ".jpg")
-                out.append((EvidenceRef(sha256=digest, media_type="image/jpeg", role="keyframe"), path))
-        clip = self._clip(hit, ring, zone)
+                out.append((EvidenceRef(sha256=digest, media_type="image/jpeg", role=role), path))
+        clip = self._clip(hit, ring)
         if clip is not None:
             out.append(clip)
         return out
 
-    def _clip(self, hit: RuleHit, ring: FrameRing, zone: Zone | None) -> tuple[EvidenceRef, Path] | None:
+    def _clip(self, hit: RuleHit, ring: FrameRing) -> tuple[EvidenceRef, Path] | None:
         last = ring.last()
         if last is None:
             return None
@@ -242,7 +201,7 @@ class EvidenceWriter:
             return None
         duration = max(frames[-1].t - frames[0].t, 1e-3)
         fps = (len(frames) - 1) / duration
-        images = [draw_hit(downscale(f.image(), CLIP_MAX_WIDTH), hit, zone, f.t) for f in frames]
+        images = [downscale(f.image(), CLIP_MAX_WIDTH) for f in frames]
         try:
             data = encode_webm(images, fps)
         except RuntimeError as exc:

@@ -1,13 +1,37 @@
-"""Turn a rule's hit into the infraction message of DESIGN.md section 4."""
+"""Turn a rule's hit into the infraction message of DESIGN.md section 4 (schema /2: with the zone's outline, the
+item's box and where the frames came from, for the console to draw and date the event)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 from edge.rules.base import MAX_TRAJECTORY_POINTS, RuleHit, clamp01, coarse
 from models.config.camera import CameraConfig
-from models.infraction import EvidenceRef, InfractionMessage, ModelRef, RuleTrace, TrackInfo, TrajectoryPoint
+from models.config.zones import Zone
+from models.infraction import (
+    MAX_CLIP_NAME,
+    EvidenceRef,
+    InfractionMessage,
+    ModelRef,
+    RuleTrace,
+    SourceRef,
+    TrackInfo,
+    TrajectoryPoint,
+)
+
+
+def clip_name(uri: str) -> str:
+    """A recorded file's base name as a message may carry it: no folders (they describe the box, not the event),
+    no control characters or backslashes, at most MAX_CLIP_NAME characters keeping the extension."""
+    name = "".join("_" if ord(c) < 32 or c in "\\\x7f" else c for c in PurePath(uri).name) or "video"
+    if name in (".", ".."):
+        name = "video"
+    if len(name) > MAX_CLIP_NAME:
+        suffix = PurePath(name).suffix[:16]
+        name = name[: MAX_CLIP_NAME - len(suffix) - 1] + "~" + suffix
+    return name
 
 
 def build_message(
@@ -18,8 +42,11 @@ def build_message(
     model: ModelRef,
     evidence: list[EvidenceRef],
     redacted: bool,
+    zone: Zone | None = None,
+    clip: str | None = None,
 ) -> InfractionMessage:
-    """`origin` is the wall time of source time 0 (replay start for files, process start for live)."""
+    """`origin` is the wall time of source time 0 (replay start for files, process start for live); `zone` the
+    hit's zone as configured when it was judged; `clip` the recorded file's name, None for a live camera."""
     started = origin + timedelta(seconds=hit.t_start)
     ended = origin + timedelta(seconds=max(hit.t_end, hit.t_start))
     points = coarse(list(hit.trajectory), MAX_TRAJECTORY_POINTS)
@@ -48,4 +75,14 @@ def build_message(
         model=model,
         evidence=evidence,
         redacted=redacted,
+        zone_polygon=None if zone is None else [(clamp01(x), clamp01(y)) for x, y in zone.polygon],
+        item_box=None if hit.item_box is None else _ordered_box(hit.item_box),
+        source=SourceRef(kind="live")
+        if clip is None
+        else SourceRef(kind="file", clip=clip_name(clip), offset_s=max(0.0, hit.t_start)),
     )
+
+
+def _ordered_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (clamp01(v) for v in box)
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)

@@ -33,6 +33,7 @@ from edge.sink import EventSink
 from edge.source import SourceFrame
 from edge.static_regions import StaticRegionDetector
 from models.config.camera import CameraConfig
+from models.config.zones import Zone
 from models.geometry import polygon_area
 from models.infraction import EvidenceRef, InfractionMessage
 
@@ -176,18 +177,21 @@ class Pipeline:
         source_fps: float = 0.0,
         live: bool = False,
         frame_size: tuple[int, int] | None = None,
+        clip: str | None = None,
     ) -> None:
         """`source_fps` (0 when unknown) and `live` set the detector's schedule, `frame_size` (width, height, when
-        known) its input: one pipeline is one stream."""
+        known) its input: one pipeline is one stream. `clip` is the recorded file's name when the stream is one
+        (events then say where in it they happened), None for a live camera."""
         self.detector = detector
         detector.start(source_fps, live, frame_size)
         self.origin = origin
         self.sinks = list(sinks)
         self.ring = FrameRing(ring_seconds(config))
-        self.evidence = EvidenceWriter(evidence_dir, config.zones) if evidence_dir is not None else None
+        self.evidence = EvidenceWriter(evidence_dir) if evidence_dir is not None else None
         # Evidence (VP8 above all) is slow; one worker thread builds it while the detector runs on.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="evidence") if self.evidence is not None else None
-        self._pending: deque[tuple[RuleHit, Future | None]] = deque()
+        self._pending: deque[tuple[RuleHit, Zone | None, Future | None]] = deque()
+        self.clip = clip
         self.annotate = annotate
         self.observers = list(observers)
         self.static: StaticRegionDetector | None = None
@@ -234,9 +238,6 @@ class Pipeline:
             self._static_items = ()
             self._static_t = -math.inf
         self.ring.seconds = ring_seconds(config)
-        if self.evidence is not None and previous is not None and previous.zones != config.zones:
-            # A new writer, so evidence already being cut for an earlier hit keeps the zones it was judged by.
-            self.evidence = EvidenceWriter(self.evidence.directory, config.zones, self.evidence.jpeg_quality)
         for warning in zone_warnings(config):
             log.warning("%s: %s", config.camera.id, warning)
 
@@ -369,10 +370,12 @@ class Pipeline:
             job = None
             if self._worker is not None and self.evidence is not None:
                 job = self._worker.submit(self.evidence.build, hit, self.ring.snapshot())
-            self._pending.append((hit, job))
+            # The zone as the hit was judged by: a reload may change the zones before its evidence is ready.
+            zone = next((zone for zone in self.config.zones if zone.name == hit.zone), None)
+            self._pending.append((hit, zone, job))
         messages = []
-        while self._pending and (wait or self._pending[0][1] is None or self._pending[0][1].done()):
-            hit, job = self._pending.popleft()
+        while self._pending and (wait or self._pending[0][2] is None or self._pending[0][2].done()):
+            hit, zone, job = self._pending.popleft()
             evidence = self._evidence_of(hit, job)
             message = build_message(
                 hit,
@@ -381,6 +384,8 @@ class Pipeline:
                 model=self.detector.model_ref,
                 evidence=[ref for ref, _ in evidence],
                 redacted=self.redactor.enabled,
+                zone=zone,
+                clip=self.clip,
             )
             for sink in self.sinks:
                 sink.emit(message, evidence)

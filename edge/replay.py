@@ -47,6 +47,7 @@ def replay_file(
             observers=observers,
             source_fps=source.fps,
             frame_size=(source.width, source.height),
+            clip=str(video),
         )
         if on_start is not None:
             on_start(pipeline)

@@ -147,14 +147,15 @@ class ReplayReport:
         t_start = self.collector.time_of(message.frame_start)
         t_start = 0.0 if t_start is None else t_start
         t_end = self.collector.time_of(message.frame_end)
-        keyframes, missing = [], 0
+        pictures: dict[str, list[str]] = {"keyframe": [], "item_crop": []}
+        missing = 0
         for ref, path in self.sink.evidence.get(message.event_id, []):
-            if ref.role != "keyframe":
+            if ref.role not in pictures:
                 continue
             try:
-                keyframes.append(data_uri(path.read_bytes(), ref.media_type))
+                pictures[ref.role].append(data_uri(path.read_bytes(), ref.media_type))
             except OSError as exc:
-                log.warning("event %s: keyframe %s unreadable: %s", message.event_id, path, exc)
+                log.warning("event %s: %s %s unreadable: %s", message.event_id, ref.role, path, exc)
                 missing += 1
         return {
             "number": number,
@@ -164,7 +165,8 @@ class ReplayReport:
             "t_start": t_start,
             "t_end": t_start + span_s if t_end is None else t_end,
             "duration": span_s,
-            "keyframes": keyframes,
+            "keyframes": pictures["keyframe"],
+            "item_crops": pictures["item_crop"],
             "missing": missing,
             "clips": sum(ref.role == "clip" for ref in message.evidence),
             "trace": trace_lines(message.rule.thresholds, message.rule.measurements),

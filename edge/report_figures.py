@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FormatStrFormatter
 
-from edge.evidence import ZONE_COLOURS
+from edge.drawing import ZONE_COLOURS
 from edge.report_data import FrameRow
 from models.config.zones import Zone
 

@@ -1,4 +1,8 @@
-"""The infraction message (DESIGN.md section 4), one per infraction, exactly the MQTT payload."""
+"""The infraction message (DESIGN.md section 4), one per infraction, exactly the MQTT payload.
+
+Schema /2 (docs/transport.md) adds optional geometry and provenance so the console draws the zone, the track
+and the item over evidence instead of the camera burning them in: `zone_polygon`, `item_box`, `source`, and
+the evidence role `item_crop`. A /1 message is still accepted, but never with any of these."""
 
 from __future__ import annotations
 
@@ -9,8 +13,13 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
+from models.config.zones import MAX_ZONE_POINTS
 
-INFRACTION_SCHEMA = "curbwatch.infraction/1"
+INFRACTION_SCHEMA_V1 = "curbwatch.infraction/1"
+INFRACTION_SCHEMA = "curbwatch.infraction/2"
+"""What the edge writes; central accepts both."""
+INFRACTION_SCHEMAS = (INFRACTION_SCHEMA_V1, INFRACTION_SCHEMA)
+MAX_CLIP_NAME = 128
 MAX_TRAJECTORY_POINTS = 64
 MAX_EVIDENCE_ITEMS = 16
 MAX_RULE_ENTRIES = 32
@@ -56,15 +65,52 @@ class ModelRef(StrictModel):
 
 
 class EvidenceRef(StrictModel):
-    """Points at evidence bytes published on `{prefix}/{site}/{camera}/evidence/{sha256}`."""
+    """Points at evidence bytes published on `{prefix}/{site}/{camera}/evidence/{sha256}`.
+
+    `keyframe` and `clip` are whole frames as filmed (redacted), over which the console draws the geometry;
+    `item_crop` (/2 only) is a composite cut around a littering item, marked by the camera itself."""
 
     sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
     media_type: Literal["image/jpeg", "video/webm", "video/mp4"]
-    role: Literal["keyframe", "clip"]
+    role: Literal["keyframe", "clip", "item_crop"]
+
+
+Point = tuple[Unit, Unit]
+"""[x, y] normalised to the frame."""
+
+
+class SourceRef(StrictModel):
+    """Where the frames came from: a live camera, or a recorded file replayed (`clip` its base name only, never a
+    path, and `offset_s` the seconds into it where the event starts)."""
+
+    kind: Literal["live", "file"]
+    clip: Annotated[str | None, Field(min_length=1, max_length=MAX_CLIP_NAME)] = None
+    offset_s: Annotated[float | None, Field(ge=0.0)] = None
+
+    @field_validator("clip")
+    @classmethod
+    def _base_name(cls, value: str | None) -> str | None:
+        # A path would tell central about the camera box's folders, and could be shown as a link.
+        if value is not None and (value in (".", "..") or any(c in "/\\" or ord(c) < 32 or c == "\x7f" for c in value)):
+            raise ValueError("must be the file's base name, not a path (no '/', '\\' or control characters)")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> SourceRef:
+        if self.kind == "file" and (self.clip is None or self.offset_s is None):
+            raise ValueError("a file source needs clip and offset_s")
+        if self.kind == "live" and (self.clip is not None or self.offset_s is not None):
+            raise ValueError("a live source has no clip or offset_s")
+        return self
+
+
+V2_FIELDS = ("zone_polygon", "item_box", "source")
 
 
 class InfractionMessage(StrictModel):
-    schema_: Annotated[Literal["curbwatch.infraction/1"], Field(alias="schema")] = INFRACTION_SCHEMA
+    schema_: Annotated[Literal["curbwatch.infraction/1", "curbwatch.infraction/2"], Field(alias="schema")] = (
+        INFRACTION_SCHEMA
+    )
     event_id: uuid.UUID
     type: InfractionType
     site: Annotated[str, Field(pattern=IDENT_PATTERN)]
@@ -81,6 +127,13 @@ class InfractionMessage(StrictModel):
     model: ModelRef
     evidence: Annotated[list[EvidenceRef], Field(max_length=MAX_EVIDENCE_ITEMS)] = []
     redacted: bool = True
+    zone_polygon: Annotated[
+        list[Point] | None, Field(min_length=3, max_length=MAX_ZONE_POINTS, description="/2: the zone's outline.")
+    ] = None
+    item_box: Annotated[
+        tuple[Unit, Unit, Unit, Unit] | None, Field(description="/2, littering: the item's [x1, y1, x2, y2].")
+    ] = None
+    source: SourceRef | None = None
     signature: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=128)] = None
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
@@ -104,8 +157,22 @@ class InfractionMessage(StrictModel):
             raise ValueError("ended_at is before started_at")
         if self.frame_end < self.frame_start:
             raise ValueError("frame_end is before frame_start")
+        if self.item_box is not None and (self.item_box[2] < self.item_box[0] or self.item_box[3] < self.item_box[1]):
+            raise ValueError("item_box must be [x1, y1, x2, y2] with x1 <= x2 and y1 <= y2")
+        if self.schema_ == INFRACTION_SCHEMA_V1:
+            carried = [name for name in V2_FIELDS if getattr(self, name) is not None]
+            carried += ["evidence role item_crop"] if any(ref.role == "item_crop" for ref in self.evidence) else []
+            if carried:
+                raise ValueError(f"{', '.join(carried)}: only in {INFRACTION_SCHEMA}, not in {INFRACTION_SCHEMA_V1}")
         return self
 
     def to_payload(self) -> dict:
-        """The JSON-ready dict that goes on the wire (aliases applied, UTC timestamps)."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The JSON-ready dict that goes on the wire (aliases applied, UTC timestamps). The /2 fields are left out
+        when empty, so a /1 message reads exactly as /1 edges wrote it."""
+        payload = self.model_dump(mode="json", by_alias=True)
+        for name in V2_FIELDS:
+            if payload[name] is None:
+                del payload[name]
+        if "source" in payload:  # a live source says only that
+            payload["source"] = {key: value for key, value in payload["source"].items() if value is not None}
+        return payload

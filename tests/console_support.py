@@ -46,6 +46,8 @@ MODEL_SHA = "ab" * 32
 class Evidence:
     clip: bytes
     keyframes: list[bytes]
+    item_crop: bytes | None = None
+    """A littering item's before/after picture (schema /2 role item_crop), listed first as the edge lists it."""
 
 
 def cut_evidence(frames: int = 24, width: int = 320) -> Evidence:
@@ -92,9 +94,15 @@ def message(
     started_at: datetime | None = None,
     evidence: Evidence | None = None,
     redacted: bool = True,
+    **extra: object,
 ) -> InfractionMessage:
+    """`extra`: more message fields, e.g. the /2 zone_polygon, item_box and source."""
     start = started_at or datetime.now(UTC) - timedelta(minutes=30)
     refs = []
+    if evidence is not None and evidence.item_crop is not None:
+        refs.append(
+            {"sha256": hashlib.sha256(evidence.item_crop).hexdigest(), "media_type": "image/jpeg", "role": "item_crop"}
+        )
     if evidence is not None:
         refs.append({"sha256": hashlib.sha256(evidence.clip).hexdigest(), "media_type": "video/webm", "role": "clip"})
         refs += [
@@ -124,6 +132,7 @@ def message(
         model={"name": "yolov8n_int8.tflite", "sha256": MODEL_SHA},
         evidence=refs,
         redacted=redacted,
+        **extra,
     )
 
 
@@ -148,6 +157,8 @@ def seed(central: Central, evidence: Evidence | None = None, **fields: object) -
             )
         )
         blobs = [] if evidence is None else [evidence.clip, *evidence.keyframes]
+        if evidence is not None and evidence.item_crop is not None:
+            blobs.insert(0, evidence.item_crop)
         for ref, data in zip(payload["evidence"], blobs, strict=True):
             session.add(EvidenceLink(event_id=str(msg.event_id), **ref))
             central.store.put(ref["sha256"], data)
@@ -156,8 +167,15 @@ def seed(central: Central, evidence: Evidence | None = None, **fields: object) -
     return str(msg.event_id)
 
 
-def add_status(central: Central, camera_id: str, state: str, seconds_ago: float, **heartbeat: object) -> None:
-    """The latest status message of a camera, as the ingest side keeps it."""
+def add_status(
+    central: Central,
+    camera_id: str,
+    state: str,
+    seconds_ago: float,
+    clock_offset_s: float | None = None,
+    **heartbeat: object,
+) -> None:
+    """The latest status message of a camera, as the ingest side keeps it (with the box's clock offset)."""
     with transaction(central.factory) as session:
         session.add(
             CameraStatus(
@@ -165,6 +183,7 @@ def add_status(central: Central, camera_id: str, state: str, seconds_ago: float,
                 camera_id=camera_id,
                 state=state,
                 last_seen=datetime.now(UTC) - timedelta(seconds=seconds_ago),
+                clock_offset_s=clock_offset_s,
                 heartbeat={
                     "uptime_s": 3600.0,
                     "fps": 9.5,

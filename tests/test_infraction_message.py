@@ -89,7 +89,7 @@ def test_oversize_trajectory_is_rejected():
 
 def test_unknown_type_and_schema_are_rejected():
     assert "'jaywalking' or 'littering'" in error_text(sample(type="speeding"))
-    assert "curbwatch.infraction/1" in error_text(sample(schema="curbwatch.infraction/2"))
+    assert "curbwatch.infraction/2" in error_text(sample(schema="curbwatch.infraction/3"))
 
 
 def test_end_before_start_is_rejected():

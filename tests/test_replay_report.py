@@ -145,6 +145,9 @@ def test_report_opens_in_chromium_without_errors_and_shows_every_section(report,
     assert page.locator("#events article.event").count() == events >= 1
     for article in page.locator("#events article.event").all():
         assert article.locator(".keyframes img").count() >= 3
+        # The zone and the track are drawn by the report over each keyframe (the pictures have none burned in).
+        assert article.locator(".keyframes svg polygon").count() == article.locator(".keyframes img").count()
+        assert article.locator(".keyframes svg polyline").count() == article.locator(".keyframes img").count()
         trace = article.text_content()
         assert "Rule trace: jaywalking" in trace
         assert "avenue" in trace

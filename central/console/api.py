@@ -101,10 +101,14 @@ def detail(item: ItemRecord, warning: str | None) -> s.InfractionDetail:
         signal_phase=payload.get("signal_phase"),
         model=payload.get("model") or {},
         rule_trace=item.rule,
+        message_schema=payload.get("schema"),
         trajectory=[{"x": x, "y": y} for x, y in item.trajectory],
+        zone_polygon=item.zone_polygon,
+        item_box=item.item_box,
+        source=payload.get("source") if isinstance(payload.get("source"), dict) else None,
         evidence=[
             s.EvidenceOut(sha256=link.sha256, media_type=link.media_type, role=link.role, url=f"{base}/{link.sha256}")
-            for link in item.clips + item.keyframes
+            for link in item.clips + item.keyframes + item.item_crops
         ],
         claim=s.ClaimOut.model_validate(item.claim) if item.claim else None,
         history=[s.ReviewStepOut.model_validate(step) for step in item.history],

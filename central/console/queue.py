@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.console.deps import console, now, require
 from central.console.filters import AGE_LABELS, AgeParam, CameraParam, TypeParam, age_bounds
+from central.console.records import clock_offsets, when_of
 from central.console.roles import REVIEW
 from central.console.sessions import LiveSession
 from central.console.view import render
@@ -47,11 +48,13 @@ def queue_page(
     with ctx.tx() as session:
         items = filtered_queue(session, camera, type, age, ctx.config.page_size)
         cameras = list(session.scalars(select(Infraction.camera_id).distinct().order_by(Infraction.camera_id)))
+        offsets = clock_offsets(session, {(inf.site, inf.camera_id) for inf in items})
     return render(
         request,
         "queue.html",
         live,
         items=items,
+        whens={inf.event_id: when_of(inf, offsets) for inf in items},
         cameras=cameras,
         camera=camera,
         kind=type,

@@ -101,8 +101,20 @@ class InfractionDetail(InfractionSummary):
     signal_phase: str | None = None
     model: dict[str, Any] = {}
     rule_trace: dict[str, Any] = Field(default_factory=dict, description="name, version, thresholds, measurements")
+    message_schema: str | None = Field(None, description="The message's schema: curbwatch.infraction/1 or /2.")
     trajectory: list[dict[str, float]] = []
-    evidence: list[EvidenceOut] = []
+    zone_polygon: list[tuple[float, float]] = Field(
+        default_factory=list, description="/2: the zone's outline, [x, y] normalised to the frame; empty for /1."
+    )
+    item_box: tuple[float, float, float, float] | None = Field(None, description="/2, littering: [x1, y1, x2, y2].")
+    source: dict[str, Any] | None = Field(
+        None, description="/2: kind live, or kind file with the clip's name and offset_s, the seconds into it."
+    )
+    evidence: list[EvidenceOut] = Field(
+        default_factory=list,
+        description="Roles: clip and keyframe are whole frames as filmed (redacted; the geometry above is drawn "
+        "over them), item_crop a littering item's spot before and after, outlined by the camera.",
+    )
     claim: ClaimOut | None = None
     history: list[ReviewStepOut] = []
     warnings: list[str] = Field(

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from central.console.deps import CSRF_FIELD, console
+from central.console.event_time import utc_text
 from central.console.roles import NAVIGATION
 from central.console.sessions import LiveSession
 from central.timeutil import as_utc
@@ -20,7 +21,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def _utc(value: datetime | None) -> str:
-    return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return "" if value is None else utc_text(value)
 
 
 def _age(value: datetime, now: datetime) -> str:

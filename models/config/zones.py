@@ -11,6 +11,7 @@ from models.geometry import polygon_area, self_intersection
 
 ZoneKind = Literal["roadway", "crosswalk", "sidewalk", "litter_watch", "ignore"]
 Coordinate = Annotated[float, Field(ge=0.0, le=1.0)]
+MAX_ZONE_POINTS = 256
 
 
 class Zone(StrictModel):
@@ -18,7 +19,11 @@ class Zone(StrictModel):
     kind: ZoneKind
     polygon: Annotated[
         list[tuple[Coordinate, Coordinate]],
-        Field(min_length=3, max_length=256, description="At least 3 [x, y] points, each 0..1, not self-intersecting."),
+        Field(
+            min_length=3,
+            max_length=MAX_ZONE_POINTS,
+            description="At least 3 [x, y] points, each 0..1, not self-intersecting.",
+        ),
     ]
 
     @field_validator("polygon")

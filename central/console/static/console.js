@@ -4,6 +4,8 @@
 (function () {
   "use strict";
   function typing(target) {
+    // A ticked checkbox (an evidence layer) keeps the focus but takes no letters.
+    if (target && target.tagName === "INPUT" && /^(checkbox|radio)$/.test(target.type)) return false;
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
   document.addEventListener("keydown", function (event) {
@@ -20,4 +22,22 @@
       element.focus();
     }
   });
+})();
+
+// Evidence layers: each checkbox with data-layer="zone" (track, item) shows or hides that SVG layer over the clip
+// and every keyframe, for as long as the page is open. The boxes stay hidden without this script.
+(function () {
+  "use strict";
+  var evidence = document.getElementById("evidence");
+  var layers = document.getElementById("layers");
+  if (!evidence || !layers) return;
+  function apply(box) {
+    evidence.classList.toggle("hide-" + box.dataset.layer, !box.checked);
+  }
+  var boxes = layers.querySelectorAll("input[data-layer]");
+  boxes.forEach(function (box) {
+    apply(box);  // the browser may restore a box's state when the page comes back from history
+    box.addEventListener("change", function () { apply(box); });
+  });
+  layers.hidden = boxes.length === 0;
 })();
