@@ -32,7 +32,7 @@ IDENTITY = np.eye(3, dtype=np.float64)
 
 class CameraMotion:
     def __init__(self) -> None:
-        self._orb = cv2.ORB_create(FEATURES)
+        self._orb = cv2.ORB.create(FEATURES)
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._points: np.ndarray | None = None
         self._descriptors: np.ndarray | None = None
@@ -48,7 +48,7 @@ class CameraMotion:
         if t - self._refreshed_t >= REFRESH_S:
             self._refreshed_t = t
             keypoints, self._descriptors = self._orb.detectAndCompute(_bytes(reference), None)
-            self._points = np.float32([k.pt for k in keypoints]) if keypoints else None
+            self._points = np.array([k.pt for k in keypoints], np.float32) if keypoints else None
         if self._descriptors is None or self._points is None or len(self._points) < MIN_MATCHES:
             return IDENTITY
         keypoints, descriptors = self._orb.detectAndCompute(_bytes(gray), None)
@@ -58,7 +58,7 @@ class CameraMotion:
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
         if len(good) < MIN_MATCHES:
             return None
-        source = np.float32([keypoints[m.queryIdx].pt for m in good])
+        source = np.array([keypoints[m.queryIdx].pt for m in good], np.float32)
         target = self._points[[m.trainIdx for m in good]]
         homography, inliers = cv2.findHomography(source, target, cv2.RANSAC, RANSAC_PX)
         if homography is None or inliers is None or int(inliers.sum()) < MIN_MATCHES:
@@ -71,7 +71,7 @@ class CameraMotion:
 
 def corner_shift(homography: np.ndarray, width: int, height: int) -> float:
     """How far (pixels) the homography moves the farthest corner of a width x height frame."""
-    corners = np.float32([[[0, 0]], [[width, 0]], [[0, height]], [[width, height]]])
+    corners = np.array([[[0, 0]], [[width, 0]], [[0, height]], [[width, height]]], np.float32)
     moved = cv2.perspectiveTransform(corners, homography)
     return float(np.abs(moved - corners).max())
 
@@ -80,7 +80,7 @@ def box_through(homography: np.ndarray, box: Box, size: tuple[int, int]) -> Box:
     """The bounding box (normalised) of a normalised box carried through a homography in pixels of `size`."""
     width, height = size
     x1, y1, x2, y2 = box[0] * width, box[1] * height, box[2] * width, box[3] * height
-    corners = np.float32([[[x1, y1]], [[x2, y1]], [[x1, y2]], [[x2, y2]]])
+    corners = np.array([[[x1, y1]], [[x2, y1]], [[x1, y2]], [[x2, y2]]], np.float32)
     moved = cv2.perspectiveTransform(corners, homography)[:, 0, :]
     return (
         float(moved[:, 0].min()) / width,

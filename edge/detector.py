@@ -236,7 +236,7 @@ def open_backend(model_name: str, path: Path, config: DetectorConfig, coco_names
         return NativeBackend(path, config.threads, config.imgsz, config.fit_input)
     from edge.detect.ultralytics_backend import UltralyticsBackend
 
-    return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)  # type: ignore[return-value]
+    return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)
 
 
 def _preview(names: dict[int, str]) -> str:

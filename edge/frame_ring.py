@@ -21,7 +21,10 @@ class BufferedFrame:
     jpeg: bytes
 
     def image(self) -> np.ndarray:
-        return cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        # The ring only holds JPEGs it encoded itself, so decoding cannot fail.
+        assert image is not None
+        return image
 
 
 def downscale(image: np.ndarray, max_width: int = MAX_WIDTH) -> np.ndarray:

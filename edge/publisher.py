@@ -16,16 +16,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from common.mqtt_client import make_client
 from edge.outbox import Outbox, OutboxRow
 from edge.receipts import ReceiptReader
 from models.config.mqtt import MqttConfig
-from models.status import Heartbeat, StatusMessage
+from models.status import Heartbeat, StatusMessage, StatusState
 from models.topics import receipt_topic, status_topic
 
 log = logging.getLogger(__name__)
@@ -82,11 +84,11 @@ class Publisher:
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
-    def _status(self, state: str, with_time: bool = True, heartbeat: Heartbeat | None = None) -> dict:
+    def _status(self, state: StatusState, with_time: bool = True, heartbeat: Heartbeat | None = None) -> dict[str, Any]:
         status = StatusMessage(
             site=self.site,
             camera_id=self.camera_id,
-            state=state,  # type: ignore[arg-type]
+            state=state,
             at=datetime.now(UTC) if with_time else None,
             heartbeat=heartbeat,
         )
@@ -112,7 +114,14 @@ class Publisher:
         self.outbox.enqueue(f"status-{time.time_ns()}", [(self.status_topic, payload, True)])
 
     # paho callbacks run on paho's network thread: they only record, the drain loop acts.
-    def _on_connect(self, _client, _userdata, _flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             self.last_error = f"broker refused the connection: {reason_code}"
             log.error("%s", self.last_error)
@@ -126,7 +135,14 @@ class Publisher:
         self._connected.set()
         self._enqueue_status()
 
-    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reason_codes: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
         if any(code.is_failure for code in reason_codes):
             self.last_error = f"the broker refused the subscription to {self.receipt_topic}: {reason_codes[0]}"
             log.error("%s; no receipt can arrive, so every event stays in the outbox (check the ACL)", self.last_error)
@@ -136,17 +152,26 @@ class Publisher:
             self._receipts_in.append(bytes(message.payload))
             self.outbox.changed.set()
 
-    def _on_connect_fail(self, _client, _userdata) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         self.last_error = f"cannot reach the broker at {self.config.url}"
         log.warning("%s; retrying with backoff", self.last_error)
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         self._connected.clear()
         if not self._stop.is_set():
             self.last_error = f"disconnected from the broker: {reason_code}"
             log.warning("%s; reconnecting with backoff", self.last_error)
 
-    def _on_publish(self, _client, _userdata, mid, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_publish(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, reason_code: ReasonCode, _properties: Properties | None
+    ) -> None:
         self._acks.append((mid, reason_code))
         self.outbox.changed.set()
 

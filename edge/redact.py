@@ -59,7 +59,7 @@ class Redactor:
         return self.mode != "off"
 
     def update(
-        self, t: float, detections: tuple[Detection, ...], detected: bool, untracked_people: list[Box] = ()
+        self, t: float, detections: tuple[Detection, ...], detected: bool, untracked_people: Sequence[Box] = ()
     ) -> None:
         """Remember where people are; on stride-skipped frames nothing new is learnt and old boxes age.
 

@@ -201,7 +201,7 @@ def pair(
 
 
 def count(pairings: Iterable[Pairing]) -> dict[str, Counts]:
-    counts = {kind: Counts() for kind in TYPES}
+    counts: dict[str, Counts] = {kind: Counts() for kind in TYPES}
     for p in pairings:
         c = counts.setdefault(p.type, Counts())
         if p.predicted is not None and p.expected is not None:

@@ -9,14 +9,14 @@ release this one."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, field_serializer
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
 from models.infraction import utc_iso
 
-RECEIPT_SCHEMA = "curbwatch.receipt/1"
+RECEIPT_SCHEMA: Final = "curbwatch.receipt/1"
 MAX_RECEIPT_BYTES = 1 << 20
 """Far above a full batch (500 digests of 64 characters and a reason each); the edge reads no more."""
 
@@ -47,5 +47,5 @@ class ReceiptMessage(StrictModel):
     def _iso(self, value: datetime) -> str:
         return utc_iso(value)
 
-    def to_payload(self) -> dict:
+    def to_payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -104,7 +104,8 @@ def trace_lines(thresholds: Mapping[str, Scalar], measurements: Mapping[str, Sca
             passed = bool(compare(float(measured), float(limit)))  # type: ignore[arg-type]
         lines.append(TraceLine(text, passed, "paired", (pair.threshold, pair.measurement)))
         used |= {pair.threshold, pair.measurement} | ({"unit"} if pair.quantity == "distance" else set())
-    for kind, values in (("threshold", thresholds), ("measurement", measurements)):
+    unpaired: tuple[tuple[Kind, Mapping[str, Scalar]], ...] = (("threshold", thresholds), ("measurement", measurements))
+    for kind, values in unpaired:
         lines += [
             TraceLine(f"{name} {value}", None, kind, (name,)) for name, value in values.items() if name not in used
         ]

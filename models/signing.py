@@ -12,6 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -27,19 +28,19 @@ class SigningKeyError(ValueError):
     """A key file that is missing, unreadable or not an Ed25519 key."""
 
 
-def canonical_json(message: dict) -> bytes:
+def canonical_json(message: dict[str, Any]) -> bytes:
     """The exact bytes a signature covers: the message minus `signature`, keys sorted, no spaces, UTF-8."""
     body = {key: value for key, value in message.items() if key != SIGNATURE_FIELD}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def sign(message: dict, key: Ed25519PrivateKey) -> dict:
+def sign(message: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
     """A copy of `message` with its `signature` field set."""
     signature = base64.b64encode(key.sign(canonical_json(message))).decode("ascii")
     return {**message, SIGNATURE_FIELD: signature}
 
 
-def verify(message: dict, key: Ed25519PublicKey) -> bool:
+def verify(message: dict[str, Any], key: Ed25519PublicKey) -> bool:
     """True when `message` carries a valid signature by `key`; False when it is absent, malformed or wrong."""
     signature = message.get(SIGNATURE_FIELD)
     if not isinstance(signature, str):

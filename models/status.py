@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, field_serializer, field_validator
 
 from models.base import IDENT_PATTERN, StrictModel
 from models.infraction import utc_iso
 
-STATUS_SCHEMA = "curbwatch.status/1"
+STATUS_SCHEMA: Final = "curbwatch.status/1"
+StatusState = Literal["online", "offline"]
 
 
 class Heartbeat(StrictModel):
@@ -36,7 +37,7 @@ class StatusMessage(StrictModel):
     schema_: Annotated[Literal["curbwatch.status/1"], Field(alias="schema")] = STATUS_SCHEMA
     site: Annotated[str, Field(pattern=IDENT_PATTERN)]
     camera_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
-    state: Literal["online", "offline"]
+    state: StatusState
     at: Annotated[
         AwareDatetime | None,
         Field(description="When the edge sent it; absent in the Last Will, which the broker sends later."),
@@ -55,5 +56,5 @@ class StatusMessage(StrictModel):
     def _iso(self, value: datetime | None) -> str | None:
         return None if value is None else utc_iso(value)
 
-    def to_payload(self) -> dict:
+    def to_payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 DEFAULT_PREFIX = "curbwatch/v1"
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -79,7 +79,7 @@ def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> Topic:
     _check_ident("site", site)
     _check_ident("camera", camera)
     if kind in ("infraction", "status") and not rest:
-        return Topic(kind, site, camera)
+        return Topic(cast(TopicKind, kind), site, camera)
     if kind == "evidence" and len(rest) == 1:
         if not _SHA256.match(rest[0]):
             raise TopicError(f"evidence topic {topic!r} does not end in a sha256")

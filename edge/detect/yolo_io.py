@@ -78,8 +78,8 @@ def decode(
     if len(rows) == 0:
         return RawDetections(np.zeros((0, 4), np.float32), np.zeros(0, int), np.zeros(0, np.float32))
     xywh = np.column_stack([rows[:, 0] - rows[:, 2] / 2, rows[:, 1] - rows[:, 3] / 2, rows[:, 2], rows[:, 3]])
-    chosen = cv2.dnn.NMSBoxesBatched(xywh.tolist(), scores.tolist(), best.tolist(), confidence, iou)
-    chosen = np.asarray(chosen, dtype=int).reshape(-1)
+    kept = cv2.dnn.NMSBoxesBatched(xywh.tolist(), scores.tolist(), best.tolist(), confidence, iou)
+    chosen = np.asarray(kept, dtype=int).reshape(-1)
     chosen = chosen[np.argsort(-scores[chosen], kind="stable")][:MAX_DETECTIONS]
     boxes = np.column_stack([xywh[chosen, 0], xywh[chosen, 1], xywh[chosen, 0] + xywh[chosen, 2]])
     boxes = np.column_stack([boxes, xywh[chosen, 1] + xywh[chosen, 3]])
