@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser_support import login as browser_login
 from tests.browser_support import shot
 from tests.console_support import PASSWORDS, add_status, cut_evidence, make_central, seed, serve
 
@@ -30,13 +31,7 @@ def console(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def login(browser: Browser, base: str, name: str) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base).new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
+    return browser_login(browser, base, name, PASSWORDS[name])
 
 
 def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) -> None:

@@ -24,6 +24,7 @@ from central.review import service as review
 from central.settings import CentralSettings
 from curbwatch.local_broker import LocalBroker
 from tests.browser_support import SHOTS, shot
+from tests.browser_support import login as browser_login
 from tests.conftest import ROOT, run_cli, shared_file
 from tests.console_support import PASSWORDS, Central, make_central, serve
 from tests.review_support import CHECKPOINT_DIR
@@ -95,13 +96,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iter
 
 
 def login(browser: Browser, base: str, name: str) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base, accept_downloads=True).new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
+    return browser_login(browser, base, name, PASSWORDS[name], downloads=True)
 
 
 def audited(central: Central, action: str) -> list[audit.AuditEntry]:
