@@ -22,7 +22,10 @@ from models.status import STATUS_SCHEMA, StatusMessage
 from models.topics import DEFAULT_PREFIX, Topic, TopicError, parse_topic
 
 MAX_EVIDENCE_BYTES = 32 * 1024 * 1024
-SCHEMAS = {"infraction": (INFRACTION_SCHEMAS, InfractionMessage), "status": ((STATUS_SCHEMA,), StatusMessage)}
+SCHEMAS: dict[str, tuple[tuple[str, ...], type[InfractionMessage] | type[StatusMessage]]] = {
+    "infraction": (INFRACTION_SCHEMAS, InfractionMessage),
+    "status": ((STATUS_SCHEMA,), StatusMessage),
+}
 """The schema versions each topic kind accepts: edges not yet updated still send infraction /1."""
 
 

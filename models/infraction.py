@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
 from models.config.zones import MAX_ZONE_POINTS
 
-INFRACTION_SCHEMA_V1 = "curbwatch.infraction/1"
-INFRACTION_SCHEMA = "curbwatch.infraction/2"
+INFRACTION_SCHEMA_V1: Final = "curbwatch.infraction/1"
+INFRACTION_SCHEMA: Final = "curbwatch.infraction/2"
 """What the edge writes; central accepts both."""
 INFRACTION_SCHEMAS = (INFRACTION_SCHEMA_V1, INFRACTION_SCHEMA)
 MAX_CLIP_NAME = 128
@@ -166,7 +166,7 @@ class InfractionMessage(StrictModel):
                 raise ValueError(f"{', '.join(carried)}: only in {INFRACTION_SCHEMA}, not in {INFRACTION_SCHEMA_V1}")
         return self
 
-    def to_payload(self) -> dict:
+    def to_payload(self) -> dict[str, Any]:
         """The JSON-ready dict that goes on the wire (aliases applied, UTC timestamps). The /2 fields are left out
         when empty, so a /1 message reads exactly as /1 edges wrote it."""
         payload = self.model_dump(mode="json", by_alias=True)

@@ -4,7 +4,7 @@ its time, rule trace, claim and review history."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from fastapi import HTTPException
 from sqlalchemy import select
@@ -46,7 +46,7 @@ class ItemRecord:
         return self.infraction.payload.get("schema") == INFRACTION_SCHEMA_V1
 
 
-def _unit(value: object) -> bool:
+def _unit(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
@@ -88,7 +88,7 @@ def clock_offsets(session: Session, cameras: set[tuple[str, str]]) -> dict[tuple
             CameraStatus.camera_id.in_({camera for _, camera in cameras}), CameraStatus.clock_offset_s.is_not(None)
         )
     )
-    return {(site, camera): offset for site, camera, offset in rows if (site, camera) in cameras}
+    return {(site, camera): offset for site, camera, offset in rows if (site, camera) in cameras and offset is not None}
 
 
 def when_of(infraction: Infraction, offsets: dict[tuple[str, str], float]) -> EventTime:
