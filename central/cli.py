@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from central.review_cli import (
 )
 from central.transparency.cli import report
 from common.cli_errors import DB_HELP, fail, report_config_error
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +155,7 @@ def run(
             console.should_exit = True
 
 
-def _start_console(db_url: str | None, settings_path: str | None, data_dir: str, http_bind: str):  # type: ignore[no-untyped-def]
+def _start_console(db_url: str | None, settings_path: str | None, data_dir: str, http_bind: str) -> uvicorn.Server:
     """The console in a thread beside the ingest loop, which keeps the main thread and its signal handlers."""
     import threading
 

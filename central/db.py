@@ -21,7 +21,7 @@ def default_db_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
     return f"sqlite:///{(data_dir / 'curbwatch.db').as_posix()}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the console read while the ingest worker writes; busy_timeout rides out short write locks.
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -83,20 +83,20 @@ class IngestWorker:
         self.client.on_subscribe = self._on_subscribe
         self.client.on_connect_fail = lambda *_: log.warning("cannot reach the broker at %s; retrying", broker.url)
 
-    def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
             log.error("broker refused the connection: %s", reason_code)
             return
         log.info("connected (session present: %s); subscribing to %s", flags.session_present, self.topic_filter)
         client.subscribe(self.topic_filter, qos=1)
 
-    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         if any(code.is_failure for code in reason_codes):
             log.error("the broker refused the subscription to %s: %s", self.topic_filter, reason_codes[0])
         else:
             log.info("subscribed to %s", self.topic_filter)
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
         with self._epoch_lock:
             self._epoch += 1
         if not self.stop.is_set():
@@ -144,7 +144,7 @@ class IngestWorker:
             except (OperationalError, EvidenceUnavailable) as exc:  # an outage: acknowledge nothing, retry
                 log.error("storage unavailable (%s); retrying in %.1f s", getattr(exc, "orig", exc), delay)
                 if self.stop.wait(delay):
-                    return False
+                    return None
                 delay = min(delay * 2, 10.0)
             except (SQLAlchemyError, OSError, ValueError) as exc:
                 if len(batch) > 1:

@@ -71,7 +71,8 @@ def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callabl
             watch(session, settings.checkpoint_path)
             return work(session)
     except SQLAlchemyError as exc:
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        orig = getattr(exc, "orig", None)  # the driver's own error, on StatementError and its subclasses
+        first = str(orig if orig else exc).strip().splitlines()[0]
         fail(f"database {engine.url.render_as_string(hide_password=True)}: {first} (run `curbwatch central migrate`?)")
     finally:
         engine.dispose()

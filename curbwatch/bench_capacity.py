@@ -20,6 +20,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -68,8 +69,8 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
     from central.migrate import upgrade
     from central.review import service as review
     from central.settings import CentralSettings
-    from central.store import write_batch
-    from central.verify import Verifier
+    from central.store import Quarantine, write_batch
+    from central.verify import Accepted, Verifier
     from models.signing import generate_keypair, load_private_key, load_public_keys, sign
     from models.topics import evidence_topic, infraction_topic
 
@@ -93,7 +94,7 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
     event_ids = []
     try:
         for start in range(0, count, 200):
-            checked = []
+            checked: list[Accepted | Quarantine] = []
             for index in range(start, min(count, start + 200)):
                 template = templates[index % len(templates)]
                 blobs = [f"{index}/{n}".encode() for n in range(len(template["evidence"]))]
@@ -117,7 +118,8 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
                 for n, event_id in enumerate(event_ids[start : start + 200]):
                     now = datetime.now(UTC)
                     review.claim(session, event_id, "reviewer-1", now, settings, role="reviewer")
-                    decision, reason = ("reject", "not an infraction") if n % 2 else ("confirm", "clear evidence")
+                    decision: Literal["confirm", "reject"] = "reject" if n % 2 else "confirm"
+                    reason = "not an infraction" if n % 2 else "clear evidence"
                     review.decide(
                         session, event_id, "reviewer-1", decision, reason, "", None, now, settings, role="reviewer"
                     )

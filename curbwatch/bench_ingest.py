@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
@@ -34,7 +35,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def scratch_database(kind: str, folder: Path, pg_admin_url: str):  # type: ignore[no-untyped-def]
+def scratch_database(kind: str, folder: Path, pg_admin_url: str) -> Iterator[str]:
     """A fresh database, removed afterwards."""
     from sqlalchemy import create_engine, text
 
@@ -123,7 +124,7 @@ def one_run(kind: str, workers: int, count: int, rate: float | None, pg_admin_ur
                 queued, drained = generate(config, count, seed=int(started), rate=rate, drain_timeout=300)
                 deadline = time.monotonic() + 120
                 with factory() as session:
-                    while session.scalar(select(func.count()).select_from(Infraction)) < count:
+                    while session.execute(select(func.count()).select_from(Infraction)).scalar_one() < count:
                         if time.monotonic() > deadline:
                             break
                         time.sleep(0.05)

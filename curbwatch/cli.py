@@ -473,14 +473,18 @@ def model_fit(
         if wanted is None and frames is None:
             if config is None:
                 fail("give --frame WxH or --input WxH (or --config with a video file as its source)")
-            with VideoSource(config.source.uri, max_reconnects=0) as source:  # type: ignore[union-attr]
+            with VideoSource(config.source.uri, max_reconnects=0) as source:
                 frames = (source.width, source.height)
             if not all(frames):
-                fail(f"cannot read the frame size of {config.source.uri}; give --frame WxH")  # type: ignore[union-attr]
-        content, (height, width) = refit(
-            path.read_bytes(),
-            lambda side: (wanted[1], wanted[0]) if wanted else fitted_size(*frames, side),  # type: ignore[misc]
-        )
+                fail(f"cannot read the frame size of {config.source.uri}; give --frame WxH")
+
+        def size_for(side: int) -> tuple[int, int]:
+            if wanted:
+                return wanted[1], wanted[0]
+            assert frames is not None  # without --input, --frame or the source above gave the frame size
+            return fitted_size(*frames, side)
+
+        content, (height, width) = refit(path.read_bytes(), size_for)
     except (ModelError, SourceError) as exc:
         fail(str(exc))
     target = Path(output or f"{path.stem}@{width}x{height}.tflite")

@@ -122,9 +122,10 @@ def pending_events(db_url: str) -> int:
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
-            return session.scalar(
+            # COUNT(*) always returns one row, so scalar_one, not scalar's "None when no row".
+            return session.execute(
                 select(func.count()).select_from(Infraction).where(Infraction.review_state == "pending")
-            )
+            ).scalar_one()
     finally:
         engine.dispose()
 

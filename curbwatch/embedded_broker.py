@@ -324,7 +324,8 @@ class EmbeddedBroker:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        self._tasks.add(task)  # type: ignore[arg-type]
+        assert task is not None  # asyncio.start_server runs each connection's handler as a task
+        self._tasks.add(task)
         connection = Connection(writer)
         self._connections.add(connection)
         try:
@@ -338,7 +339,7 @@ class EmbeddedBroker:
             log.exception("closing a client after an internal error")
         finally:
             self._connections.discard(connection)
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             self._detach(connection)
             connection.close()
 
@@ -372,21 +373,21 @@ class EmbeddedBroker:
 
     def _open_session(self, connection: Connection, request: wire.Connect) -> None:
         assigned = None if request.client_id else f"auto-{uuid.uuid4().hex}"
-        client_id = request.client_id or assigned
+        client_id = assigned or request.client_id
         self.core.drop_expired(time.time())
-        session = self.core.sessions.get(client_id)  # type: ignore[arg-type]
+        session = self.core.sessions.get(client_id)
         if session is not None and session.connection is not None:
             self._take_over(session.connection)
-            session = self.core.sessions.get(client_id)  # type: ignore[arg-type]
+            session = self.core.sessions.get(client_id)
         present = session is not None and not request.clean_start
-        if not present:
-            session = self.core.sessions[client_id] = Session(client_id)  # type: ignore[index]
-        session.expiry_s = request.session_expiry  # type: ignore[union-attr]
-        session.receive_maximum = max(1, request.receive_maximum)  # type: ignore[union-attr]
-        session.connection = connection  # type: ignore[union-attr]
+        if session is None or not present:
+            session = self.core.sessions[client_id] = Session(client_id)
+        session.expiry_s = request.session_expiry
+        session.receive_maximum = max(1, request.receive_maximum)
+        session.connection = connection
         connection.session, connection.will = session, request.will
         connection.send(wire.connack(present, wire.SUCCESS, assigned))
-        session.resume()  # type: ignore[union-attr]
+        session.resume()
 
     def _take_over(self, old: Connection) -> None:
         """A second CONNECT with the same client id: the older connection goes, its Will is sent."""
@@ -400,39 +401,39 @@ class EmbeddedBroker:
         session = connection.session
         assert session is not None
         if kind == wire.PUBLISH:
-            request = wire.parse_publish(flags, body)
-            if request.message.qos > 1:
+            publish = wire.parse_publish(flags, body)
+            if publish.message.qos > 1:
                 connection.send(wire.disconnect(wire.QOS_NOT_SUPPORTED))
                 return False
-            if not request.message.topic or any(c in request.message.topic for c in "+#\0"):
+            if not publish.message.topic or any(c in publish.message.topic for c in "+#\0"):
                 connection.send(wire.disconnect(wire.TOPIC_NAME_INVALID))
                 return False
-            delivered = self.core.publish(request.message, session.client_id)
-            if request.packet_id is not None:
+            delivered = self.core.publish(publish.message, session.client_id)
+            if publish.packet_id is not None:
                 reason = wire.SUCCESS if delivered else wire.NO_MATCHING_SUBSCRIBERS
-                connection.send(wire.puback(request.packet_id, reason))
+                connection.send(wire.puback(publish.packet_id, reason))
         elif kind == wire.PUBACK:
             session.acknowledged(wire.Cursor(body).u16())
         elif kind == wire.SUBSCRIBE:
-            request = wire.parse_subscribe(body)
+            subscribe = wire.parse_subscribe(body)
             # Retained messages may go out before the SUBACK (MQTT 5, section 3.8.4).
-            reasons = [self.core.subscribe(session, sub) for sub in request.subscriptions]
-            connection.send(wire.suback(request.packet_id, reasons))
+            reasons = [self.core.subscribe(session, sub) for sub in subscribe.subscriptions]
+            connection.send(wire.suback(subscribe.packet_id, reasons))
         elif kind == wire.UNSUBSCRIBE:
-            request = wire.parse_unsubscribe(body)
+            unsubscribe = wire.parse_unsubscribe(body)
             reasons = [
                 wire.SUCCESS if session.subscriptions.pop(f, None) else wire.NO_SUBSCRIPTION_EXISTED
-                for f in request.filters
+                for f in unsubscribe.filters
             ]
-            connection.send(wire.unsuback(request.packet_id, reasons))
+            connection.send(wire.unsuback(unsubscribe.packet_id, reasons))
         elif kind == wire.PINGREQ:
             connection.send(wire.pingresp())
         elif kind == wire.DISCONNECT:
-            request = wire.parse_disconnect(body)
-            if request.reason != wire.DISCONNECT_WITH_WILL:
+            disconnect = wire.parse_disconnect(body)
+            if disconnect.reason != wire.DISCONNECT_WITH_WILL:
                 connection.will = None
-            if request.session_expiry is not None:
-                session.expiry_s = request.session_expiry
+            if disconnect.session_expiry is not None:
+                session.expiry_s = disconnect.session_expiry
             return False
         else:
             connection.send(wire.disconnect(wire.PROTOCOL_ERROR))

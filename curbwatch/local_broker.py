@@ -74,6 +74,7 @@ class LocalBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                assert self.process.stderr is not None  # opened with stderr=PIPE
                 raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from central.console.tables import ROLES, ConsoleUser, LoginAttempt
@@ -107,7 +107,7 @@ def add_user_with_one_time_password(session: Session, username: str, role: str) 
     return add_user(session, username, password, role, must_change_password=True), password
 
 
-def _failures(session: Session, since: datetime, *conditions: object) -> tuple[int, datetime | None]:
+def _failures(session: Session, since: datetime, *conditions: ColumnElement[bool]) -> tuple[int, datetime | None]:
     """How many failed attempts since `since` match `conditions`, and when the last of them was."""
     count, last = session.execute(
         select(func.count(LoginAttempt.id), func.max(LoginAttempt.at)).where(
@@ -186,7 +186,7 @@ def authenticate(
         ok = False
     ok = ok and user is not None and user.active
     session.add(LoginAttempt(username=username, address=address, at=now, success=ok))
-    if not ok:
+    if not ok or user is None:
         return LoginOutcome(None)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from common.cli_errors import DB_HELP, fail
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -81,7 +85,9 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
-def build_console(db_url: str | None, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool):  # type: ignore[no-untyped-def]
+def build_console(
+    db_url: str | None, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
+) -> FastAPI:
     """The console app on a migrated database; settings errors end the command with one line each."""
     from pathlib import Path
 

@@ -81,11 +81,11 @@ def item_page(
         warning = shared_creator_warning(session, item.history)
     state = item.infraction.review_state
     claim_live = item.claim is not None and as_utc(item.claim.expires_at) > at
-    mine = claim_live and item.claim.reviewer == live.principal.username
+    mine = claim_live and item.claim is not None and item.claim.reviewer == live.principal.username
     reviewer = live.principal.role in REVIEW
     message = MESSAGES.get(request.query_params.get("done", ""))
-    previous = request.query_params.get("prev", "")
-    previous = previous if message and re.match(EVENT_ID_PATTERN, previous) else None
+    prev_param = request.query_params.get("prev", "")
+    previous = prev_param if message and re.match(EVENT_ID_PATTERN, prev_param) else None
     return render(
         request,
         "item.html",
@@ -133,7 +133,7 @@ def claim_and_decide(
     session: Session,
     event_id: str,
     live: LiveSession,
-    decision: str,
+    decision: Literal["confirm", "reject"],
     reason: str,
     note: str,
     subject_ref: str | None,

@@ -73,4 +73,6 @@ def close_sessions_of(session: Session, user_id: int) -> None:
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))

@@ -178,7 +178,7 @@ class ReplayRunner:
                 setattr(self._state, name, value)
 
     def _run(self, config: CameraConfig, uri: str, seconds: int, collector: PathCollector) -> None:
-        from edge.detector import ModelError
+        from edge.detector import Detector, ModelError
         from edge.replay import replay_file
         from edge.sink import MemorySink
         from edge.source import SourceError
@@ -190,9 +190,10 @@ class ReplayRunner:
             sink = MemorySink()
             # Waits for a frame being redacted at this moment; frames asked for meanwhile are told it is busy.
             with self.detector.use(wait_s=60.0) as model:
+                assert isinstance(model, Detector)  # use() yields the edge Detector it loaded, typed as object there
                 stats = replay_file(
                     uri, config, model, sinks=[sink], max_frames=frames, progress=False, observers=[collector]
-                )  # type: ignore[arg-type]
+                )
             self._finish(
                 state="done",
                 frames_done=stats.frames,
