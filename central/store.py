@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from central.evidence_store import EvidenceStore
-from central.tables import CameraStatus, EvidenceBlob, EvidenceLink, Infraction, QuarantinedMessage
+from central.tables import CameraStatus, EvidenceBlob, EvidenceLink, Infraction, QuarantinedMessage, table_of
 from central.verify import Accepted
 from models.infraction import InfractionMessage
 from models.status import StatusMessage
@@ -28,7 +28,7 @@ class Quarantine:
     camera_id: str | None
 
 
-def _insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
+def _insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -57,8 +57,8 @@ def store_infractions(session: Session, messages: list[tuple[InfractionMessage, 
     ]
     # Parameters apart from the statement: SQLAlchemy caches the compiled statement and batches the rows
     # ("insertmanyvalues"), which is several times faster than compiling a fresh multi-row VALUES each time.
-    statement = _insert(session, Infraction.__table__).on_conflict_do_nothing()
-    inserted = set(session.execute(statement.returning(Infraction.__table__.c.event_id), rows).scalars())
+    statement = _insert(session, table_of(Infraction)).on_conflict_do_nothing()
+    inserted = set(session.execute(statement.returning(table_of(Infraction).c.event_id), rows).scalars())
     links = [
         {"event_id": str(message.event_id), "sha256": ref.sha256, "media_type": ref.media_type, "role": ref.role}
         for message, _payload in messages
@@ -66,7 +66,7 @@ def store_infractions(session: Session, messages: list[tuple[InfractionMessage, 
         for ref in message.evidence
     ]
     if links:
-        session.execute(_insert(session, EvidenceLink.__table__).on_conflict_do_nothing(), links)
+        session.execute(_insert(session, table_of(EvidenceLink)).on_conflict_do_nothing(), links)
     return len(inserted)
 
 
@@ -84,9 +84,9 @@ def store_evidence(session: Session, blobs: EvidenceStore, items: Iterable[Accep
         }
     if not rows:
         return 0
-    statement = _insert(session, EvidenceBlob.__table__).on_conflict_do_nothing()
+    statement = _insert(session, table_of(EvidenceBlob)).on_conflict_do_nothing()
     return len(
-        list(session.execute(statement.returning(EvidenceBlob.__table__.c.sha256), list(rows.values())).scalars())
+        list(session.execute(statement.returning(table_of(EvidenceBlob).c.sha256), list(rows.values())).scalars())
     )
 
 
@@ -108,7 +108,7 @@ def update_status(session: Session, statuses: Iterable[StatusMessage], now: date
             latest[key] = row
     if not latest:
         return
-    table = CameraStatus.__table__
+    table = table_of(CameraStatus)
     statement = _insert(session, table).values(list(latest.values()))
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.site, table.c.camera_id],
@@ -137,7 +137,7 @@ def quarantine(session: Session, items: Iterable[Quarantine], now: datetime) -> 
         for item in items
     ]
     if rows:
-        session.execute(QuarantinedMessage.__table__.insert(), rows)
+        session.execute(insert(table_of(QuarantinedMessage)), rows)
     return len(rows)
 
 
@@ -145,7 +145,11 @@ def write_batch(session: Session, blobs: EvidenceStore, items: list[Accepted | Q
     """Everything one batch holds, in one transaction the caller commits; returns what happened."""
     now = datetime.now(UTC)
     accepted = [item for item in items if isinstance(item, Accepted)]
-    infractions = [(item.message, item.signed) for item in accepted if isinstance(item.message, InfractionMessage)]
+    infractions = [
+        (item.message, item.signed)
+        for item in accepted
+        if isinstance(item.message, InfractionMessage) and item.signed is not None
+    ]
     counts: Counter = Counter()
     counts["stored"] = store_infractions(session, infractions, now)
     counts["duplicates"] = len(infractions) - counts["stored"]

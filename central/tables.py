@@ -4,8 +4,9 @@ Review, ledger, audit and user tables live beside the modules that own them, on 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, String, Text, func
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, String, Table, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central.db import Base
@@ -86,3 +87,9 @@ class CameraStatus(Base):
         "when the box is ahead. A status delivered late (queued in the outbox through an outage) reads as behind "
         "until the next heartbeat.",
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Table a declarative class maps to: every class here has one, but the stubs type `__table__` as the
+    wider FromClause, which has no INSERT."""
+    return cast(Table, model.__table__)

@@ -34,7 +34,7 @@ class Annotator:
             )
         if self.path.parent != Path(""):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*fourcc), fps or 25.0, size)
+        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*fourcc), fps or 25.0, size)
         if not self._writer.isOpened():
             raise AnnotationError(f"--annotate {path}: OpenCV cannot write {fourcc} video here")
         self.size = size

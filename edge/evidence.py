@@ -161,7 +161,7 @@ def encode_webm(frames: list[np.ndarray], fps: float) -> bytes:
     with tempfile.TemporaryDirectory(prefix="curbwatch-clip-") as tmp:
         path = Path(tmp) / "clip.webm"
         with without_webm_tag_notice():
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), max(1.0, fps), (width, height))
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"VP80"), max(1.0, fps), (width, height))
         if not writer.isOpened():
             raise RuntimeError("OpenCV cannot write VP8/WebM on this machine")
         for frame in frames:

@@ -67,7 +67,7 @@ class Lifecycle:
     def frames(
         self,
         frames: Iterable[SourceFrame],
-        reload: Callable[[], None],
+        reload: Callable[[], object],
         status: Callable[[], str] = str,
     ) -> Iterator[SourceFrame]:
         """Pass frames on until the source ends or a stop is requested; between two frames, run `reload`

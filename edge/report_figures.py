@@ -8,13 +8,15 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
-from matplotlib.ticker import FormatStrFormatter
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
 from edge.drawing import ZONE_COLOURS
 from edge.report_data import FrameRow
@@ -46,12 +48,12 @@ def _save(figure: Figure, kind: str = "png") -> bytes:
     """PNG for charts; JPEG for pictures of the scene, which PNG stores at several times the size."""
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    extra = {"pil_kwargs": {"quality": JPEG_QUALITY}} if kind == "jpeg" else {}
+    extra: dict[str, Any] = {"pil_kwargs": {"quality": JPEG_QUALITY}} if kind == "jpeg" else {}
     figure.savefig(buffer, format=kind, dpi=DPI, bbox_inches="tight", pad_inches=0.08, facecolor="white", **extra)
     return buffer.getvalue()
 
 
-def _scene_axes(scene: np.ndarray) -> tuple[Figure, object]:
+def _scene_axes(scene: np.ndarray) -> tuple[Figure, Axes]:
     """A figure whose axes span the frame in normalised coordinates (0..1, y down), sized to its aspect."""
     height, width = scene.shape[:2]
     figure = Figure(figsize=(WIDTH_IN, WIDTH_IN * height / width))
@@ -64,10 +66,10 @@ def _scene_axes(scene: np.ndarray) -> tuple[Figure, object]:
     return figure, axes
 
 
-def _outline_zones(axes: object, zones: Sequence[Zone], *, fill: bool) -> None:
+def _outline_zones(axes: Axes, zones: Sequence[Zone], *, fill: bool) -> None:
     for zone in zones:
         colour = zone_colour(zone.kind)
-        axes.add_patch(  # type: ignore[attr-defined]
+        axes.add_patch(
             Polygon(
                 list(zone.polygon),
                 closed=True,
@@ -78,10 +80,10 @@ def _outline_zones(axes: object, zones: Sequence[Zone], *, fill: bool) -> None:
         )
 
 
-def _label_zones(axes: object, zones: Sequence[Zone]) -> None:
+def _label_zones(axes: Axes, zones: Sequence[Zone]) -> None:
     for zone in zones:
         xs, ys = zip(*zone.polygon, strict=True)
-        axes.text(  # type: ignore[attr-defined]
+        axes.text(
             sum(xs) / len(xs),
             sum(ys) / len(ys),
             f"{zone.name}\n{zone.kind}",
@@ -108,12 +110,12 @@ def heat_figure(scene: np.ndarray, zones: Sequence[Zone], counts: np.ndarray) ->
     masked = np.ma.masked_equal(counts, 0)
     # A log scale: people waiting at a kerb pile up far more points than those walking, who would vanish.
     scale = LogNorm(vmin=1, vmax=max(int(counts.max(initial=0)), 2))
-    image = axes.imshow(  # type: ignore[attr-defined]
+    image = axes.imshow(
         masked, extent=(0.0, 1.0, 1.0, 0.0), cmap="YlOrRd", norm=scale, alpha=0.9, interpolation="nearest"
     )
-    axes.set_xlim(0.0, 1.0)  # type: ignore[attr-defined]
-    axes.set_ylim(1.0, 0.0)  # type: ignore[attr-defined]
-    axes.set_aspect(scene.shape[0] / scene.shape[1])  # type: ignore[attr-defined]
+    axes.set_xlim(0.0, 1.0)
+    axes.set_ylim(1.0, 0.0)
+    axes.set_aspect(scene.shape[0] / scene.shape[1])
     _outline_zones(axes, zones, fill=False)
     bar = figure.colorbar(image, ax=axes, fraction=0.025, pad=0.01)
     bar.set_label("person foot points per cell (log scale)", color=TEXT)
@@ -140,7 +142,8 @@ def timeline_figure(rows: Sequence[FrameRow], events: Sequence[EventSpan]) -> by
         counts.axvspan(event.t_start, event.t_end, color=colour, alpha=0.10, lw=0, zorder=0)
     counts.set_ylabel("count", color=TEXT)
     counts.set_ylim(bottom=0)
-    counts.yaxis.get_major_locator().set_params(integer=True)
+    # A linear axis's default locator is an AutoLocator, which is a MaxNLocator.
+    cast(MaxNLocator, counts.yaxis.get_major_locator()).set_params(integer=True)
     counts.grid(alpha=0.3)
     counts.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False, fontsize=9)
     counts.tick_params(labelbottom=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -52,7 +52,8 @@ from central.review.errors import ReviewError
 from central.tables import Infraction
 from models.base import SHA256_PATTERN
 
-ERRORS = {
+ApiResponses = dict[int | str, dict[str, Any]]
+ERRORS: ApiResponses = {
     401: {"description": "Not signed in"},
     403: {"description": "Role not allowed, or CSRF token missing with cookie auth"},
     422: {"description": "Invalid input"},
@@ -61,8 +62,8 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="The event's UUID.")]
 Digest = Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the evidence bytes.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-REFUSED = {409: {"description": "The review rules refuse this move now (message says why)"}}
-NOT_FOUND = {404: {"description": "No such record"}}
+REFUSED: ApiResponses = {409: {"description": "The review rules refuse this move now (message says why)"}}
+NOT_FOUND: ApiResponses = {404: {"description": "No such record"}}
 
 
 @contextmanager
