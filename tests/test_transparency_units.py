@@ -183,7 +183,8 @@ def test_what_if_counts_events_that_change_sides_and_precision_by_month() -> Non
     ]
     outcome = what_if("jaywalking", events, {"min_depth": 0.1})
     assert [r.changes_side for r in outcome.rows] == [False, True, True, True]
-    assert outcome.now.precision == pytest.approx(2 / 3) and outcome.kept.precision == 1.0 and outcome.still_caught == 0.5
+    assert outcome.now.precision == pytest.approx(2 / 3)
+    assert outcome.kept.precision == 1.0 and outcome.still_caught == 0.5
     assert [(m, t.confirmed, t.false_alarms, t.other) for m, t in by_month(events)] == [
         ("2026-03", 2, 0, 0),
         ("2026-04", 0, 1, 1),
