@@ -14,7 +14,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+from models.base import SHA256_PATTERN
+
+_SHA256 = re.compile(SHA256_PATTERN)
 CHUNK_BYTES = 64 * 1024
 
 

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from models.base import IDENT_PATTERN, SHA256_PATTERN
+
 DEFAULT_PREFIX = "curbwatch/v1"
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_IDENT = re.compile(IDENT_PATTERN)
+_SHA256 = re.compile(SHA256_PATTERN)
 
 TopicKind = Literal["infraction", "evidence", "status"]
 
