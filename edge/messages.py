@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
 
-from edge.rules.base import MAX_TRAJECTORY_POINTS, RuleHit, clamp01, coarse
+from edge.rules.base import RuleHit, clamp01, coarse
 from models.config.camera import CameraConfig
 from models.config.zones import Zone
 from models.infraction import (
     MAX_CLIP_NAME,
+    MAX_TRAJECTORY_POINTS,
     EvidenceRef,
     InfractionMessage,
     ModelRef,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from edge.samples import FrameSample
+from models.infraction import MAX_TRAJECTORY_POINTS
 
 Scalar = float | int | str | bool | None
-MAX_TRAJECTORY_POINTS = 64
 
 
 @dataclass(frozen=True)
