@@ -15,16 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from models.base import SHA256_PATTERN
+from models.errors import InputError, UnavailableError
 
 _SHA256 = re.compile(SHA256_PATTERN)
 CHUNK_BYTES = 64 * 1024
 
 
-class EvidenceError(ValueError):
+class EvidenceError(InputError, ValueError):
     """Bytes that do not match the digest they were sent under, or a digest that is not one."""
 
 
-class EvidenceUnavailable(Exception):
+class EvidenceUnavailable(UnavailableError):
     """The store cannot be reached or refuses the request right now; nothing was lost, ask again later."""
 
 

@@ -29,12 +29,13 @@ from central.store import Quarantine, write_batch
 from central.verify import Accepted, Refused, Verifier
 from common.mqtt_client import make_client
 from models.config.mqtt import MqttConfig
+from models.errors import UnavailableError
 from models.topics import is_receipt_topic, subscription
 
 log = logging.getLogger(__name__)
 
 
-class NotMigrated(RuntimeError):
+class NotMigrated(UnavailableError, RuntimeError):
     """The database has no ingest tables yet."""
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from models.errors import format_validation_error
+from models.errors import InputError, format_validation_error
 from models.infraction import INFRACTION_SCHEMAS, MAX_MESSAGE_BYTES, InfractionMessage
 from models.signing import verify
 from models.status import STATUS_SCHEMA, StatusMessage
@@ -29,7 +29,7 @@ SCHEMAS: dict[str, tuple[tuple[str, ...], type[InfractionMessage] | type[StatusM
 """The schema versions each topic kind accepts: edges not yet updated still send infraction /1."""
 
 
-class Refused(Exception):
+class Refused(InputError):
     """A message that must not be stored: `reason` for the quarantine, `camera_id` when the topic names one."""
 
     def __init__(self, reason: str, camera_id: str | None = None) -> None:

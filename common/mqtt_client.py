@@ -12,9 +12,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from models.config.mqtt import MqttConfig
+from models.errors import InputError
 
 
-class BrokerConfigError(ValueError):
+class BrokerConfigError(InputError, ValueError):
     """A broker URL or credential that cannot be used."""
 
 

@@ -28,6 +28,7 @@ from curbwatch.demo_camera import DemoCamera, ensure_receipt_key, write_edge_con
 from curbwatch.demo_folder import DemoFolder, replay_key
 from curbwatch.embedded_broker import EmbeddedBroker
 from curbwatch.local_broker import LocalBroker, free_port, mosquitto_binary
+from models.errors import UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def queue_line(pending: int, console_url: str) -> str:
     return f"review queue: {pending} pending event{'' if pending == 1 else 's'} at {console_url}/queue"
 
 
-class DemoFailed(Exception):
+class DemoFailed(UnavailableError):
     """A part stopped or never came up; the message is one line."""
 
 

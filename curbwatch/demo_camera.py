@@ -12,6 +12,7 @@ import yaml
 
 from curbwatch.demo_folder import DemoFolder
 from models.config.camera import CameraConfig, load_camera_config, parse_camera_config
+from models.errors import InputError
 from models.signing import generate_keypair
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -20,7 +21,7 @@ _BROKER_KEYS = ("url", "tls", "username", "password_file")
 RECEIPT_KEY_NAME = "central"
 
 
-class DemoCameraError(ValueError):
+class DemoCameraError(InputError, ValueError):
     """A video or config the demo cannot use, with a one-line reason."""
 
 

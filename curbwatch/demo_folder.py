@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from models.errors import UnavailableError
 
-class FolderBusy(RuntimeError):
+
+class FolderBusy(UnavailableError, RuntimeError):
     """Another demo holds the folder."""
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties, VariableByteIntegers
 
+from models.errors import InputError
+
 CONNECT, CONNACK, PUBLISH, PUBACK = 1, 2, 3, 4
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK = 8, 9, 10, 11
 PINGREQ, PINGRESP, DISCONNECT = 12, 13, 14
@@ -29,7 +31,7 @@ PACKET_TOO_LARGE = 0x95
 QOS_NOT_SUPPORTED = 0x9B
 
 
-class MalformedPacket(ValueError):
+class MalformedPacket(InputError, ValueError):
     """Bytes that are not a valid MQTT 5 packet; the connection is closed."""
 
 

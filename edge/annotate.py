@@ -12,6 +12,7 @@ import numpy as np
 from edge.drawing import draw_zone, to_pixels
 from edge.samples import Detection
 from models.config.zones import Zone
+from models.errors import InputError
 from models.infraction import InfractionMessage
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG", ".webm": "VP80"}
@@ -20,8 +21,8 @@ PERSON_COLOUR = (0, 200, 0)
 OTHER_COLOUR = (255, 160, 0)
 
 
-class AnnotationError(Exception):
-    pass
+class AnnotationError(InputError):
+    """An --annotate file that cannot be written: the wrong suffix, or a folder that cannot be made."""
 
 
 class Annotator:

@@ -42,6 +42,7 @@ import yaml
 
 from edge.detect.runtimes import BOX_CAMERAS_ENV
 from models.config.camera import CameraConfig
+from models.errors import UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ MIN_WINDOW_S = 2.0
 PACES = ("fast", "realtime")
 
 
-class BenchBoxError(RuntimeError):
+class BenchBoxError(UnavailableError, RuntimeError):
     """A camera could not be benchmarked; the message is one line."""
 
 

@@ -15,12 +15,13 @@ from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, 
 from edge.sink import MemorySink
 from models.config import load_camera_config
 from models.config.detector import DetectorConfig
+from models.errors import InputError
 from models.infraction import InfractionMessage
 
 log = logging.getLogger(__name__)
 
 
-class EvalError(Exception):
+class EvalError(InputError):
     """A labelled clip that cannot be scored (missing video, changed video); one line."""
 
 

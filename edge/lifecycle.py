@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from edge.sd_notify import Notifier
 from edge.source import SourceFrame
+from models.errors import CurbwatchError
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ SLEEP_SLICE_S = 0.2
 EXIT_FORCED = 130
 
 
-class Stopped(Exception):
+class Stopped(CurbwatchError):
     """Raised out of a source's sleep (reconnect backoff, real-time pacing) once a stop was requested."""
 
 

@@ -10,6 +10,7 @@ from edge.outbox import Outbox
 from edge.publisher import Publisher, Signer, encode
 from edge.receipts import ReceiptReader
 from models.config.camera import CameraConfig
+from models.errors import InputError
 from models.infraction import EvidenceRef, InfractionMessage
 from models.signing import SigningKeyError, load_private_key, load_public_key, sign
 from models.topics import evidence_topic, infraction_topic
@@ -17,7 +18,7 @@ from models.topics import evidence_topic, infraction_topic
 log = logging.getLogger(__name__)
 
 
-class SigningKeyMissing(RuntimeError):
+class SigningKeyMissing(InputError, RuntimeError):
     """The camera config names no signing key, and central refuses unsigned messages."""
 
 

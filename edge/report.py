@@ -24,6 +24,7 @@ from edge.pipeline import STAGES, Pipeline, PipelineStats
 from edge.report_data import ReportCollector
 from edge.sink import MemorySink
 from models.config.camera import CameraConfig
+from models.errors import InputError
 from models.geometry import polygon_area
 from models.infraction import InfractionMessage, ModelRef
 from models.rule_trace import trace_lines
@@ -36,7 +37,7 @@ BLANK_SIZE = (640, 360)
 """Backdrop size when no redacted frame was kept (a replay of no frames)."""
 
 
-class ReportError(Exception):
+class ReportError(InputError):
     """The report cannot be written where asked."""
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from models.errors import InputError
+
 log = logging.getLogger(__name__)
 
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
@@ -28,8 +30,10 @@ MAX_CONSECUTIVE_BAD_FRAMES = 25
 """A file that yields this many unreadable frames in a row is treated as ended."""
 
 
-class SourceError(Exception):
-    """A source that cannot be used at all (missing file, nothing decodable); the message is one line."""
+class SourceError(InputError):
+    """A source that cannot be used at all (missing file, nothing decodable); the message is one line; exit 4."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import IO
 from edge.detect.runtimes import BOX_CAMERAS_ENV
 from edge.lifecycle import Lifecycle
 from models.config.camera import CameraConfig
+from models.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ STABLE_AFTER_S = 60.0
 TICK_S = 0.2
 
 
-class CameraSetError(ValueError):
+class CameraSetError(InputError, ValueError):
     """The cameras asked for cannot run together; the message is one line."""
 
 

@@ -1,4 +1,5 @@
-"""Turn pydantic validation errors into one plain line per problem: key path, bad value, what is allowed."""
+"""The root of curbwatch's errors (httpx's pattern: one base, subclasses grouped by kind), and pydantic validation
+errors turned into one plain line per problem: key path, bad value, what is allowed."""
 
 from __future__ import annotations
 
@@ -6,20 +7,50 @@ import difflib
 import re
 import types
 import typing
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 from pydantic import BaseModel, ValidationError
 
 _SHOULD = re.compile(r"^(Input|String|List|Value|Dictionary|Tuple|Object) should")
 
 
-class ConfigError(Exception):
-    """A configuration that cannot be used, with every problem found in it."""
+class CurbwatchError(Exception):
+    """Every error curbwatch raises on purpose. Its message is one line fit to show a person; the command line
+    prints `lines()` on stderr and exits with `exit_code` (common/cli_errors.py), so commands need not catch it.
+    Subclasses keep a builtin base (ValueError, RuntimeError...) where callers catch that."""
+
+    exit_code: ClassVar[int] = 1
+
+    def lines(self) -> list[str]:
+        return [f"error: {self}"]
+
+
+class InputError(CurbwatchError):
+    """What was given cannot be used as it is (a file, a key, an argument, a message); fixing it helps, retrying
+    does not."""
+
+
+class UnavailableError(CurbwatchError):
+    """Something the request needs cannot serve it (busy, not migrated, unreachable, a part that stopped); the
+    request itself may be fine."""
+
+
+class RefusedError(CurbwatchError):
+    """A request the rules refuse (review and ledger rules, roles, sign-in), with a message the user can act on."""
+
+
+class ConfigError(InputError):
+    """A configuration that cannot be used, with every problem found in it: one line per problem, exit 2."""
+
+    exit_code = 2
 
     def __init__(self, origin: str, problems: list[str]) -> None:
         self.origin = origin
         self.problems = problems
         super().__init__(f"{origin}: " + "; ".join(problems))
+
+    def lines(self) -> list[str]:
+        return [f"{self.origin}: {problem}" for problem in self.problems]
 
 
 def format_loc(loc: tuple[int | str, ...]) -> str:

@@ -19,12 +19,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from models.base import IDENT_PATTERN
+from models.errors import InputError
 
 SIGNATURE_FIELD = "signature"
 _IDENT = re.compile(IDENT_PATTERN)
 
 
-class SigningKeyError(ValueError):
+class SigningKeyError(InputError, ValueError):
     """A key file that is missing, unreadable or not an Ed25519 key."""
 
 

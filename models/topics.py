@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN
+from models.errors import InputError
 
 DEFAULT_PREFIX = "curbwatch/v1"
 _IDENT = re.compile(IDENT_PATTERN)
@@ -15,7 +16,7 @@ _SHA256 = re.compile(SHA256_PATTERN)
 TopicKind = Literal["infraction", "evidence", "status"]
 
 
-class TopicError(ValueError):
+class TopicError(InputError, ValueError):
     """A topic that is not one of curbwatch's, with the reason."""
 
 

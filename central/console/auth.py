@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from central.console.tables import ROLES, ConsoleUser, LoginAttempt
 from central.timeutil import as_utc
+from models.errors import InputError
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 MIN_PASSWORD_LENGTH = 10
@@ -30,7 +31,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("curbwatch-no-such-user")
 
 
-class AuthError(ValueError):
+class AuthError(InputError, ValueError):
     """A user or password that cannot be accepted, with a message fit to show."""
 
 

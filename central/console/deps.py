@@ -18,20 +18,21 @@ from central.console.config import ConsoleConfig
 from central.console.sessions import COOKIE_NAME, LiveSession, csrf_matches, find_session
 from central.db import transaction
 from central.evidence_store import EvidenceStore
+from models.errors import RefusedError
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-class NotSignedIn(Exception):
+class NotSignedIn(RefusedError):
     """No valid session: pages redirect to the login form, the API answers 401."""
 
 
-class PasswordChangeDue(Exception):
+class PasswordChangeDue(RefusedError):
     """Signed in with a one-time password: pages lead to the change-password form, the API answers 403."""
 
 
-class Forbidden(Exception):
+class Forbidden(RefusedError):
     """Signed in, but the role may not do this (or the CSRF token is missing or wrong)."""
 
     def __init__(self, message: str) -> None:

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import yaml
 
+from models.errors import InputError
 
-class ModelError(Exception):
-    """Weights that cannot be used: missing, wrong sha256, unloadable, or without a `person` class."""
+
+class ModelError(InputError):
+    """Weights that cannot be used: missing, wrong sha256, unloadable, or without a `person` class; exit 5."""
+
+    exit_code = 5
 
 
 NATIVE_SUFFIXES = (".tflite", ".onnx")

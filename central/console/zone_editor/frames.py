@@ -19,6 +19,7 @@ import cv2
 
 from models.config.detector import DetectorConfig
 from models.config.redaction import RedactionConfig
+from models.errors import UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ STREAM_FRAME_TTL_S = 60.0
 """A file's first frame never changes; a stream's is taken again after this long."""
 
 
-class DetectorBusy(Exception):
+class DetectorBusy(UnavailableError):
     """The detector is running a test replay; the frame can be asked for again when it ends."""
 
 

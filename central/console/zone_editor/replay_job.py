@@ -14,6 +14,7 @@ from typing import Any
 from central.console.zone_editor.frames import DetectorBusy, EditorDetector
 from edge.samples import FrameSample
 from models.config.camera import CameraConfig
+from models.errors import UnavailableError
 from models.infraction import InfractionMessage
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ MAX_POINTS_PER_TRACK = 400
 COORDINATE_DECIMALS = 4
 
 
-class ReplayBusy(Exception):
+class ReplayBusy(UnavailableError):
     """A test replay is already running in this console."""
 
 

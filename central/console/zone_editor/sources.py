@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from central.editor_settings import EditorStream
+from models.errors import InputError
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts"})
 MAX_FILES_PER_FOLDER = 500
 MAX_KEY_LENGTH = 1000
 
 
-class UnknownSource(LookupError):
+class UnknownSource(InputError, LookupError):
     """A key that names no file under the media folders and no configured stream."""
 
 
