@@ -3,7 +3,12 @@ background models and the rules all measure."""
 
 from __future__ import annotations
 
-from edge.samples import Box
+from typing import TYPE_CHECKING
+
+from models.geometry import Point, clamp01
+
+if TYPE_CHECKING:  # edge.samples builds Detection.foot from bottom_centre
+    from edge.samples import Box
 
 
 def box_area(box: Box) -> float:
@@ -17,6 +22,16 @@ def intersection(a: Box, b: Box) -> float:
 def gap(a: Box, b: Box) -> float:
     """How far apart two boxes are, in the larger of the two axes (0 when they touch or overlap)."""
     return max(0.0, b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3])
+
+
+def bottom_centre(box: Box) -> Point:
+    """Where a person stands, or where an item lies on the ground (DESIGN.md section 3)."""
+    return ((box[0] + box[2]) / 2.0, box[3])
+
+
+def clip_box(box: Box) -> Box:
+    """The part of the frame a box may claim: corners carried through a homography can land outside."""
+    return (clamp01(box[0]), clamp01(box[1]), clamp01(box[2]), clamp01(box[3]))
 
 
 def iou(a: Box, b: Box) -> float:

@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 
 from models.config.calibration import CalibrationConfig
-
-Point = tuple[float, float]
+from models.geometry import Point
 
 
 class GroundPlane:

@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
 
-from edge.rules.base import RuleHit, clamp01, coarse
+from edge.rules.base import RuleHit, coarse
 from models.config.camera import CameraConfig
 from models.config.zones import Zone
+from models.geometry import clamp01
 from models.infraction import (
     MAX_CLIP_NAME,
     MAX_TRAJECTORY_POINTS,

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from edge.boxes import bottom_centre
+from models.geometry import Point
+
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2, normalised to the frame."""
 
@@ -20,9 +23,9 @@ class Detection:
     track_id: int | None = None
 
     @property
-    def foot(self) -> tuple[float, float]:
+    def foot(self) -> Point:
         """Bottom centre of the box: where a person stands (DESIGN.md section 3)."""
-        return ((self.box[0] + self.box[2]) / 2.0, self.box[3])
+        return bottom_centre(self.box)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.boxes import iou
+from edge.boxes import bottom_centre, clip_box, iou
 from edge.camera_motion import IDENTITY, CameraMotion, box_through, corner_shift
 from edge.samples import Box, StaticItem
 from models.config.rules import LitteringConfig
@@ -162,7 +162,7 @@ class StaticRegionDetector:
         to_frame = None if to_view is IDENTITY else np.linalg.inv(to_view)
         out = []
         for i in self._items.values():
-            box = i.box if to_frame is None else _clipped(box_through(to_frame, i.box, self.size))
+            box = i.box if to_frame is None else clip_box(box_through(to_frame, i.box, self.size))
             out.append(
                 StaticItem(item_id=i.item_id, box=box, first_seen_t=i.first_seen_t, area=i.area, last_seen_t=i.seen_t)
             )
@@ -199,7 +199,7 @@ class StaticRegionDetector:
         return mask
 
     def _watched(self, box: Box) -> bool:
-        point = ((box[0] + box[2]) / 2.0, box[3])
+        point = bottom_centre(box)
         if any(point_in_polygon(point, z.polygon) for z in self.ignore):
             return False
         return any(point_in_polygon(point, z.polygon) for z in self.watch)
@@ -308,14 +308,6 @@ class StaticRegionDetector:
             if overlap >= best_iou:
                 best, best_iou = item, overlap
         return best
-
-
-def _unit(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
-
-
-def _clipped(box: Box) -> Box:
-    return (_unit(box[0]), _unit(box[1]), _unit(box[2]), _unit(box[3]))
 
 
 def _rate(dt: float, tau: float) -> float:

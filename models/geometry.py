@@ -7,6 +7,11 @@ from collections.abc import Sequence
 Point = tuple[float, float]
 
 
+def clamp01(value: float) -> float:
+    """Into the frame: normalised coordinates (and scores) outside 0..1 come from boxes that reach past an edge."""
+    return max(0.0, min(1.0, value))
+
+
 def _orientation(a: Point, b: Point, c: Point) -> float:
     return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 

@@ -61,7 +61,3 @@ def coarse(
         return tuple(points)
     step = (len(points) - 1) / (limit - 1)
     return tuple(points[round(i * step)] for i in range(limit))
-
-
-def clamp01(value: float) -> float:
-    return max(0.0, min(1.0, value))

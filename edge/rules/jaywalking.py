@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from edge.boxes import iou
 from edge.ground import GroundPlane
-from edge.rules.base import RuleHit, Scalar, clamp01, coarse
+from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, is_occupant, is_riding, tracked_people
 from edge.samples import Detection, FrameSample
 from models.config.rules import JaywalkingConfig
 from models.config.zones import Zone
-from models.geometry import point_in_polygon, segment_crosses_polygon
+from models.geometry import Point, clamp01, point_in_polygon, segment_crosses_polygon
 
 if TYPE_CHECKING:
     from edge.signal import PedestrianSignal
@@ -39,8 +39,6 @@ a walker passing in front of or behind it is still a pedestrian."""
 PARKED_IOU = 0.5
 PARKED_MEMORY_S = 5.0
 """How long a bicycle's place is remembered (the detector finds small parked bicycles only now and then)."""
-
-Point = tuple[float, float]
 
 
 @dataclass
@@ -415,6 +413,6 @@ def _distance_to_outline(p: Point, polygon: list[tuple[float, float]], aspect: f
         ay, by = ay * aspect, by * aspect
         dx, dy = bx - ax, by - ay
         length2 = dx * dx + dy * dy
-        f = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+        f = 0.0 if length2 == 0 else clamp01(((px - ax) * dx + (py - ay) * dy) / length2)
         best = min(best, math.hypot(px - ax - f * dx, py - ay - f * dy))
     return best

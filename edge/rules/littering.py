@@ -20,14 +20,14 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from edge.boxes import box_area, gap, intersection, iou
+from edge.boxes import bottom_centre, box_area, clip_box, gap, intersection, iou
 from edge.ground import GroundPlane
-from edge.rules.base import RuleHit, Scalar, clamp01, coarse
+from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import VEHICLE_CLASSES, tracked_people
 from edge.samples import Box, Detection, FrameSample, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
-from models.geometry import point_in_polygon
+from models.geometry import Point, clamp01, point_in_polygon
 
 RULE_VERSION = "1.0"
 ITEM_CLASSES = frozenset(
@@ -53,12 +53,6 @@ UNDER_PERSON = 0.3
 """A person's box over this share of an item hides it: it may be their legs or their shadow, not a thing."""
 SAME_ITEM_OVERLAP = 0.5
 """A new region covering half of a reported item (or half covered by it) is that item seen again."""
-
-Point = tuple[float, float]
-
-
-def _bottom_centre(box: Box) -> Point:
-    return ((box[0] + box[2]) / 2.0, box[3])
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -168,12 +162,12 @@ class LitteringRule:
         return best[1]
 
     def _distance(self, foot: Point, item: StaticItem) -> float:
-        return self.ground.distance(foot, _bottom_centre(item.box))
+        return self.ground.distance(foot, bottom_centre(item.box))
 
     # -- one item ------------------------------------------------------------------------------------------
 
     def _new_candidate(self, item: StaticItem, sample: FrameSample) -> _Candidate:
-        point = _bottom_centre(item.box)
+        point = bottom_centre(item.box)
         zone = next((z.name for z in self.watch if point_in_polygon(point, z.polygon)), "")
         candidate = _Candidate(item=item, zone=zone, first_seen_t=item.first_seen_t)
         if not zone or any(point_in_polygon(point, z.polygon) for z in self.ignores):
@@ -374,7 +368,7 @@ class LitteringRule:
             thresholds=thresholds,
             measurements=measurements,
             rule_version=RULE_VERSION,
-            item_box=tuple(clamp01(v) for v in item.box),  # type: ignore[arg-type]
+            item_box=clip_box(item.box),
             key_frames=tuple(dict.fromkeys((min(drop_index, sample.index), away_index, sample.index))),
         )
 
