@@ -13,7 +13,7 @@ DEFAULT_PREFIX = "curbwatch/v1"
 _IDENT = re.compile(IDENT_PATTERN)
 _SHA256 = re.compile(SHA256_PATTERN)
 
-TopicKind = Literal["infraction", "evidence", "status"]
+TopicKind = Literal["infraction", "evidence", "status", "item"]
 
 
 class TopicError(InputError, ValueError):
@@ -42,6 +42,11 @@ def evidence_topic(site: str, camera: str, sha256: str, prefix: str = DEFAULT_PR
 
 def status_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
     return f"{_base(prefix, site, camera)}/status"
+
+
+def item_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """Where the camera says what became of a littering event's item (models/item_status.py)."""
+    return f"{_base(prefix, site, camera)}/item"
 
 
 def receipt_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> str:
@@ -81,10 +86,10 @@ def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> Topic:
     site, camera, kind, *rest = parts
     _check_ident("site", site)
     _check_ident("camera", camera)
-    if kind in ("infraction", "status") and not rest:
+    if kind in ("infraction", "status", "item") and not rest:
         return Topic(cast(TopicKind, kind), site, camera)
     if kind == "evidence" and len(rest) == 1:
         if not _SHA256.match(rest[0]):
             raise TopicError(f"evidence topic {topic!r} does not end in a sha256")
         return Topic("evidence", site, camera, rest[0])
-    raise TopicError(f"topic {topic!r} is not an infraction, evidence or status topic")
+    raise TopicError(f"topic {topic!r} is not an infraction, evidence, status or item topic")

@@ -131,6 +131,27 @@ class LitteringConfig(StrictModel):
     min_person_confidence: Annotated[
         float, Field(ge=0.0, le=1.0, description="Person detections below this confidence are not used.")
     ] = 0.3
+    follow_report_s: Annotated[
+        float,
+        Field(
+            ge=10.0,
+            le=86400.0,
+            description="After a littering event the item is followed: report that it is still there this often.",
+        ),
+    ] = 600.0
+    follow_grace_s: Annotated[
+        float,
+        Field(
+            ge=1.0,
+            le=600.0,
+            description="A followed item's place must look like the ground this long, nobody hiding it, before "
+            "the item counts as removed.",
+        ),
+    ] = 10.0
+    follow_max_s: Annotated[
+        float,
+        Field(ge=60.0, le=604800.0, description="Stop following an item this long after its event (then: unknown)."),
+    ] = 86400.0
     static: Annotated[StaticRegionConfig, Field(description="Static-region detection settings.")] = StaticRegionConfig()
 
     @model_validator(mode="after")
