@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.boxes import bottom_centre, clip_box, iou
+from edge.boxes import clip_box, iou
 from edge.camera_motion import IDENTITY, CameraMotion, box_through, corner_shift
+from edge.litter_zones import LitterZones
 from edge.samples import Box, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
-from models.geometry import point_in_polygon
 
 PROC_WIDTH = 480
 """Working width in pixels: enough for a dropped bag at street scale, cheap on a camera box."""
@@ -77,8 +77,7 @@ class _Item:
 class StaticRegionDetector:
     def __init__(self, zones: list[Zone], config: LitteringConfig, frame_size: tuple[int, int]) -> None:
         self.config = config.static
-        self.watch = [z for z in zones if z.kind == "litter_watch"]
-        self.ignore = [z for z in zones if z.kind == "ignore"]
+        self.zones = LitterZones(zones)
         width, height = frame_size
         scale = min(1.0, PROC_WIDTH / max(width, 1))
         self.size = (max(8, round(width * scale)), max(8, round(height * scale)))
@@ -198,12 +197,6 @@ class StaticRegionDetector:
             mask[y1:y2, x1:x2] = True
         return mask
 
-    def _watched(self, box: Box) -> bool:
-        point = bottom_centre(box)
-        if any(point_in_polygon(point, z.polygon) for z in self.ignore):
-            return False
-        return any(point_in_polygon(point, z.polygon) for z in self.watch)
-
     def _track_regions(self, gray: np.ndarray, still: np.ndarray, occluded: np.ndarray, t: float) -> None:
         assert self._long is not None and self._fg_since is not None
         cfg = self.config
@@ -233,7 +226,7 @@ class StaticRegionDetector:
                 match.box, match.last_seen_t, match.seen_t, match.area = box, t, t, share
                 seen.add(match.item_id)
                 continue
-            if float(occluded[y : y + bh, x : x + bw][component].mean()) >= COVERED or not self._watched(box):
+            if float(occluded[y : y + bh, x : x + bw][component].mean()) >= COVERED or self.zones.zone_of(box) is None:
                 continue
             if x <= 0 or y <= 0 or x + bw >= w or y + bh >= h:
                 # Cut by the edge of the picture: part of something larger outside it (most often a person

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 
 from edge.boxes import bottom_centre, box_area, clip_box, gap, intersection, iou
 from edge.ground import GroundPlane
+from edge.litter_zones import LitterZones
 from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import VEHICLE_CLASSES, tracked_people
 from edge.samples import Box, Detection, FrameSample, StaticItem
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
-from models.geometry import Point, clamp01, point_in_polygon
+from models.geometry import Point, clamp01
 
 RULE_VERSION = "1.0"
 ITEM_CLASSES = frozenset(
@@ -87,8 +88,7 @@ class LitteringRule:
     def __init__(self, zones: list[Zone], config: LitteringConfig, ground: GroundPlane | None = None) -> None:
         self.config = config
         self.ground = ground or GroundPlane(None)
-        self.watch = [z for z in zones if z.kind == "litter_watch"]
-        self.ignores = [z for z in zones if z.kind == "ignore"]
+        self.zones = LitterZones(zones)
         self._owner_distance = config.owner_distance_m if self.ground.metric else config.owner_distance
         self._paths: dict[int, deque[tuple[float, Point]]] = {}
         self._heights: dict[int, float] = {}
@@ -167,10 +167,9 @@ class LitteringRule:
     # -- one item ------------------------------------------------------------------------------------------
 
     def _new_candidate(self, item: StaticItem, sample: FrameSample) -> _Candidate:
-        point = bottom_centre(item.box)
-        zone = next((z.name for z in self.watch if point_in_polygon(point, z.polygon)), "")
-        candidate = _Candidate(item=item, zone=zone, first_seen_t=item.first_seen_t)
-        if not zone or any(point_in_polygon(point, z.polygon) for z in self.ignores):
+        zone = self.zones.zone_of(item.box)
+        candidate = _Candidate(item=item, zone=zone or "", first_seen_t=item.first_seen_t)
+        if zone is None:
             candidate.settled, candidate.why = True, "outside litter_watch"
             return candidate
         if any(_overlap(item.box, box) >= SAME_ITEM_OVERLAP for _, box, _owners in self._fired):
