@@ -22,6 +22,10 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+# MQTT topic matching as the clients see it: `+` is one level, a final `#` any number (zero included), and a
+# filter that starts with a wildcard does not match `$`-topics.
+from paho.mqtt.client import topic_matches_sub as matches
+
 from curbwatch import mqtt_wire as wire
 from curbwatch.local_broker import free_port
 from curbwatch.mqtt_wire import Message, Subscription
@@ -50,20 +54,6 @@ def split_shared(topic_filter: str) -> tuple[str | None, str]:
         parts = topic_filter.split("/", 2)
         return parts[1], parts[2] if len(parts) > 2 else ""
     return None, topic_filter
-
-
-def matches(topic_filter: str, topic: str) -> bool:
-    """MQTT topic matching: `+` is one level, a final `#` is any number (zero included); filters that start
-    with a wildcard do not match `$`-topics."""
-    if topic.startswith("$") and topic_filter[:1] in ("+", "#"):
-        return False
-    filter_levels, topic_levels = topic_filter.split("/"), topic.split("/")
-    for index, level in enumerate(filter_levels):
-        if level == "#":
-            return True
-        if index >= len(topic_levels) or (level != "+" and level != topic_levels[index]):
-            return False
-    return len(filter_levels) == len(topic_levels)
 
 
 @dataclass
