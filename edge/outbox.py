@@ -54,10 +54,6 @@ def digest(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-class OutboxFull(RuntimeError):
-    """The outbox is at its limit and the policy is to refuse new events."""
-
-
 @dataclass(frozen=True)
 class OutboxRow:
     seq: int

@@ -36,8 +36,6 @@ class StaticItem:
     box: Box
     first_seen_t: float
     area: float
-    label: str | None = None
-    """A detector class overlapping the region (bottle, cup, bag...), extra evidence only."""
     last_seen_t: float | None = None
     """When the region was last seen; an item is kept a while after (people may hide it). None: in this frame."""
 
