@@ -89,7 +89,8 @@ def evaluate_clip(
     video = _check_video(clip)
     config = load_camera_config(clip.config)
     if detector:
-        config.detector = DetectorConfig.model_validate({**config.detector.model_dump(), **detector})
+        overridden = DetectorConfig.model_validate({**config.detector.model_dump(), **detector})
+        config = config.model_copy(update={"detector": overridden})
     sink = MemorySink()
     replay_file(video, config, Detector(config.detector, model), sinks=[sink], progress=progress)
     messages = sorted(sink.messages, key=lambda m: (m.frame_start, m.frame_end))

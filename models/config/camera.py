@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from models.base import IDENT_PATTERN, StrictModel
 from models.config.calibration import CalibrationConfig
@@ -29,6 +29,10 @@ class CameraIdentity(StrictModel):
 
 
 class CameraConfig(StrictModel):
+    # One loaded config is shared by the pipeline, its rules and its sinks: a change is a new config (a reload
+    # makes one with model_copy) that the pipeline switches to between frames, never an edit under its feet.
+    model_config = ConfigDict(frozen=True)
+
     camera: CameraIdentity
     source: SourceConfig
     detector: DetectorConfig = DetectorConfig()
