@@ -18,7 +18,7 @@ from central.review_cli import (
     verify_ledger,
 )
 from central.transparency.cli import report
-from common.cli_errors import DB_HELP, fail, report_config_error
+from common.cli_errors import DB_HELP, fail
 
 if TYPE_CHECKING:
     import uvicorn
@@ -102,15 +102,14 @@ def run(
     from pydantic import ValidationError
 
     from central.db import default_db_url
-    from central.ingest import IngestWorker, NotMigrated
+    from central.ingest import IngestWorker
     from central.migrate import migrate_new_sqlite
     from central.receipts import ReceiptSigner
     from central.settings import load_settings
     from central.verify import Verifier
-    from common.mqtt_client import BrokerConfigError
     from models.config.mqtt import MqttConfig, TlsConfig
-    from models.errors import ConfigError, format_validation_error
-    from models.signing import SigningKeyError, load_private_key, load_public_keys
+    from models.errors import format_validation_error
+    from models.signing import load_private_key, load_public_keys
 
     try:
         keys = load_public_keys(Path(keys_dir))
@@ -130,13 +129,9 @@ def run(
         worker = IngestWorker(
             db_url, config, verifier, Path(data_dir), client_id, share_group, evidence=evidence, receipts=receipts
         )
-    except SigningKeyError as exc:
-        fail(str(exc))
     except ValidationError as exc:
         fail("; ".join(format_validation_error(exc, MqttConfig)))
-    except ConfigError as exc:
-        report_config_error(exc)
-    except (BrokerConfigError, NotMigrated, ValueError) as exc:
+    except ValueError as exc:  # a library's refusal (e.g. of a database URL), one line like curbwatch's own errors
         fail(str(exc))
     if not keys:
         log.warning("no *.pub keys in %s: every message will be quarantined", keys_dir)

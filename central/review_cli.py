@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from common.cli_errors import fail, report_config_error
+from common.cli_errors import fail
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -49,13 +49,10 @@ def _cli_actor() -> str:
 
 
 def _settings(settings_path: str | None) -> CentralSettings:
+    """The settings, imported here so that `--help` loads none of their dependencies; ConfigError exits 2."""
     from central.settings import load_settings
-    from models.errors import ConfigError
 
-    try:
-        return load_settings(settings_path)
-    except ConfigError as exc:
-        report_config_error(exc)
+    return load_settings(settings_path)
 
 
 def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callable[[Session], T]) -> T:
@@ -321,17 +318,13 @@ def catalogue_command(db_url: str | None, settings_path: str | None, points: dic
     """Print the points catalogue, every version; with --set, first append a new version (audited).
     Versions are never edited: deductions keep the version that priced them."""
     from central.ledger import catalogue
-    from central.review.errors import ReviewError
 
     def work(session: Session) -> list[catalogue.CatalogueVersion]:
         if points:
             catalogue.publish(session, points, _cli_actor(), datetime.now(UTC))
         return catalogue.versions(session)
 
-    try:
-        versions = _in_transaction(_settings(settings_path), db_url, work)
-    except ReviewError as exc:
-        fail(str(exc))
+    versions = _in_transaction(_settings(settings_path), db_url, work)
     for version in versions:
         priced = ", ".join(f"{kind} {value}" for kind, value in sorted(version.points.items()))
         click.echo(f"version {version.version} ({version.created_at:%Y-%m-%d} by {version.created_by}): {priced}")

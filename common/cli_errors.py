@@ -1,20 +1,15 @@
-"""Command-line helpers the edge, central and curbwatch commands share: config loading with one line per problem,
-and the one-line error and exit."""
+"""Command-line helpers the edge, central and curbwatch commands share: the one-line error and exit, for a
+message (`fail`) and for any CurbwatchError raised below a command (`ReportsErrors`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
-from models.config import CameraConfig, load_camera_config
-from models.errors import ConfigError
+from models.errors import CurbwatchError
 
-SHARED_MODEL = "../shared/models/yolov8n_int8.tflite"
-"""The offline detector beside a checkout, from the repository root (README's layout)."""
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
-EXIT_CONFIG = 2
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -22,27 +17,23 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise SystemExit(code)
 
 
-def model_error_line(exc: Exception) -> str:
-    """The error; for weights that are not there, also where the offline model is and how to choose it (the
-    default yolov8n.pt needs the full install and a download)."""
-    message = str(exc)
-    if message.startswith("model file not found"):
-        message += (
-            f"; the offline model is {SHARED_MODEL} (from the repository root): pass --model {SHARED_MODEL} "
-            "or set detector.model in the camera YAML"
-        )
-    return message
+def exit_with(exc: CurbwatchError) -> NoReturn:
+    """The error's lines on stderr (one, or one per problem of a config), then its exit code."""
+    for line in exc.lines():
+        click.echo(line, err=True)
+    raise SystemExit(exc.exit_code)
 
 
-def report_config_error(exc: ConfigError) -> NoReturn:
-    for problem in exc.problems:
-        click.echo(f"{exc.origin}: {problem}", err=True)
-    raise SystemExit(EXIT_CONFIG)
+class ReportsErrors(click.Command):
+    """A command that ends any CurbwatchError raised while it runs in `exit_with`, so the commands below it raise
+    instead of catching: the one place an error becomes a line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CurbwatchError as exc:
+            exit_with(exc)
 
 
-def load_config_or_exit(path: str | Path) -> CameraConfig:
-    """Load a camera config, or print one line per problem and exit 2."""
-    try:
-        return load_camera_config(path)
-    except ConfigError as exc:
-        report_config_error(exc)
+class ReportsErrorsGroup(ReportsErrors, click.Group):
+    """`ReportsErrors` for a group: covers every subcommand, however deep."""

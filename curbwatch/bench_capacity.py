@@ -25,8 +25,9 @@ from typing import Literal
 import click
 
 from central.capacity import Assumptions, Measured, table
-from common.cli_errors import fail, load_config_or_exit
+from common.cli_errors import fail
 from curbwatch.bench_ingest import ROOT, one_run, scratch_database
+from models.config import load_camera_config
 
 log = logging.getLogger(__name__)
 DEFAULT_CLIPS = ("examples/jay_intersection_crosswalk.yaml", "examples/litter_aboda_video4_bag_left_outdoor.yaml")
@@ -42,7 +43,7 @@ class ReplayedEvent:
 
 def replay_events(config_file: str, out: Path) -> list[ReplayedEvent]:
     """Replay a camera's clip as an operator would, and weigh each event's evidence files."""
-    config = load_config_or_exit(config_file)
+    config = load_camera_config(config_file)
     name = Path(config_file).stem
     events, evidence = out / f"{name}.jsonl", out / f"{name}-evidence"
     command = [sys.executable, "-m", "curbwatch", "--log-level", "WARNING", "edge", "replay", config.source.uri]
@@ -225,15 +226,10 @@ def bench_capacity(
     """Measure evidence bytes per event, PostgreSQL bytes per event and one worker's ingest rate, and print
     the capacity table of docs/scale.md for CAMERAS cameras."""
     from central.settings import load_settings
-    from common.cli_errors import report_config_error
-    from models.errors import ConfigError
 
     for noisy in ("alembic", "edge", "central"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    try:
-        settings = load_settings(settings_path)
-    except ConfigError as exc:
-        report_config_error(exc)
+    settings = load_settings(settings_path)
     with tempfile.TemporaryDirectory(prefix="curbwatch-capacity-") as tmp_name:
         tmp = Path(tmp_name)
         events = [event for clip in clips for event in replay_events(clip, tmp)]

@@ -11,15 +11,16 @@ import click
 import yaml
 
 from central.cli import central
-from common.cli_errors import fail, load_config_or_exit, model_error_line, report_config_error
+from common.cli_errors import ReportsErrorsGroup, fail
 from curbwatch import __version__
 from curbwatch.bench_capacity import bench_capacity
 from curbwatch.bench_ingest import bench_ingest
 from curbwatch.keys_cli import keys
 from edge.cli import edge
+from models.config import load_camera_config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=ReportsErrorsGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="curbwatch")
 @click.option(
     "--log-level",
@@ -46,7 +47,7 @@ def check_config(config_file: str) -> None:
     """Validate CONFIG_FILE and print the effective configuration (every default filled in).
 
     Prints one line per problem and exits 2 when the file is not valid."""
-    config = load_config_or_exit(config_file)
+    config = load_camera_config(config_file)
     click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
     click.echo(f"# {config.detector.schedule()}")
 
@@ -121,23 +122,17 @@ def demo(
     from central.console.first_admin import ensure_first_admin
     from central.db import make_engine, session_factory
     from central.migrate import upgrade
-    from curbwatch.demo import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, Demo, DemoFailed, DemoOptions, choose_port
-    from curbwatch.demo_camera import DemoCameraError, choose_camera
-    from curbwatch.demo_folder import DemoFolder, FolderBusy
-    from models.errors import ConfigError
+    from curbwatch.demo import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, Demo, DemoOptions, choose_port
+    from curbwatch.demo_camera import choose_camera
+    from curbwatch.demo_folder import DemoFolder
 
     folder = DemoFolder(Path(data_dir))
-    try:
-        folder.lock()
-        camera = choose_camera(video, config_file)
-        ports = (
-            choose_port(http_port, DEFAULT_HTTP_PORT, "--http-port", "console"),
-            choose_port(mqtt_port, DEFAULT_MQTT_PORT, "--mqtt-port", "broker"),
-        )
-    except ConfigError as exc:
-        report_config_error(exc)
-    except (FolderBusy, DemoCameraError, DemoFailed) as exc:
-        fail(str(exc))
+    folder.lock()
+    camera = choose_camera(video, config_file)
+    ports = (
+        choose_port(http_port, DEFAULT_HTTP_PORT, "--http-port", "console"),
+        choose_port(mqtt_port, DEFAULT_MQTT_PORT, "--mqtt-port", "broker"),
+    )
     upgrade(folder.db_url)
     engine = make_engine(folder.db_url)
     try:
@@ -172,19 +167,11 @@ def evaluate(
     Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up. A predicted event
     matches a labelled one of the same type whose frame range overlaps it. Where labels give a path, a second
     table also asks the event's track to be near that path ("by place") when the two counts differ."""
-    from edge.detector import ModelError
-    from edge.evaluate import EvalError, describe, evaluate, totals
+    from edge.evaluate import describe, evaluate, totals
     from edge.scoring import score_table
-    from edge.source import SourceError
-    from models.errors import ConfigError
 
     overrides = {k: v for k, v in (("fps", fps), ("stride", stride), ("tracker", tracker)) if v is not None}
-    try:
-        results = evaluate(list(labels), model, detector=overrides)
-    except ConfigError as exc:
-        report_config_error(exc)
-    except (EvalError, ModelError, SourceError) as exc:
-        fail(model_error_line(exc))
+    results = evaluate(list(labels), model, detector=overrides)
     for result in results:
         predicted = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.predicted) or "none"
         expected = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.expected) or "none"
@@ -224,24 +211,15 @@ def bench_edge(
     """Source frames per second, per-stage milliseconds (decode, detect, track, rules, redact, encode) and the
     ratio to the clip's real time, measured in the same run."""
     from edge.bench import bench as run_bench
-    from edge.detector import ModelError
-    from edge.source import SourceError
     from models.config.camera import parse_camera_config
-    from models.errors import ConfigError
 
-    config = load_config_or_exit(config_file)
+    config = load_camera_config(config_file)
     overrides = {k: v for k, v in (("imgsz", imgsz), ("stride", stride)) if v is not None}
     if overrides:
         data = config.model_dump(mode="json")
         data["detector"].update(overrides)
-        try:
-            config = parse_camera_config(data, config_file)
-        except ConfigError as exc:
-            report_config_error(exc)
-    try:
-        result = run_bench(video or config.source.uri, config, model, max_frames)
-    except (ModelError, SourceError) as exc:
-        fail(model_error_line(exc))
+        config = parse_camera_config(data, config_file)
+    result = run_bench(video or config.source.uri, config, model, max_frames)
     click.echo(result.report())
 
 
@@ -314,11 +292,11 @@ def bench_box(
     import tempfile
     from pathlib import Path
 
-    from edge.bench_box import BenchBoxError, describe, plan_cameras, run_box, summary_table
+    from edge.bench_box import describe, plan_cameras, run_box, summary_table
     from edge.detector import ModelError, resolve_model
     from edge.source import SourceError, VideoSource, source_kind
 
-    configs = [(Path(f), load_config_or_exit(f)) for f in config_files]
+    configs = [(Path(f), load_camera_config(f)) for f in config_files]
     for path, config in configs:
         if source_kind(config.source.uri) != "file":
             fail(f"{path}: source.uri must be a video file to replay, not {config.source.uri}")
@@ -335,10 +313,7 @@ def bench_box(
                 with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
                     fit = None if model_input is None else model_input == "fitted"
                     plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit)
-                    try:
-                        run = run_box(plans, current, max_frames)
-                    except BenchBoxError as exc:
-                        fail(str(exc))
+                    run = run_box(plans, current, max_frames)
                 runs.append(run)
                 title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
                 click.echo(f"{title}{describe(run)}\n")
@@ -376,9 +351,8 @@ def bench_detect(
     the baseline's person boxes each one finds too (IoU 0.5), on frames spread over real clips. A .tflite model
     is also run with its input fitted to each clip's frames (detector.fit_input)."""
     from edge.bench_detect import Candidate, bench_detect, report, sample_frames
-    from edge.detector import ModelError
 
-    config = load_config_or_exit(config_file)
+    config = load_camera_config(config_file)
     detector = config.detector.model_copy(update={"threads": threads}) if threads else config.detector
     names = list(models) or [detector.model]
     candidates = [Candidate(names[0], baseline)] + [
@@ -388,10 +362,7 @@ def bench_detect(
     picked = sample_frames(list(videos) or [config.source.uri], frames)
     if not picked:
         fail("no frame could be read from the clips")
-    try:
-        rows = bench_detect(candidates, picked, detector)
-    except ModelError as exc:
-        fail(str(exc))
+    rows = bench_detect(candidates, picked, detector)
     click.echo(report(rows, len(picked)))
 
 
@@ -416,18 +387,14 @@ def model_export(
     """Export the detector with Ultralytics and print the new file and its sha256 (put both in the config)."""
     from pathlib import Path
 
-    from edge.detector import ModelError
     from edge.export import export_model
 
     if not config_file and not model:
         fail("give --config CAM.yaml or --model PATH")
-    config = load_config_or_exit(config_file) if config_file else None
+    config = load_camera_config(config_file) if config_file else None
     name = model or config.detector.model  # type: ignore[union-attr]
     size = imgsz or (config.detector.imgsz if config else 640)
-    try:
-        path, digest = export_model(name, fmt, size, Path(output_dir) if output_dir else None)
-    except ModelError as exc:
-        fail(str(exc))
+    path, digest = export_model(name, fmt, size, Path(output_dir) if output_dir else None)
     click.echo(f"{path}\nsha256 {digest}")
 
 
@@ -457,36 +424,33 @@ def model_fit(
     from pathlib import Path
 
     from edge.detect.fitted_input import fitted_size, refit
-    from edge.detector import ModelError, resolve_model, sha256_of
-    from edge.source import SourceError, VideoSource
+    from edge.detector import resolve_model, sha256_of
+    from edge.source import VideoSource
 
     if not config_file and not model:
         fail("give --config CAM.yaml or --model PATH")
-    config = load_config_or_exit(config_file) if config_file else None
+    config = load_camera_config(config_file) if config_file else None
     name = model or config.detector.model  # type: ignore[union-attr]
     wanted = _size(input_size, "--input")
     frames = _size(frame, "--frame")
-    try:
-        path = resolve_model(name)
-        if config and not model and config.detector.sha256 and sha256_of(path) != config.detector.sha256:
-            fail(f"model {name} does not have the sha256 the config pins ({config.detector.sha256})")
-        if wanted is None and frames is None:
-            if config is None:
-                fail("give --frame WxH or --input WxH (or --config with a video file as its source)")
-            with VideoSource(config.source.uri, max_reconnects=0) as source:
-                frames = (source.width, source.height)
-            if not all(frames):
-                fail(f"cannot read the frame size of {config.source.uri}; give --frame WxH")
+    path = resolve_model(name)
+    if config and not model and config.detector.sha256 and sha256_of(path) != config.detector.sha256:
+        fail(f"model {name} does not have the sha256 the config pins ({config.detector.sha256})")
+    if wanted is None and frames is None:
+        if config is None:
+            fail("give --frame WxH or --input WxH (or --config with a video file as its source)")
+        with VideoSource(config.source.uri, max_reconnects=0) as source:
+            frames = (source.width, source.height)
+        if not all(frames):
+            fail(f"cannot read the frame size of {config.source.uri}; give --frame WxH")
 
-        def size_for(side: int) -> tuple[int, int]:
-            if wanted:
-                return wanted[1], wanted[0]
-            assert frames is not None  # without --input, --frame or the source above gave the frame size
-            return fitted_size(*frames, side)
+    def size_for(side: int) -> tuple[int, int]:
+        if wanted:
+            return wanted[1], wanted[0]
+        assert frames is not None  # without --input, --frame or the source above gave the frame size
+        return fitted_size(*frames, side)
 
-        content, (height, width) = refit(path.read_bytes(), size_for)
-    except (ModelError, SourceError) as exc:
-        fail(str(exc))
+    content, (height, width) = refit(path.read_bytes(), size_for)
     target = Path(output or f"{path.stem}@{width}x{height}.tflite")
     target.write_bytes(content)
     click.echo(f"{target}\nsha256 {sha256_of(target)}")

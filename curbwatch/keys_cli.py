@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from common.cli_errors import fail
-
 
 @click.group("keys")
 def keys() -> None:
@@ -19,11 +17,8 @@ def keys() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the key pair.")
 def new(camera_id: str, out_dir: str) -> None:
     """Write OUT/CAMERA_ID.key (private, mode 0600) and OUT/CAMERA_ID.pub (for central's --keys folder)."""
-    from models.signing import SigningKeyError, generate_keypair
+    from models.signing import generate_keypair
 
-    try:
-        private_path, public_path = generate_keypair(camera_id, Path(out_dir))
-    except SigningKeyError as exc:
-        fail(str(exc))
+    private_path, public_path = generate_keypair(camera_id, Path(out_dir))
     click.echo(f"private key: {private_path}")
     click.echo(f"public key:  {public_path}")

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import click
 
-from common.cli_errors import fail, load_config_or_exit, model_error_line
-from models.config.camera import CameraConfig
+from common.cli_errors import fail
+from models.config.camera import CameraConfig, load_camera_config
 
 log = logging.getLogger(__name__)
-
-EXIT_SOURCE = 4
-EXIT_MODEL = 5
 
 
 @click.group("edge")
@@ -24,23 +21,19 @@ def edge() -> None:
 
 
 def open_detector(config: object, model: str | None) -> object:
-    """The configured detector, or a one-line error and exit 5 for weights that cannot be used."""
-    from edge.detector import Detector, ModelError
+    """The configured detector; ModelError (exit 5) for weights that cannot be used."""
+    from edge.detector import Detector
 
-    try:
-        return Detector(config.detector, model)  # type: ignore[attr-defined]
-    except ModelError as exc:
-        fail(model_error_line(exc), EXIT_MODEL)
+    return Detector(config.detector, model)  # type: ignore[attr-defined]
 
 
 def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, broker: str | None) -> list[object]:
     """The JSON-lines file and, when publishing, the signed outbox that a publisher thread drains to the broker."""
     from pydantic import ValidationError
 
-    from edge.outbox_sink import OutboxSink, SigningKeyMissing
+    from edge.outbox_sink import OutboxSink
     from edge.sink import JsonlSink
     from models.errors import format_validation_error
-    from models.signing import SigningKeyError
 
     sinks: list[object] = [JsonlSink(Path(events_out))] if events_out else []
     if publish:
@@ -49,10 +42,7 @@ def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, brok
                 config.mqtt.url = broker
             except ValidationError as exc:
                 fail("--broker " + "; ".join(format_validation_error(exc)).removeprefix("url: "))
-        try:
-            sinks.append(OutboxSink(config))
-        except (SigningKeyMissing, SigningKeyError) as exc:
-            fail(str(exc))
+        sinks.append(OutboxSink(config))
     return sinks
 
 
@@ -89,25 +79,18 @@ def replay(
     import tempfile
     from contextlib import ExitStack
 
-    from edge.annotate import AnnotationError
     from edge.replay import replay_file
-    from edge.source import SourceError, VideoSource
+    from edge.source import VideoSource
 
-    config = load_config_or_exit(config_file)
+    config = load_camera_config(config_file)
     report_path = None
     if report:
-        from edge.report import ReplayReport, ReportError, check_report_path
+        from edge.report import ReplayReport, check_report_path
 
-        try:
-            report_path = check_report_path(report)  # before the replay, not after minutes of it
-        except ReportError as exc:
-            fail(str(exc))
+        report_path = check_report_path(report)  # before the replay, not after minutes of it
     if broker and not publish:
         log.warning("--broker is ignored without --publish")
-    try:
-        VideoSource(video).close()  # a bad video fails now, not after the model has loaded
-    except SourceError as exc:
-        fail(str(exc), EXIT_SOURCE)
+    VideoSource(video).close()  # a bad video fails now (SourceError, exit 4), not after the model has loaded
     if publish and not evidence_dir:
         evidence_dir = str(Path("data") / f"evidence-{config.camera.id}")  # published events carry their evidence
     sinks = open_sinks(config, events_out, publish, broker)
@@ -118,28 +101,20 @@ def replay(
             sinks.append(collect.sink)
             if not evidence_dir:  # the report embeds keyframes; they need somewhere to land meanwhile
                 evidence_dir = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="curbwatch-report-"))
-        try:
-            stats = replay_file(
-                video,
-                config,
-                detector,  # type: ignore[arg-type]
-                sinks=sinks,  # type: ignore[arg-type]
-                evidence_dir=Path(evidence_dir) if evidence_dir else None,
-                annotate=Path(annotate) if annotate else None,
-                realtime=realtime,
-                max_frames=max_frames,
-                observers=[collect.collector] if collect else (),
-                on_start=collect.attach if collect else None,
-            )
-        except SourceError as exc:
-            fail(str(exc), EXIT_SOURCE)
-        except AnnotationError as exc:
-            fail(str(exc))
+        stats = replay_file(
+            video,
+            config,
+            detector,  # type: ignore[arg-type]
+            sinks=sinks,  # type: ignore[arg-type]
+            evidence_dir=Path(evidence_dir) if evidence_dir else None,
+            annotate=Path(annotate) if annotate else None,
+            realtime=realtime,
+            max_frames=max_frames,
+            observers=[collect.collector] if collect else (),
+            on_start=collect.attach if collect else None,
+        )
         if collect is not None and report_path is not None:
-            try:
-                collect.write(report_path, stats)
-            except ReportError as exc:
-                fail(str(exc))
+            collect.write(report_path, stats)
     click.echo(stats.summary())
     if report_path is not None:
         click.echo(f"report: {report_path}")
@@ -185,12 +160,9 @@ def run(
     SIGTERM or Ctrl-C stops cleanly: the events in progress are finished and the outbox is committed.
     SIGHUP re-reads the config and applies zones, rules, signal, calibration and redaction without dropping
     the stream. With several cameras, each runs in a child process that is restarted if it crashes."""
-    from edge.supervisor import CameraSetError, camera_files
+    from edge.supervisor import camera_files
 
-    try:
-        files = camera_files(config_paths)
-    except CameraSetError as exc:
-        fail(str(exc))
+    files = camera_files(config_paths)
     if len(files) == 1:
         run_camera(files[0], model, events_out, evidence_dir, publish, max_frames)
         return
@@ -217,27 +189,24 @@ def run_camera(
     from edge.pipeline import Pipeline
     from edge.pipeline import run as run_pipeline
     from edge.reload import reload_pipeline
-    from edge.source import SourceError, VideoSource
+    from edge.source import VideoSource
 
     lifecycle = Lifecycle()
     lifecycle.install()  # from here on a stop while the model loads is as clean as one later
-    config = load_config_or_exit(config_file)
+    config = load_camera_config(config_file)
     evidence = Path(evidence_dir or Path("data") / f"evidence-{config.camera.id}")
     evidence.mkdir(parents=True, exist_ok=True)
     remove_partial(evidence)
     sinks = open_sinks(config, events_out or str(evidence / "events.jsonl"), publish, None)
     origin = datetime.now(UTC)
-    try:
-        source = VideoSource(
-            config.source.uri,
-            realtime=config.source.realtime,
-            reconnect_initial_s=config.source.reconnect_initial_s,
-            reconnect_max_s=config.source.reconnect_max_s,
-            start_wall=origin,
-            sleep=lifecycle.sleep,
-        )
-    except SourceError as exc:
-        fail(str(exc), EXIT_SOURCE)  # before the model loads: a wrong path fails in a moment
+    source = VideoSource(  # before the model loads: a wrong path fails in a moment (SourceError, exit 4)
+        config.source.uri,
+        realtime=config.source.realtime,
+        reconnect_initial_s=config.source.reconnect_initial_s,
+        reconnect_max_s=config.source.reconnect_max_s,
+        start_wall=origin,
+        sleep=lifecycle.sleep,
+    )
     detector = open_detector(config, model)
     pipeline = Pipeline(
         config,
@@ -269,13 +238,10 @@ def supervise_cameras(files: list[Path], options: list[str], evidence_dir: str |
     import sys
 
     from edge.lifecycle import Lifecycle
-    from edge.supervisor import CameraSetError, Supervisor, check_camera_set
+    from edge.supervisor import Supervisor, check_camera_set
 
-    configs = {path: load_config_or_exit(path) for path in files}
-    try:
-        check_camera_set(configs)
-    except CameraSetError as exc:
-        fail(str(exc))
+    configs = {path: load_camera_config(path) for path in files}
+    check_camera_set(configs)
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     children = {}
     for path, config in configs.items():

@@ -17,7 +17,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from edge.detect.model_file import ModelError, is_native, model_format, sha256_of
+from edge.detect.model_file import ModelError, ModelFileMissing, is_native, model_format, sha256_of
 from edge.detect.yolo_io import RawDetections
 from edge.samples import Box, Detection
 from edge.tracking import Tracker
@@ -256,4 +256,4 @@ def resolve_model(model_name: str) -> Path:
         shipped = architecture_file(model_name)
         if shipped is not None:
             return shipped
-    raise ModelError(f"model file not found: {model_name}")
+    raise ModelFileMissing(model_name)

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from common.cli_errors import ReportsErrors, fail
 from edge.outbox import Outbox
 from edge.outbox_sink import outbox_for, receipts_for, signer_for
 from edge.publisher import Publisher, Signer, encode
-from models.config.camera import CameraConfig
+from models.config.camera import CameraConfig, load_camera_config
 from models.infraction import EvidenceRef, InfractionMessage, ModelRef, RuleTrace, TrackInfo, TrajectoryPoint
 from models.topics import evidence_topic, infraction_topic
 
@@ -127,7 +128,7 @@ def generate(
     return queued, drained
 
 
-@click.command()
+@click.command(cls=ReportsErrors)
 @click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False), help="Camera YAML.")
 @click.option("--count", default=1000, show_default=True, type=click.IntRange(min=0), help="Events to queue; 0 drains.")
 @click.option("--seed", default=0, show_default=True, help="Event ids derive from camera, seed and index.")
@@ -136,18 +137,11 @@ def generate(
 @click.option("--drain-timeout", default=120.0, show_default=True, help="Seconds to wait for the outbox to empty.")
 def main(config_file: str, count: int, seed: int, rate: float | None, evidence: bool, drain_timeout: float) -> None:
     """Queue COUNT synthetic signed infractions in the camera's outbox and publish them."""
-    from common.cli_errors import fail, load_config_or_exit
-    from edge.outbox_sink import SigningKeyMissing
-    from models.signing import SigningKeyError
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    config = load_config_or_exit(config_file)
-    try:
-        queued, drained = generate(
-            config, count, seed, rate, evidence, drain_timeout, lambda n: print(f"queued {n}", flush=True)
-        )
-    except (SigningKeyMissing, SigningKeyError) as exc:
-        fail(str(exc))
+    config = load_camera_config(config_file)
+    queued, drained = generate(
+        config, count, seed, rate, evidence, drain_timeout, lambda n: print(f"queued {n}", flush=True)
+    )
     print(json.dumps({"queued": len(queued), "drained": drained}), flush=True)
     if not drained:
         fail("the outbox is not empty; what is left is sent on the next run")

@@ -38,7 +38,7 @@ def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> N
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from central import audit
-    from central.console.auth import AuthError, add_user
+    from central.console.auth import add_user
     from central.db import default_db_url, make_engine, session_factory, transaction
 
     if password_stdin:
@@ -50,8 +50,6 @@ def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> N
         with transaction(session_factory(engine)) as session:
             add_user(session, username, password, role)
             audit.record(session, "cli", "user.add", target=username, details={"role": role})
-    except AuthError as exc:
-        fail(str(exc))
     except (OperationalError, ProgrammingError) as exc:
         fail(f"cannot write to the database ({exc.orig.__class__.__name__}); run `curbwatch central migrate` first?")
     finally:
@@ -88,20 +86,15 @@ def serve(
 def build_console(
     db_url: str | None, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
 ) -> FastAPI:
-    """The console app on a migrated database; settings errors end the command with one line each."""
+    """The console app on a migrated database; settings errors (ConfigError) end the command with one line each."""
     from pathlib import Path
 
     from central.console.app import create_app
     from central.db import make_engine, session_factory
     from central.migrate import upgrade
     from central.settings import load_settings
-    from common.cli_errors import report_config_error
-    from models.errors import ConfigError
 
-    try:
-        settings = load_settings(settings_path)
-    except ConfigError as exc:
-        report_config_error(exc)
+    settings = load_settings(settings_path)
     url = db_url or settings.database_url
     upgrade(url)
     try:

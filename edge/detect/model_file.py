@@ -19,6 +19,24 @@ class ModelError(InputError):
     exit_code = 5
 
 
+SHARED_MODEL = "../shared/models/yolov8n_int8.tflite"
+"""The offline detector beside a checkout, from the repository root (README's layout)."""
+
+
+class ModelFileMissing(ModelError):
+    """No weights at the path given. On the command line it also says where the offline model is and how to choose
+    it (the default yolov8n.pt needs the full install and a download); elsewhere the message stays the bare fact."""
+
+    def __init__(self, model_name: str) -> None:
+        super().__init__(f"model file not found: {model_name}")
+
+    def lines(self) -> list[str]:
+        return [
+            f"error: {self}; the offline model is {SHARED_MODEL} (from the repository root): "
+            f"pass --model {SHARED_MODEL} or set detector.model in the camera YAML"
+        ]
+
+
 NATIVE_SUFFIXES = (".tflite", ".onnx")
 """Single-file formats a model runtime reads directly; an OpenVINO IR folder (or its `.xml`) is the third."""
 
