@@ -12,9 +12,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from central.evidence_store import EvidenceStore
-from central.tables import CameraStatus, EvidenceBlob, EvidenceLink, Infraction, QuarantinedMessage, table_of
+from central.tables import (
+    CameraStatus,
+    EvidenceBlob,
+    EvidenceLink,
+    Infraction,
+    ItemStatus,
+    QuarantinedMessage,
+    table_of,
+)
 from central.verify import Accepted
 from models.infraction import InfractionMessage
+from models.item_status import ItemStatusMessage
 from models.status import StatusMessage
 
 PAYLOAD_HEAD_BYTES = 1024
@@ -124,6 +133,29 @@ def update_status(session: Session, statuses: Iterable[StatusMessage], now: date
     session.execute(statement)
 
 
+def store_item_statuses(session: Session, messages: list[tuple[ItemStatusMessage, dict]], now: datetime) -> int:
+    """Insert the new item statuses (ON CONFLICT DO NOTHING on `status_id`); return how many were new."""
+    if not messages:
+        return 0
+    rows = [
+        {
+            "status_id": str(message.status_id),
+            "event_id": str(message.event_id),
+            "site": message.site,
+            "camera_id": message.camera_id,
+            "state": message.state,
+            "at": message.at,
+            "since_event_s": message.since_event_s,
+            "payload": payload,
+            "received_at": now,
+        }
+        for message, payload in messages
+    ]
+    table = table_of(ItemStatus)
+    statement = _insert(session, table).on_conflict_do_nothing()
+    return len(list(session.execute(statement.returning(table.c.status_id), rows).scalars()))
+
+
 def quarantine(session: Session, items: Iterable[Quarantine], now: datetime) -> int:
     rows = [
         {
@@ -154,6 +186,13 @@ def write_batch(session: Session, blobs: EvidenceStore, items: list[Accepted | Q
     counts["stored"] = store_infractions(session, infractions, now)
     counts["duplicates"] = len(infractions) - counts["stored"]
     counts["evidence"] = store_evidence(session, blobs, (i for i in accepted if i.topic.kind == "evidence"), now)
+    items = [
+        (item.message, item.signed)
+        for item in accepted
+        if isinstance(item.message, ItemStatusMessage) and item.signed is not None
+    ]
+    counts["item_status"] = store_item_statuses(session, items, now)
+    counts["duplicates"] += len(items) - counts["item_status"]
     statuses = [item.message for item in accepted if isinstance(item.message, StatusMessage)]
     update_status(session, statuses, now)
     counts["status"] = len(statuses)

@@ -1,4 +1,4 @@
-"""Tables the ingest side writes: infractions, evidence and its links, quarantine, camera status.
+"""Tables the ingest side writes: infractions, evidence and its links, quarantine, camera status, item statuses.
 Review, ledger, audit and user tables live beside the modules that own them, on the same Base."""
 
 from __future__ import annotations
@@ -87,6 +87,25 @@ class CameraStatus(Base):
         "when the box is ahead. A status delivered late (queued in the outbox through an outage) reads as behind "
         "until the next heartbeat.",
     )
+
+
+class ItemStatus(Base):
+    """What became of a littering event's item, as its camera said (models/item_status.py). No row names or
+    describes anyone: who removed an item is never recorded."""
+
+    __tablename__ = "item_statuses"
+
+    status_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(
+        String(36), index=True, doc="The littering event; its row may arrive after this one (no foreign key)."
+    )
+    site: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), doc="Camera time of the observation.")
+    since_event_s: Mapped[float] = mapped_column(Float)
+    payload: Mapped[dict] = mapped_column(JSON, doc="The message exactly as signed.")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 def table_of(model: type[Base]) -> Table:

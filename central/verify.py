@@ -17,14 +17,17 @@ from pydantic import ValidationError
 
 from models.errors import InputError, format_validation_error
 from models.infraction import INFRACTION_SCHEMAS, MAX_MESSAGE_BYTES, InfractionMessage
+from models.item_status import ITEM_SCHEMA, ItemStatusMessage
 from models.signing import verify
 from models.status import STATUS_SCHEMA, StatusMessage
 from models.topics import DEFAULT_PREFIX, Topic, TopicError, parse_topic
 
 MAX_EVIDENCE_BYTES = 32 * 1024 * 1024
-SCHEMAS: dict[str, tuple[tuple[str, ...], type[InfractionMessage] | type[StatusMessage]]] = {
+Message = InfractionMessage | StatusMessage | ItemStatusMessage
+SCHEMAS: dict[str, tuple[tuple[str, ...], type[Message]]] = {
     "infraction": (INFRACTION_SCHEMAS, InfractionMessage),
     "status": ((STATUS_SCHEMA,), StatusMessage),
+    "item": ((ITEM_SCHEMA,), ItemStatusMessage),
 }
 """The schema versions each topic kind accepts: edges not yet updated still send infraction /1."""
 
@@ -41,7 +44,7 @@ class Refused(InputError):
 class Accepted:
     topic: Topic
     payload: bytes
-    message: InfractionMessage | StatusMessage | None = None
+    message: Message | None = None
     """None for evidence, whose bytes are vouched for by the signed message that lists their sha256."""
     signed: dict | None = None
     """The message exactly as received and signed, so its signature can be checked again from the store."""
@@ -86,7 +89,7 @@ class Verifier:
             message = model.model_validate(data)
         except ValidationError as exc:
             raise Refused("invalid message: " + "; ".join(format_validation_error(exc, model))[:500], camera) from None
-        if isinstance(message, InfractionMessage):
+        if isinstance(message, InfractionMessage | ItemStatusMessage):
             self._fresh(message, camera, now or datetime.now(UTC))
         return Accepted(topic, payload, message, data)
 
@@ -111,8 +114,12 @@ class Verifier:
             raise Refused(f"malformed: JSON {type(data).__name__}, not an object", camera)
         return data
 
-    def _fresh(self, message: InfractionMessage, camera: str, now: datetime) -> None:
-        if message.ended_at < now - self.max_age:
-            raise Refused(f"stale: the event ended {message.ended_at.isoformat()}, older than the accepted age", camera)
-        if message.started_at > now + self.max_skew:
-            raise Refused(f"from the future: the event starts {message.started_at.isoformat()}", camera)
+    def _fresh(self, message: InfractionMessage | ItemStatusMessage, camera: str, now: datetime) -> None:
+        if isinstance(message, ItemStatusMessage):
+            started, ended, at_end, at_start = message.at, message.at, "item status is from", "item status is from"
+        else:
+            started, ended, at_end, at_start = message.started_at, message.ended_at, "event ended", "event starts"
+        if ended < now - self.max_age:
+            raise Refused(f"stale: the {at_end} {ended.isoformat()}, older than the accepted age", camera)
+        if started > now + self.max_skew:
+            raise Refused(f"from the future: the {at_start} {started.isoformat()}", camera)
