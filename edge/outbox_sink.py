@@ -1,4 +1,5 @@
-"""The pipeline's event sink that signs each infraction and puts it, with its evidence, in the outbox."""
+"""The pipeline's event sink that signs each infraction and puts it, with its evidence, in the outbox; item statuses
+go the same way, so receipts and resends cover them too."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from edge.receipts import ReceiptReader
 from models.config.camera import CameraConfig
 from models.errors import InputError
 from models.infraction import EvidenceRef, InfractionMessage
+from models.item_status import ItemStatusMessage
 from models.signing import SigningKeyError, load_private_key, load_public_key, sign
-from models.topics import evidence_topic, infraction_topic
+from models.topics import evidence_topic, infraction_topic, item_topic
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,12 @@ class OutboxSink:
         rows.append((infraction_topic(site, camera, prefix), payload, False))
         if not self.outbox.enqueue(str(message.event_id), rows):
             log.error("event %s was not queued: the outbox is full", message.event_id)
+
+    def emit_item(self, status: ItemStatusMessage) -> None:
+        site, camera, prefix = self.config.camera.site, self.config.camera.id, self.config.mqtt.prefix
+        payload = encode(self.sign(status.to_payload()))
+        if not self.outbox.enqueue(str(status.status_id), [(item_topic(site, camera, prefix), payload, False)]):
+            log.error("item status %s of event %s was not queued: the outbox is full", status.state, status.event_id)
 
     def close(self, drain_s: float = 5.0) -> None:
         """Give the publisher up to `drain_s` to empty the outbox (receipts included); what remains is sent

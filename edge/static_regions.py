@@ -96,6 +96,11 @@ class StaticRegionDetector:
         """Frames seen from a camera that had drifted or been nudged, carried into the backgrounds' view."""
         self.rebuilds = 0
         """How often a sudden change of the whole scene made the backgrounds start over."""
+        self.pinned: frozenset[int] = frozenset()
+        """Items followed after a littering event (edge.item_follow): never absorbed into the background nor dropped
+        for want of an old view to compare with, and held `follow_grace_s` after their place stops showing them,
+        so that one that goes from this list has been taken away."""
+        self.pinned_hold_s = config.follow_grace_s
 
     def update(self, frame_bgr: np.ndarray, t: float, occluders: list[Box]) -> tuple[StaticItem, ...]:
         """Items present in this frame; `occluders` are normalised boxes of people, vehicles and bicycles."""
@@ -214,7 +219,7 @@ class StaticRegionDetector:
             box = (x / w, y / h, (x + bw) / w, (y + bh) / h)
             match = self._match(box)
             component = labels[y : y + bh, x : x + bw] == label
-            if match is not None and t - match.checked_t >= RECHECK_S:
+            if match is not None and match.item_id not in self.pinned and t - match.checked_t >= RECHECK_S:
                 match.checked_t = t
                 if not self._new_since_before((x, y, bw, bh), component, gray, match.first_seen_t):
                     # What is there now is the ground as it was before: whatever made the item has gone, and
@@ -257,9 +262,10 @@ class StaticRegionDetector:
             hidden = occluded[y1:y2, x1:x2].mean() >= COVERED if y2 > y1 and x2 > x1 else False
             if hidden:
                 item.last_seen_t = t
-            elif t - item.last_seen_t > cfg.item_hold_s:
+            elif t - item.last_seen_t > (self.pinned_hold_s if item_id in self.pinned else cfg.item_hold_s):
                 del self._items[item_id]
-        for item_id in [i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s]:
+        absorbed = [i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s]
+        for item_id in (i for i in absorbed if i not in self.pinned):
             x1, y1, x2, y2 = self._pixels(self._items.pop(item_id).box, pad=2)
             self._long[y1:y2, x1:x2] = gray[y1:y2, x1:x2]
 

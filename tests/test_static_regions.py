@@ -169,3 +169,28 @@ def test_ground_that_comes_back_as_it_was_before_someone_stood_there_is_not_an_i
     )
     assert all(items == () for t, items in seen.items() if t < 50.0)
     assert seen[59.0] and all(item.box[0] > 0.4 for item in seen[59.0])
+
+
+def test_a_pinned_item_stays_until_taken_away_then_goes_after_the_follow_grace() -> None:
+    """A littering event's item is followed: pinned, it outlives absorption and the horizon of old views, and
+    leaves the list `follow_grace_s` after its place shows the ground again (unpinned, it goes long before)."""
+    ground, bag = pavement(), with_bag(pavement())
+    config = LitteringConfig.model_validate({"follow_grace_s": 3.0, "static": {"absorb_s": 60.0}})
+
+    def run(pin: bool, seconds: int) -> dict[float, set[int]]:
+        det = StaticRegionDetector(ZONES, config, (W, H))
+        seen: dict[float, set[int]] = {}
+        for i in range(seconds * 2 + 1):
+            t = i / 2
+            items = det.update(bag if 5.0 <= t < 150.0 else ground, t, [])
+            if pin and t >= 10.0:
+                det.pinned = frozenset(item.item_id for item in items) | det.pinned
+            seen[t] = {item.item_id for item in items}
+        return seen
+
+    pinned = run(pin=True, seconds=156)
+    [item_id] = pinned[10.0]
+    assert all(pinned[float(t)] == {item_id} for t in range(10, 150))
+    assert pinned[152.0] == {item_id} and pinned[155.0] == set()
+    unpinned = run(pin=False, seconds=120)
+    assert unpinned[120.0] == set()

@@ -37,6 +37,8 @@ class RuleHit:
     """'walk' | 'dont_walk' | None (no signal configured, or its phase unknown)."""
     item_box: tuple[float, float, float, float] | None = None
     """Littering: the item, normalised."""
+    item_id: int | None = None
+    """Littering: the static item's id, by which the edge follows the item after the event."""
     key_frames: tuple[int, ...] = ()
     """3-5 frame indices worth showing (entry, middle, exit / drop, walk-away, fire)."""
 

@@ -368,6 +368,7 @@ class LitteringRule:
             measurements=measurements,
             rule_version=RULE_VERSION,
             item_box=clip_box(item.box),
+            item_id=item.item_id,
             key_frames=tuple(dict.fromkeys((min(drop_index, sample.index), away_index, sample.index))),
         )
 
