@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
 
-from edge.rules.base import RuleHit, coarse
+from edge.rules.base import RuleHit, Scalar, coarse
 from models.config.camera import CameraConfig
 from models.config.zones import Zone
 from models.geometry import clamp01
@@ -22,6 +22,7 @@ from models.infraction import (
     TrackInfo,
     TrajectoryPoint,
 )
+from models.portable import portable
 
 
 def clip_name(uri: str) -> str:
@@ -62,29 +63,39 @@ def build_message(
         frame_start=hit.frame_start,
         frame_end=max(hit.frame_end, hit.frame_start),
         zone=hit.zone,
-        confidence=clamp01(hit.confidence),
+        confidence=_unit(hit.confidence),
         track=TrackInfo(
             id=max(0, hit.track_id),
-            trajectory=[TrajectoryPoint(t=max(0.0, t), x=clamp01(x), y=clamp01(y)) for t, x, y in points],
+            trajectory=[TrajectoryPoint(t=portable(max(0.0, t)), x=_unit(x), y=_unit(y)) for t, x, y in points],
         ),
         rule=RuleTrace(
             name=hit.type,
             version=hit.rule_version,
-            thresholds=dict(hit.thresholds),
-            measurements=dict(hit.measurements),
+            thresholds=_portable_values(hit.thresholds),
+            measurements=_portable_values(hit.measurements),
         ),
         signal_phase=hit.signal_phase if hit.signal_phase in ("walk", "dont_walk") else None,
         model=model,
         evidence=evidence,
         redacted=redacted,
-        zone_polygon=None if zone is None else [(clamp01(x), clamp01(y)) for x, y in zone.polygon],
+        zone_polygon=None if zone is None else [(_unit(x), _unit(y)) for x, y in zone.polygon],
         item_box=None if hit.item_box is None else _ordered_box(hit.item_box),
         source=SourceRef(kind="live")
         if clip is None
-        else SourceRef(kind="file", clip=clip_name(clip), offset_s=max(0.0, hit.t_start)),
+        else SourceRef(kind="file", clip=clip_name(clip), offset_s=portable(max(0.0, hit.t_start))),
     )
 
 
+def _unit(value: float) -> float:
+    """A normalised coordinate or a score, in 0..1 and spelt alike by every JSON writer (models.portable)."""
+    return portable(clamp01(value))
+
+
+def _portable_values(entries: dict[str, Scalar]) -> dict[str, Scalar]:
+    # bool is an int, never a float: flags pass through as they are
+    return {key: portable(value) if isinstance(value, float) else value for key, value in entries.items()}
+
+
 def _ordered_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (clamp01(v) for v in box)
+    x1, y1, x2, y2 = (_unit(v) for v in box)
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)

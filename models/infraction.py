@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, Field, field_serializer, field_validator, mo
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
 from models.config.zones import MAX_ZONE_POINTS
+from models.portable import whole_as_int
 
 INFRACTION_SCHEMA_V1: Final = "curbwatch.infraction/1"
 INFRACTION_SCHEMA: Final = "curbwatch.infraction/2"
@@ -167,12 +168,12 @@ class InfractionMessage(StrictModel):
         return self
 
     def to_payload(self) -> dict[str, Any]:
-        """The JSON-ready dict that goes on the wire (aliases applied, UTC timestamps). The /2 fields are left out
-        when empty, so a /1 message reads exactly as /1 edges wrote it."""
+        """The JSON-ready dict that goes on the wire (aliases applied, UTC timestamps, whole numbers as ints, see
+        models.portable). The /2 fields are left out when empty, so a /1 message reads exactly as /1 edges wrote it."""
         payload = self.model_dump(mode="json", by_alias=True)
         for name in V2_FIELDS:
             if payload[name] is None:
                 del payload[name]
         if "source" in payload:  # a live source says only that
             payload["source"] = {key: value for key, value in payload["source"].items() if value is not None}
-        return payload
+        return whole_as_int(payload)

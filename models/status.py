@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, field_serializer, field_validator
 
 from models.base import IDENT_PATTERN, StrictModel
 from models.infraction import utc_iso
+from models.portable import whole_as_int
 
 STATUS_SCHEMA: Final = "curbwatch.status/1"
 StatusState = Literal["online", "offline"]
@@ -57,4 +58,5 @@ class StatusMessage(StrictModel):
         return None if value is None else utc_iso(value)
 
     def to_payload(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """What goes on the wire, whole numbers as ints (models.portable)."""
+        return whole_as_int(self.model_dump(mode="json", by_alias=True, exclude_none=True))
