@@ -1,5 +1,6 @@
 """Turn a rule's hit into the infraction message of DESIGN.md section 4 (schema /2: with the zone's outline, the
-item's box and where the frames came from, for the console to draw and date the event)."""
+item's box and where the frames came from, for the console to draw and date the event), and what became of a
+littering item into its item status message."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
 
+from edge.item_follow import ItemObservation
 from edge.rules.base import RuleHit, Scalar, coarse
 from models.config.camera import CameraConfig
 from models.config.zones import Zone
@@ -22,6 +24,7 @@ from models.infraction import (
     TrackInfo,
     TrajectoryPoint,
 )
+from models.item_status import ItemStatusMessage
 from models.portable import portable
 
 
@@ -83,6 +86,20 @@ def build_message(
         source=SourceRef(kind="live")
         if clip is None
         else SourceRef(kind="file", clip=clip_name(clip), offset_s=portable(max(0.0, hit.t_start))),
+    )
+
+
+def build_item_status(observation: ItemObservation, config: CameraConfig, *, origin: datetime) -> ItemStatusMessage:
+    """`origin` is the wall time of source time 0, as for the event the item belongs to."""
+    return ItemStatusMessage(
+        status_id=uuid.uuid4(),
+        event_id=observation.event_id,
+        site=config.camera.site,
+        camera_id=config.camera.id,
+        state=observation.state,
+        at=origin + timedelta(seconds=observation.t),
+        since_event_s=portable(max(0.0, observation.since_event_s)),
+        item_box=_ordered_box(observation.box),
     )
 
 

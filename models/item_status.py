@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, Field, field_serializer, field_validator, mo
 
 from models.base import IDENT_PATTERN, StrictModel
 from models.infraction import Unit, utc_iso
+from models.portable import whole_as_int
 
 ITEM_SCHEMA: Final = "curbwatch.item/1"
 ItemState = Literal["still_there", "removed", "unknown"]
@@ -63,4 +64,5 @@ class ItemStatusMessage(StrictModel):
         return self
 
     def to_payload(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        """The JSON-ready dict that goes on the wire (whole numbers as ints, see models.portable)."""
+        return whole_as_int(self.model_dump(mode="json", by_alias=True))
