@@ -48,11 +48,8 @@ def sha256_of(path: Path) -> str:
         for item in sorted(p for p in path.rglob("*") if p.is_file()):
             outer.update(f"{item.relative_to(path).as_posix()}\0{sha256_of(item)}\n".encode())
         return outer.hexdigest()
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def model_format(path: Path) -> str:
