@@ -19,6 +19,7 @@ import numpy as np
 
 from edge.detect.model_file import ModelError, ModelFileMissing, is_native, model_format, sha256_of
 from edge.detect.yolo_io import RawDetections
+from edge.rules.people import RIDDEN_CLASSES
 from edge.samples import Box, Detection
 from edge.tracking import Tracker
 from models.config.detector import DetectorConfig
@@ -49,8 +50,6 @@ TRACKER_INPUT_CONFIDENCE = 0.1
 everything down to this score; new tracks still need `edge.tracking.ACTIVATION_SCORE`."""
 REDACT_CONFIDENCE = 0.1
 """Every person the model sees at this score or above is redacted, tracked or not: privacy errs wide."""
-RIDDEN = frozenset({"bicycle", "motorcycle"})
-"""Small, far bicycles score low and rarely start a track; their untracked boxes still tell a rider."""
 
 
 @dataclass
@@ -165,7 +164,10 @@ class Detector:
         every = self._detections(raw, ids)
         self._raw = tuple(d for d in every if d.confidence >= REDACT_CONFIDENCE)
         self._last = tuple(
-            d for d in every if d.track_id is not None or d.confidence >= self.config.confidence or d.cls in RIDDEN
+            # Small, far bicycles score low and rarely start a track; their untracked boxes still tell a rider.
+            d
+            for d in every
+            if d.track_id is not None or d.confidence >= self.config.confidence or d.cls in RIDDEN_CLASSES
         )
         return self._last, True
 
