@@ -4,15 +4,12 @@ session's CSRF token in `X-CSRF-Token` on every change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from central import audit
 from central.console import schemas as s
@@ -21,7 +18,7 @@ from central.console.accuracy import load_overturns
 from central.console.audit_log import ActionParam, ActorParam, audit_csv, newest_entries
 from central.console.auth import AuthError
 from central.console.cameras import load_health
-from central.console.deps import Console, console, now, require, require_change
+from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import AgeParam, CameraParam, RowId, TypeParam
 from central.console.item import claim_and_decide, require_reviewer
@@ -48,7 +45,6 @@ from central.console.sessions import LiveSession, close_session
 from central.console.tables import ConsoleUser
 from central.ledger import service as ledger
 from central.review import service as review
-from central.review.errors import ReviewError
 from central.tables import Infraction
 from models.base import SHA256_PATTERN
 
@@ -64,16 +60,6 @@ Digest = Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 REFUSED: ApiResponses = {409: {"description": "The review rules refuse this move now (message says why)"}}
 NOT_FOUND: ApiResponses = {404: {"description": "No such record"}}
-
-
-@contextmanager
-def review_tx(ctx: Console) -> Iterator[Session]:
-    """A transaction in which a refusal by the review rules rolls back and answers 409 with its reason."""
-    try:
-        with ctx.tx() as session:
-            yield session
-    except ReviewError as exc:
-        raise HTTPException(409, str(exc)) from None
 
 
 def summary(inf: Infraction) -> s.InfractionSummary:
@@ -223,7 +209,7 @@ def post_claim(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
 ) -> s.ClaimOut:
     ctx = console(request)
-    with review_tx(ctx) as session:
+    with ctx.tx() as session:
         held = review.claim(
             session,
             load_infraction(session, event_id).event_id,
@@ -241,7 +227,7 @@ def post_claim(
 def post_release(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
 ) -> s.StateOut:
-    with review_tx(console(request)) as session:
+    with console(request).tx() as session:
         inf = load_infraction(session, event_id)
         review.release(session, inf.event_id, live.principal.username, now())
         return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
@@ -259,7 +245,7 @@ def post_decision(
     """Confirm or reject (claiming the item first if it is free). A confirmation worth more than the
     second-review threshold waits for a second, different reviewer."""
     ctx = console(request)
-    with review_tx(ctx) as session:
+    with ctx.tx() as session:
         state = claim_and_decide(
             session, event_id, live, body.decision, body.reason, body.note, body.subject_ref or None, ctx.settings
         )
@@ -279,7 +265,7 @@ def post_reassign(
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
 ) -> s.ClaimOut:
     ctx = console(request)
-    with review_tx(ctx) as session:
+    with ctx.tx() as session:
         held = review.reassign(
             session,
             load_infraction(session, event_id).event_id,
@@ -304,7 +290,7 @@ def post_reopen(
     body: s.ReopenIn,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
 ) -> s.StateOut:
-    with review_tx(console(request)) as session:
+    with console(request).tx() as session:
         inf = load_infraction(session, event_id)
         review.reopen(session, inf.event_id, live.principal.username, body.reason, now(), role=live.principal.role)
         return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
@@ -332,7 +318,7 @@ def post_appeal(
     request: Request, seq: RowId, body: s.AppealIn, live: Annotated[LiveSession, Depends(require_change(FILE_APPEAL))]
 ) -> s.AppealOut:
     ctx = console(request)
-    with review_tx(ctx) as session:
+    with ctx.tx() as session:
         appeal = ledger.open_appeal(session, seq, live.principal.username, body.reason, now(), ctx.settings)
         return s.AppealOut.model_validate(appeal)
 
@@ -356,7 +342,7 @@ def post_appeal_decision(
 ) -> s.AppealOut:
     """Uphold the deduction, or reverse it with a new ledger entry."""
     ctx = console(request)
-    with review_tx(ctx) as session:
+    with ctx.tx() as session:
         appeal = ledger.decide_appeal(
             session,
             appeal_id,

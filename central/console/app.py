@@ -34,10 +34,12 @@ from central.console.body_limit import BodyLimit
 from central.console.config import ConsoleConfig
 from central.console.deps import Console, Forbidden, NotSignedIn, PasswordChangeDue, signed_in
 from central.console.headers import SecurityHeaders, add_security_headers
+from central.console.refusals import refused_page
 from central.console.roles import home_for
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
 from central.evidence_store import EvidenceStore
+from central.review.errors import ReviewError
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -76,6 +78,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         return _error(request, 403, exc.message)
+
+    @app.exception_handler(ReviewError)
+    def refused(request: Request, exc: ReviewError) -> Response:
+        # The transaction has rolled back; the message says why and what to do. Sync: a page reads the database.
+        page = refused_page(request)
+        if _is_api(request) or page is None:
+            return _error(request, 409, str(exc))
+        live, _cookie = signed_in(request)
+        return page(request, live, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -9,12 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from central.console.deps import console, now, require, require_change
 from central.console.filters import NO_NUL, RowId
+from central.console.refusals import shown_on
 from central.console.roles import READ_LEDGER, SUPERVISE
 from central.console.sessions import LiveSession
 from central.console.view import render
 from central.ledger import service as ledger
 from central.ledger.tables import LedgerEntry
-from central.review.errors import ReviewError
 
 router = APIRouter(include_in_schema=False)
 DONE = {
@@ -44,12 +44,16 @@ def appeals_page(
     )
 
 
+def refused(request: Request, live: LiveSession, message: str) -> HTMLResponse:
+    return appeals_page(request, live, error=message, status_code=409)
+
+
 @router.get("/appeals", response_class=HTMLResponse)
 def appeals_view(request: Request, live: Annotated[LiveSession, Depends(require(READ_LEDGER))]) -> HTMLResponse:
     return appeals_page(request, live)
 
 
-@router.post("/appeals/{appeal_id}/decision")
+@router.post("/appeals/{appeal_id}/decision", dependencies=[shown_on(refused)])
 def decide_appeal(
     request: Request,
     appeal_id: RowId,
@@ -59,19 +63,16 @@ def decide_appeal(
     note: Annotated[str, Form(max_length=20_000, pattern=NO_NUL)] = "",
 ) -> Response:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            ledger.decide_appeal(
-                session,
-                appeal_id,
-                live.principal.username,
-                outcome == "uphold",
-                reason,
-                note,
-                now(),
-                ctx.settings,
-                role=live.principal.role,
-            )
-    except ReviewError as exc:
-        return appeals_page(request, live, error=str(exc), status_code=409)
+    with ctx.tx() as session:
+        ledger.decide_appeal(
+            session,
+            appeal_id,
+            live.principal.username,
+            outcome == "uphold",
+            reason,
+            note,
+            now(),
+            ctx.settings,
+            role=live.principal.role,
+        )
     return RedirectResponse(f"/appeals?done=decided#appeal-{appeal_id}", status_code=303)

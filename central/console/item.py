@@ -16,6 +16,7 @@ from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import NO_NUL
 from central.console.records import EVENT_ID_PATTERN, load_infraction, load_item
+from central.console.refusals import shown_on
 from central.console.roles import READ_EVIDENCE, REVIEW, SUPERVISE
 from central.console.second_review_check import shared_creator_warning
 from central.console.sessions import LiveSession
@@ -108,6 +109,13 @@ def item_page(
     )
 
 
+def refused(request: Request, live: LiveSession, message: str) -> HTMLResponse:
+    return item_page(request, live, request.path_params["event_id"], error=message, status_code=409)
+
+
+ON_REFUSAL = shown_on(refused)
+
+
 @router.get("/items/{event_id}", response_class=HTMLResponse)
 def show(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require(READ_EVIDENCE))]
@@ -148,7 +156,7 @@ def claim_and_decide(
     return review.decide(session, event_id, who, decision, reason, note, subject_ref, at, settings, role=role)
 
 
-@router.post("/items/{event_id}/decision")
+@router.post("/items/{event_id}/decision", dependencies=[ON_REFUSAL])
 def decide(
     request: Request,
     event_id: EventId,
@@ -159,45 +167,34 @@ def decide(
     subject_ref: Annotated[str, Form(max_length=64, pattern=NO_NUL)] = "",
 ) -> Response:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            state = claim_and_decide(
-                session, event_id, live, decision, reason, note, subject_ref.strip() or None, ctx.settings
-            )
-            next_id = next_in_queue(session, event_id)
-    except ReviewError as exc:
-        return item_page(request, live, event_id, error=str(exc), status_code=409)
+    with ctx.tx() as session:
+        state = claim_and_decide(
+            session, event_id, live, decision, reason, note, subject_ref.strip() or None, ctx.settings
+        )
+        next_id = next_in_queue(session, event_id)
     return _after(event_id, str(state), next_id)
 
 
-@router.post("/items/{event_id}/claim")
+@router.post("/items/{event_id}/claim", dependencies=[ON_REFUSAL])
 def claim(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
 ) -> Response:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            review.claim(
-                session, event_id.lower(), live.principal.username, now(), ctx.settings, role=live.principal.role
-            )
-    except ReviewError as exc:
-        return item_page(request, live, event_id, error=str(exc), status_code=409)
+    with ctx.tx() as session:
+        review.claim(session, event_id.lower(), live.principal.username, now(), ctx.settings, role=live.principal.role)
     return _after(event_id, "claimed")
 
 
-@router.post("/items/{event_id}/release")
+@router.post("/items/{event_id}/release", dependencies=[ON_REFUSAL])
 def release(
     request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
 ) -> Response:
-    try:
-        with console(request).tx() as session:
-            review.release(session, event_id.lower(), live.principal.username, now())
-    except ReviewError as exc:
-        return item_page(request, live, event_id, error=str(exc), status_code=409)
+    with console(request).tx() as session:
+        review.release(session, event_id.lower(), live.principal.username, now())
     return _after(event_id, "released")
 
 
-@router.post("/items/{event_id}/reassign")
+@router.post("/items/{event_id}/reassign", dependencies=[ON_REFUSAL])
 def reassign(
     request: Request,
     event_id: EventId,
@@ -205,32 +202,26 @@ def reassign(
     to_reviewer: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
 ) -> Response:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            review.reassign(
-                session,
-                event_id.lower(),
-                live.principal.username,
-                require_reviewer(session, to_reviewer),
-                now(),
-                ctx.settings,
-                role=live.principal.role,
-            )
-    except ReviewError as exc:
-        return item_page(request, live, event_id, error=str(exc), status_code=409)
+    with ctx.tx() as session:
+        review.reassign(
+            session,
+            event_id.lower(),
+            live.principal.username,
+            require_reviewer(session, to_reviewer),
+            now(),
+            ctx.settings,
+            role=live.principal.role,
+        )
     return _after(event_id, "reassigned")
 
 
-@router.post("/items/{event_id}/reopen")
+@router.post("/items/{event_id}/reopen", dependencies=[ON_REFUSAL])
 def reopen(
     request: Request,
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
     reason: Annotated[str, Form(min_length=1, max_length=120, pattern=NO_NUL)],
 ) -> Response:
-    try:
-        with console(request).tx() as session:
-            review.reopen(session, event_id.lower(), live.principal.username, reason, now(), role=live.principal.role)
-    except ReviewError as exc:
-        return item_page(request, live, event_id, error=str(exc), status_code=409)
+    with console(request).tx() as session:
+        review.reopen(session, event_id.lower(), live.principal.username, reason, now(), role=live.principal.role)
     return _after(event_id, "pending")

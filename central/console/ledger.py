@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from central.console.deps import console, now, require, require_change
 from central.console.filters import NO_NUL, OPTIONAL_IDENT, OPTIONAL_SUBJECT, RowId
+from central.console.refusals import shown_on
 from central.console.roles import FILE_APPEAL, READ_LEDGER
 from central.console.sessions import LiveSession
 from central.console.view import render
 from central.ledger import service as ledger
 from central.ledger.tables import Appeal, LedgerEntry
-from central.review.errors import ReviewError
 from central.settings import CentralSettings
 
 router = APIRouter(include_in_schema=False)
@@ -70,6 +70,10 @@ def ledger_page(
     )
 
 
+def refused(request: Request, live: LiveSession, message: str) -> HTMLResponse:
+    return ledger_page(request, live, "", "", error=message, status_code=409)
+
+
 @router.get("/ledger", response_class=HTMLResponse)
 def ledger_view(
     request: Request,
@@ -80,7 +84,7 @@ def ledger_view(
     return ledger_page(request, live, subject, site)
 
 
-@router.post("/ledger/{seq}/appeal")
+@router.post("/ledger/{seq}/appeal", dependencies=[shown_on(refused)])
 def file_appeal(
     request: Request,
     seq: RowId,
@@ -88,9 +92,6 @@ def file_appeal(
     reason: Annotated[str, Form(min_length=1, max_length=20_000, pattern=NO_NUL)],
 ) -> Response:
     ctx = console(request)
-    try:
-        with ctx.tx() as session:
-            appeal = ledger.open_appeal(session, seq, live.principal.username, reason, now(), ctx.settings)
-    except ReviewError as exc:
-        return ledger_page(request, live, "", "", error=str(exc), status_code=409)
+    with ctx.tx() as session:
+        appeal = ledger.open_appeal(session, seq, live.principal.username, reason, now(), ctx.settings)
     return RedirectResponse(f"/appeals?done=filed#appeal-{appeal.id}", status_code=303)
