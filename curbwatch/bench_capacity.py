@@ -69,6 +69,7 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
     from central.evidence_store import FolderEvidenceStore
     from central.migrate import upgrade
     from central.review import service as review
+    from central.review.roles import Actor
     from central.settings import CentralSettings
     from central.store import Quarantine, write_batch
     from central.verify import Accepted, Verifier
@@ -79,6 +80,7 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
     engine = make_engine(db_url)
     factory = session_factory(engine)
     settings = CentralSettings(checkpoint_dir=keys / "checkpoints")
+    reviewer = Actor("reviewer-1", "reviewer")
 
     def size() -> int:
         with engine.connect() as conn:
@@ -118,12 +120,10 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
             with transaction(factory) as session:
                 for n, event_id in enumerate(event_ids[start : start + 200]):
                     now = datetime.now(UTC)
-                    review.claim(session, event_id, "reviewer-1", now, settings, role="reviewer")
+                    review.claim(session, event_id, reviewer, now, settings)
                     decision: Literal["confirm", "reject"] = "reject" if n % 2 else "confirm"
                     reason = "not an infraction" if n % 2 else "clear evidence"
-                    review.decide(
-                        session, event_id, "reviewer-1", decision, reason, "", None, now, settings, role="reviewer"
-                    )
+                    review.decide(session, event_id, reviewer, decision, reason, "", None, now, settings)
         return stored, size() - before
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ from central import audit
 from central.db import make_engine, session_factory, transaction
 from central.ledger import service as ledger
 from central.review import service as review
+from central.review.roles import Actor
 from tests.conftest import run_cli
 from tests.review_support import (
     SETTINGS,
@@ -114,8 +115,8 @@ def test_audit_refuses_naive_times_and_unserialisable_details(factory):
 def deduct(factory, subject):
     with transaction(factory) as s:
         event_id = add_infraction(s)
-        review.claim(s, event_id, "alice", T0, SETTINGS, role="reviewer")
-        review.decide(s, event_id, "alice", "confirm", "clear evidence", "", subject, T0, SETTINGS, role="reviewer")
+        review.claim(s, event_id, Actor("alice", "reviewer"), T0, SETTINGS)
+        review.decide(s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, SETTINGS)
 
 
 def test_verify_ledger_command_finds_an_edited_row_in_a_real_database(db_url, tmp_path):

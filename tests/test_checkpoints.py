@@ -14,6 +14,7 @@ from central.checkpoint_log import CheckpointFolder, watch
 from central.db import make_engine, session_factory, transaction
 from central.ledger.tables import LedgerEntry
 from central.review import service as review
+from central.review.roles import Actor
 from central.settings import load_settings
 from tests.conftest import run_cli
 from tests.review_support import T0, add_infraction, without_append_only_guard
@@ -126,8 +127,8 @@ def central_fixture(db_url, tmp_path):
 def deduct(factory, settings, subject):
     with transaction(factory) as s:
         event_id = add_infraction(s)
-        review.claim(s, event_id, "alice", T0, settings, role="reviewer")
-        review.decide(s, event_id, "alice", "confirm", "clear evidence", "", subject, T0, settings, role="reviewer")
+        review.claim(s, event_id, Actor("alice", "reviewer"), T0, settings)
+        review.decide(s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, settings)
 
 
 def verify(command, db_url, settings_path, *extra):

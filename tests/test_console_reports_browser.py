@@ -21,6 +21,7 @@ from sqlalchemy import select
 from central import audit
 from central.db import transaction
 from central.review import service as review
+from central.review.roles import Actor
 from central.settings import CentralSettings
 from curbwatch.local_broker import LocalBroker
 from tests.browser_support import SHOTS, shot
@@ -85,12 +86,12 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iter
     now = datetime.now(UTC)
     with transaction(central.factory) as session:
         for i, event_id in enumerate(confirmed + rejected):
-            review.claim(session, event_id, "alice", now, SETTINGS, role="reviewer")
+            review.claim(session, event_id, Actor("alice", "reviewer"), now, SETTINGS)
             if event_id in confirmed:
                 args = ("confirm", "clear evidence", "", f"case-{i:03d}")
             else:
                 args = ("reject", "not an infraction", "", None)
-            review.decide(session, event_id, "alice", *args, now, SETTINGS, role="reviewer")  # type: ignore[arg-type]
+            review.decide(session, event_id, Actor("alice", "reviewer"), *args, now, SETTINGS)  # type: ignore[arg-type]
     with serve(central) as base:
         yield Replayed(base, central, events, confirmed, rejected)
 

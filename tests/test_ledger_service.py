@@ -13,6 +13,7 @@ from central.ledger import catalogue
 from central.ledger import service as ledger
 from central.review import service as review
 from central.review.errors import ReviewError
+from central.review.roles import Actor
 from central.review.states import IllegalTransition
 from central.tables import Infraction
 from tests.review_support import SETTINGS, T0, add_infraction, factory_fixture  # noqa: F401  (fixture "factory")
@@ -25,14 +26,14 @@ def confirmed_deduction(factory, type="jaywalking", subject="case-1", at=T0, fir
     """Store an item and take it through review to a deduction; returns (event_id, entry seq)."""
     with transaction(factory) as s:
         event_id = add_infraction(s, type=type, started_at=at)
-        review.claim(s, event_id, first, at, SETTINGS, role="reviewer")
+        review.claim(s, event_id, Actor(first, "reviewer"), at, SETTINGS)
         state = review.decide(
-            s, event_id, first, "confirm", "clear evidence", "", subject, at, SETTINGS, role="reviewer"
+            s, event_id, Actor(first, "reviewer"), "confirm", "clear evidence", "", subject, at, SETTINGS
         )
         if state == "awaiting_second":
-            review.claim(s, event_id, second, at + MIN, SETTINGS, role="reviewer")
+            review.claim(s, event_id, Actor(second, "reviewer"), at + MIN, SETTINGS)
             review.decide(
-                s, event_id, second, "confirm", "clear evidence", "", None, at + MIN, SETTINGS, role="reviewer"
+                s, event_id, Actor(second, "reviewer"), "confirm", "clear evidence", "", None, at + MIN, SETTINGS
             )
         [entry] = ledger.entries(s, event_id=event_id)
         return event_id, entry.seq
@@ -45,7 +46,7 @@ def file_appeal(factory, seq, now=T0 + DAY, by="clerk"):
 
 def rule_on(factory, appeal_id, reviewer, uphold, now=T0 + 2 * DAY, reason="circumstances justify it"):
     with transaction(factory) as s:
-        return ledger.decide_appeal(s, appeal_id, reviewer, uphold, reason, "", now, SETTINGS, role="reviewer")
+        return ledger.decide_appeal(s, appeal_id, Actor(reviewer, "reviewer"), uphold, reason, "", now, SETTINGS)
 
 
 def item_state(factory, event_id):
@@ -68,7 +69,7 @@ def test_a_granted_appeal_reverses_the_deduction_with_a_new_entry(factory):
         assert ledger.balance(s, "case-1", "north", T0 + 3 * DAY, SETTINGS) == 0
         assert ledger.verify_chain(s) == []
         with pytest.raises(IllegalTransition, match="reversed is final"):
-            review.reopen(s, event_id, "sam", "again", T0 + 3 * DAY, role="supervisor")
+            review.reopen(s, event_id, Actor("sam", "supervisor"), "again", T0 + 3 * DAY)
 
 
 def test_an_upheld_appeal_leaves_the_deduction_standing(factory):
@@ -103,7 +104,7 @@ def test_appeal_rules(factory):
     with pytest.raises(ReviewError, match="'sympathy' is not an appeal reason"):
         rule_on(factory, appeal_id, "carol", uphold=False, reason="sympathy")
     with pytest.raises(ReviewError, match="needs the role"), transaction(factory) as s:
-        ledger.decide_appeal(s, appeal_id, "audrey", False, "other", "x", T0 + 2 * DAY, SETTINGS, role="auditor")
+        ledger.decide_appeal(s, appeal_id, Actor("audrey", "auditor"), False, "other", "x", T0 + 2 * DAY, SETTINGS)
     rule_on(factory, appeal_id, "carol", uphold=False)
     with pytest.raises(ReviewError, match="already decided"):
         rule_on(factory, appeal_id, "dave", uphold=True)

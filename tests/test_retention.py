@@ -12,6 +12,7 @@ from central.evidence_store import FolderEvidenceStore
 from central.ledger import service as ledger
 from central.retention import purge, purge_log
 from central.review import service as review
+from central.review.roles import Actor
 from central.settings import CentralSettings
 from central.tables import EvidenceBlob, EvidenceLink
 from central.timeutil import as_utc
@@ -27,7 +28,6 @@ DAY = timedelta(days=1)
 SETTINGS = CentralSettings(
     retention_rejected_days=10, appeal_window_days=30, second_review_points=5, checkpoint_dir=CHECKPOINT_DIR
 )
-REVIEWER = {"role": "reviewer"}
 
 
 def add_evidence(session, store, event_ids, label):
@@ -43,9 +43,9 @@ def add_evidence(session, store, event_ids, label):
 
 def decided(session, decision, now, subject_ref=None):
     event_id = add_infraction(session, started_at=now)
-    review.claim(session, event_id, "alice", now, SETTINGS, **REVIEWER)
+    review.claim(session, event_id, Actor("alice", "reviewer"), now, SETTINGS)
     reason = "clear evidence" if decision == "confirm" else "not an infraction"
-    review.decide(session, event_id, "alice", decision, reason, "", subject_ref, now, SETTINGS, **REVIEWER)
+    review.decide(session, event_id, Actor("alice", "reviewer"), decision, reason, "", subject_ref, now, SETTINGS)
     return event_id
 
 
@@ -111,7 +111,7 @@ def test_evidence_under_appeal_stays_and_reversed_evidence_goes_later(factory, t
     with transaction(factory) as s:
         assert purge(s, store, SETTINGS, T0 + 60 * DAY, dry_run=False) == []
         ledger.decide_appeal(
-            s, appeal.id, "carol", False, "other", "signal fault", T0 + 60 * DAY, SETTINGS, role="reviewer"
+            s, appeal.id, Actor("carol", "reviewer"), False, "other", "signal fault", T0 + 60 * DAY, SETTINGS
         )
     with transaction(factory) as s:
         assert purge(s, store, SETTINGS, T0 + 69 * DAY, dry_run=False) == []

@@ -12,12 +12,11 @@ from central.db import transaction
 from central.ledger import service as ledger
 from central.review import service as review
 from central.review.errors import ReviewError
+from central.review.roles import Actor
 from central.review.states import IllegalTransition
 from central.tables import Infraction
 from tests.review_support import SETTINGS, T0, add_infraction, factory_fixture  # noqa: F401  (fixture "factory")
 
-REVIEWER = {"role": "reviewer"}
-SUPERVISOR = {"role": "supervisor"}
 MIN = timedelta(minutes=1)
 
 
@@ -33,13 +32,13 @@ def state_of(factory, event_id):
 
 def claim(factory, event_id, who, now):
     with transaction(factory) as s:
-        return review.claim(s, event_id, who, now, SETTINGS, **REVIEWER)
+        return review.claim(s, event_id, Actor(who, "reviewer"), now, SETTINGS)
 
 
 def decide(factory, event_id, who, decision, now, reason=None, subject_ref=None, note=""):
     reason = reason or ("clear evidence" if decision == "confirm" else "not an infraction")
     with transaction(factory) as s:
-        return review.decide(s, event_id, who, decision, reason, note, subject_ref, now, SETTINGS, **REVIEWER)
+        return review.decide(s, event_id, Actor(who, "reviewer"), decision, reason, note, subject_ref, now, SETTINGS)
 
 
 def confirm_with_subject(factory, event_id, who, now, subject_ref="case-1"):
@@ -214,26 +213,26 @@ def test_deciding_needs_a_claim_and_a_reviewing_role(factory):
     with pytest.raises(IllegalTransition, match="cannot confirm an item that is pending"):
         decide(factory, item, "alice", "confirm", T0)
     with pytest.raises(ReviewError, match="needs the role"), transaction(factory) as s:
-        review.claim(s, item, "audrey", T0, SETTINGS, role="auditor")
+        review.claim(s, item, Actor("audrey", "auditor"), T0, SETTINGS)
 
 
 def test_only_supervisors_reassign_and_reopen(factory):
     item = new_item(factory)
     claim(factory, item, "alice", T0)
     with pytest.raises(ReviewError, match="needs the role admin or supervisor"), transaction(factory) as s:
-        review.reassign(s, item, "alice", "bob", T0, SETTINGS, **REVIEWER)
+        review.reassign(s, item, Actor("alice", "reviewer"), "bob", T0, SETTINGS)
     with transaction(factory) as s:
-        moved = review.reassign(s, item, "sam", "bob", T0 + MIN, SETTINGS, **SUPERVISOR)
+        moved = review.reassign(s, item, Actor("sam", "supervisor"), "bob", T0 + MIN, SETTINGS)
         assert moved.reviewer == "bob"
     with pytest.raises(ReviewError, match="claimed by bob"):
         decide(factory, item, "alice", "reject", T0 + MIN)
     decide(factory, item, "bob", "reject", T0 + 2 * MIN)
     with pytest.raises(ReviewError, match="needs the role"), transaction(factory) as s:
-        review.reopen(s, item, "bob", "second look", T0 + 3 * MIN, **REVIEWER)
+        review.reopen(s, item, Actor("bob", "reviewer"), "second look", T0 + 3 * MIN)
     with pytest.raises(ReviewError, match="needs a reason"), transaction(factory) as s:
-        review.reopen(s, item, "sam", "  ", T0 + 3 * MIN, **SUPERVISOR)
+        review.reopen(s, item, Actor("sam", "supervisor"), "  ", T0 + 3 * MIN)
     with transaction(factory) as s:
-        review.reopen(s, item, "sam", "camera was miscalibrated", T0 + 3 * MIN, **SUPERVISOR)
+        review.reopen(s, item, Actor("sam", "supervisor"), "camera was miscalibrated", T0 + 3 * MIN)
     assert state_of(factory, item) == "pending"
 
 
@@ -241,9 +240,9 @@ def test_reassigning_a_second_review_to_the_first_reviewer_is_refused(factory):
     item = new_item(factory, type="littering")
     confirm_with_subject(factory, item, "alice", T0)
     with pytest.raises(ReviewError, match="alice gave the first confirmation"), transaction(factory) as s:
-        review.reassign(s, item, "sam", "alice", T0 + MIN, SETTINGS, **SUPERVISOR)
+        review.reassign(s, item, Actor("sam", "supervisor"), "alice", T0 + MIN, SETTINGS)
     with transaction(factory) as s:
-        review.reassign(s, item, "sam", "bob", T0 + MIN, SETTINGS, **SUPERVISOR)
+        review.reassign(s, item, Actor("sam", "supervisor"), "bob", T0 + MIN, SETTINGS)
     assert state_of(factory, item) == "second_review"
 
 
@@ -251,7 +250,7 @@ def test_reopening_a_confirmed_item_reverses_its_deduction(factory):
     item = new_item(factory)
     confirm_with_subject(factory, item, "alice", T0)
     with transaction(factory) as s:
-        review.reopen(s, item, "sam", "wrong subject", T0 + MIN, **SUPERVISOR)
+        review.reopen(s, item, Actor("sam", "supervisor"), "wrong subject", T0 + MIN)
         assert ledger.balance(s, "case-1", "north", T0 + 2 * MIN, SETTINGS) == 0
         assert [(e.kind, e.points, e.reverses) for e in ledger.entries(s)] == [
             ("deduction", 2, None),
@@ -271,10 +270,10 @@ def test_final_and_decided_items_refuse_review_moves(factory):
     with pytest.raises(IllegalTransition, match="cannot claim an item that is rejected"):
         claim(factory, item, "bob", T0 + MIN)
     with pytest.raises(IllegalTransition, match="cannot reassign an item that is rejected"), transaction(factory) as s:
-        review.reassign(s, item, "sam", "bob", T0, SETTINGS, **SUPERVISOR)
+        review.reassign(s, item, Actor("sam", "supervisor"), "bob", T0, SETTINGS)
     fresh = new_item(factory)
     with pytest.raises(IllegalTransition, match="cannot reopen an item that is pending"), transaction(factory) as s:
-        review.reopen(s, fresh, "sam", "why not", T0, **SUPERVISOR)
+        review.reopen(s, fresh, Actor("sam", "supervisor"), "why not", T0)
 
 
 def test_unknown_items_are_reported(factory):
@@ -328,7 +327,7 @@ def test_the_queue_hides_items_from_the_reviewer_who_must_not_give_their_second_
 def test_a_supervisor_can_assign_an_unclaimed_item(factory):
     item = new_item(factory)
     with transaction(factory) as s:
-        held = review.reassign(s, item, "sam", "carol", T0, SETTINGS, **SUPERVISOR)
+        held = review.reassign(s, item, Actor("sam", "supervisor"), "carol", T0, SETTINGS)
         assert (held.reviewer, held.expires_at) == ("carol", T0 + timedelta(seconds=SETTINGS.claim_ttl_s))
     assert state_of(factory, item) == "in_review"
     assert decide(factory, item, "carol", "reject", T0 + MIN) == "rejected"
@@ -338,7 +337,7 @@ def test_reopening_a_referral_starts_the_review_afresh(factory):
     item = new_item(factory, type="littering")
     confirm_with_subject(factory, item, "alice", T0)
     with transaction(factory) as s:
-        review.reopen(s, item, "sam", "subject reference mistyped", T0 + MIN, **SUPERVISOR)
+        review.reopen(s, item, Actor("sam", "supervisor"), "subject reference mistyped", T0 + MIN)
     assert confirm_with_subject(factory, item, "bob", T0 + 2 * MIN, subject_ref="case-9") == "awaiting_second"
     with transaction(factory) as s:
         assert review.first_confirmer(s, item) == "bob"

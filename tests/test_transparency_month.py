@@ -20,6 +20,7 @@ from central.ledger import catalogue
 from central.ledger import service as ledger
 from central.retention import purge
 from central.review import service as review
+from central.review.roles import Actor
 from central.settings import CentralSettings
 from central.tables import EvidenceBlob, EvidenceLink, Infraction, QuarantinedMessage
 from tests.conftest import run_cli
@@ -69,8 +70,10 @@ class Month:
 
     def decide(self, event_id: str, who: str, decision: str, reason: str, at: datetime, subject: str | None = None):  # type: ignore[no-untyped-def]
         with transaction(self.central.factory) as session:
-            review.claim(session, event_id, who, at, SETTINGS, role="reviewer")
-            state = review.decide(session, event_id, who, decision, reason, "", subject, at, SETTINGS, role="reviewer")
+            review.claim(session, event_id, Actor(who, "reviewer"), at, SETTINGS)
+            state = review.decide(
+                session, event_id, Actor(who, "reviewer"), decision, reason, "", subject, at, SETTINGS
+            )
         received, where = self.arrived[event_id]
         if state in ("confirmed", "rejected") and MARCH.month == at.month:
             self.waits.setdefault(where, []).append((at - received).total_seconds())
@@ -98,7 +101,7 @@ def seed_month(central) -> Month:  # type: ignore[no-untyped-def]
             appeal = ledger.open_appeal(session, seqs[event_id], "bob", "not me", at, SETTINGS)
             later = at + timedelta(hours=1)
             reason = "circumstances justify it"
-            ledger.decide_appeal(session, appeal.id, "sam", uphold, reason, "", later, SETTINGS, role="supervisor")
+            ledger.decide_appeal(session, appeal.id, Actor("sam", "supervisor"), uphold, reason, "", later, SETTINGS)
     month.counts[(JAY, "appeals_filed")] += 2
     month.counts[(JAY, "appeals_upheld")] += 1
     month.counts[(JAY, "appeals_reversed")] += 1

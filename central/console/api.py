@@ -213,10 +213,9 @@ def post_claim(
         held = review.claim(
             session,
             load_infraction(session, event_id).event_id,
-            live.principal.username,
+            live.principal.actor,
             now(),
             ctx.settings,
-            role=live.principal.role,
         )
         return s.ClaimOut.model_validate(held)
 
@@ -269,11 +268,10 @@ def post_reassign(
         held = review.reassign(
             session,
             load_infraction(session, event_id).event_id,
-            live.principal.username,
+            live.principal.actor,
             require_reviewer(session, body.to_reviewer),
             now(),
             ctx.settings,
-            role=live.principal.role,
         )
         return s.ClaimOut.model_validate(held)
 
@@ -292,7 +290,7 @@ def post_reopen(
 ) -> s.StateOut:
     with console(request).tx() as session:
         inf = load_infraction(session, event_id)
-        review.reopen(session, inf.event_id, live.principal.username, body.reason, now(), role=live.principal.role)
+        review.reopen(session, inf.event_id, live.principal.actor, body.reason, now())
         return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
 
 
@@ -346,13 +344,12 @@ def post_appeal_decision(
         appeal = ledger.decide_appeal(
             session,
             appeal_id,
-            live.principal.username,
+            live.principal.actor,
             body.outcome == "uphold",
             body.reason,
             body.note,
             now(),
             ctx.settings,
-            role=live.principal.role,
         )
         return s.AppealOut.model_validate(appeal)
 

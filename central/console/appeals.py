@@ -67,12 +67,11 @@ def decide_appeal(
         ledger.decide_appeal(
             session,
             appeal_id,
-            live.principal.username,
+            live.principal.actor,
             outcome == "uphold",
             reason,
             note,
             now(),
             ctx.settings,
-            role=live.principal.role,
         )
     return RedirectResponse(f"/appeals?done=decided#appeal-{appeal_id}", status_code=303)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from central.console.tables import ROLES, ConsoleUser, LoginAttempt
+from central.review.roles import Actor
 from central.timeutil import as_utc
 from models.errors import InputError
 
@@ -43,6 +44,11 @@ class Principal:
     username: str
     role: str
     must_change_password: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        """The user as the review and ledger services take them: name and role from this one account."""
+        return Actor(self.username, self.role)
 
 
 @dataclass(frozen=True)

@@ -151,9 +151,9 @@ def claim_and_decide(
     works and two reviewers can never both decide it: the claim refuses whoever does not hold it."""
     at = now()
     event_id = load_infraction(session, event_id).event_id
-    who, role = live.principal.username, live.principal.role
-    review.claim(session, event_id, who, at, settings, role=role)
-    return review.decide(session, event_id, who, decision, reason, note, subject_ref, at, settings, role=role)
+    actor = live.principal.actor
+    review.claim(session, event_id, actor, at, settings)
+    return review.decide(session, event_id, actor, decision, reason, note, subject_ref, at, settings)
 
 
 @router.post("/items/{event_id}/decision", dependencies=[ON_REFUSAL])
@@ -181,7 +181,7 @@ def claim(
 ) -> Response:
     ctx = console(request)
     with ctx.tx() as session:
-        review.claim(session, event_id.lower(), live.principal.username, now(), ctx.settings, role=live.principal.role)
+        review.claim(session, event_id.lower(), live.principal.actor, now(), ctx.settings)
     return _after(event_id, "claimed")
 
 
@@ -206,11 +206,10 @@ def reassign(
         review.reassign(
             session,
             event_id.lower(),
-            live.principal.username,
+            live.principal.actor,
             require_reviewer(session, to_reviewer),
             now(),
             ctx.settings,
-            role=live.principal.role,
         )
     return _after(event_id, "reassigned")
 
@@ -223,5 +222,5 @@ def reopen(
     reason: Annotated[str, Form(min_length=1, max_length=120, pattern=NO_NUL)],
 ) -> Response:
     with console(request).tx() as session:
-        review.reopen(session, event_id.lower(), live.principal.username, reason, now(), role=live.principal.role)
+        review.reopen(session, event_id.lower(), live.principal.actor, reason, now())
     return _after(event_id, "pending")

@@ -18,7 +18,7 @@ from central.ledger import arithmetic
 from central.ledger.tables import Appeal, LedgerEntry
 from central.review.errors import ReviewError
 from central.review.moves import current_round, last_of, load_item, move
-from central.review.roles import REVIEW_ROLES, require_role
+from central.review.roles import REVIEW_ROLES, Actor, require_role
 from central.review.states import Action, State
 from central.settings import CentralSettings
 from central.timeutil import as_utc, require_aware
@@ -155,19 +155,18 @@ def open_appeal(
 def decide_appeal(
     session: Session,
     appeal_id: int,
-    reviewer: str,
+    actor: Actor,
     uphold_deduction: bool,
     reason: str,
     note: str,
     now: datetime,
     settings: CentralSettings,
-    *,
-    role: str,
 ) -> Appeal:
     """Decide an open appeal. The reviewer must not be anyone who confirmed the deduction or who filed the
     appeal. Granting it (uphold_deduction=False) writes a reversal entry; the item becomes `reversed`."""
     now = require_aware(now)
-    require_role(role, REVIEW_ROLES, "deciding an appeal")
+    require_role(actor, REVIEW_ROLES, "deciding an appeal")
+    reviewer = actor.name
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
         raise LedgerError(f"no appeal {appeal_id}")

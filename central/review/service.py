@@ -20,7 +20,7 @@ from central.ledger import service as ledger
 from central.ledger.subject import validate_subject_ref
 from central.review.errors import ReviewError
 from central.review.moves import current_round, history, last_of, load_item, move
-from central.review.roles import REVIEW_ROLES, SUPERVISOR_ROLES, require_role
+from central.review.roles import REVIEW_ROLES, SUPERVISOR_ROLES, Actor, require_role
 from central.review.states import CLAIMED, Action, IllegalTransition, State, transition
 from central.review.tables import Claim, ReviewAction
 from central.settings import CentralSettings
@@ -167,12 +167,10 @@ def queue(
     return list(session.scalars(stmt))
 
 
-def claim(
-    session: Session, event_id: str, reviewer: str, now: datetime, settings: CentralSettings, *, role: str
-) -> Claim:
+def claim(session: Session, event_id: str, actor: Actor, now: datetime, settings: CentralSettings) -> Claim:
     """Claim an item for `settings.claim_ttl_s`; claiming again one's own live claim renews it."""
-    require_role(role, REVIEW_ROLES, "claiming an item")
-    _require_name(reviewer, "reviewer")
+    require_role(actor, REVIEW_ROLES, "claiming an item")
+    reviewer = _require_name(actor.name, "reviewer")
     now = require_aware(now)
     item = load_item(session, event_id)
     _expire_if_due(session, item, now)
@@ -220,15 +218,13 @@ def _checked_reason(reason: str, note: str, allowed: list[str], settings: Centra
 def decide(
     session: Session,
     event_id: str,
-    reviewer: str,
+    actor: Actor,
     decision: Literal["confirm", "reject"],
     reason: str,
     note: str,
     subject_ref: str | None,
     now: datetime,
     settings: CentralSettings,
-    *,
-    role: str,
 ) -> str:
     """Confirm or reject a claimed item; returns its new review state.
 
@@ -237,7 +233,8 @@ def decide(
     reference (or none, meaning the first reviewer's) and only then is the deduction written. A
     confirmation without a subject reference records the finding and deducts nothing. A rejection takes
     no subject reference."""
-    require_role(role, REVIEW_ROLES, "deciding an item")
+    require_role(actor, REVIEW_ROLES, "deciding an item")
+    reviewer = actor.name
     now = require_aware(now)
     if decision not in ("confirm", "reject"):
         raise ReviewError(f"decision must be confirm or reject, not {decision!r}")
@@ -282,17 +279,10 @@ def decide(
 
 
 def reassign(
-    session: Session,
-    event_id: str,
-    supervisor: str,
-    to_reviewer: str,
-    now: datetime,
-    settings: CentralSettings,
-    *,
-    role: str,
+    session: Session, event_id: str, supervisor: Actor, to_reviewer: str, now: datetime, settings: CentralSettings
 ) -> Claim:
     """A supervisor hands an open or claimed item to `to_reviewer`, who then holds a fresh claim on it."""
-    require_role(role, SUPERVISOR_ROLES, "reassigning an item")
+    require_role(supervisor, SUPERVISOR_ROLES, "reassigning an item")
     _require_name(to_reviewer, "the reviewer to reassign to")
     now = require_aware(now)
     item = load_item(session, event_id)
@@ -304,7 +294,7 @@ def reassign(
     held = current_claim(session, event_id)
     if held is not None:
         _drop_claim(session, held)
-    move(session, item, Action.REASSIGN, supervisor, now, assignee=to_reviewer)
+    move(session, item, Action.REASSIGN, supervisor.name, now, assignee=to_reviewer)
     fresh = Claim(
         event_id=event_id,
         reviewer=to_reviewer,
@@ -316,10 +306,10 @@ def reassign(
     return fresh
 
 
-def reopen(session: Session, event_id: str, supervisor: str, reason: str, now: datetime, *, role: str) -> None:
+def reopen(session: Session, event_id: str, supervisor: Actor, reason: str, now: datetime) -> None:
     """A supervisor sends a decided item (or one awaiting its second review) back to `pending`. Reopening a
     confirmed item reverses its deduction with a new ledger entry."""
-    require_role(role, SUPERVISOR_ROLES, "reopening an item")
+    require_role(supervisor, SUPERVISOR_ROLES, "reopening an item")
     now = require_aware(now)
     reason = (reason or "").strip()
     if not reason:
@@ -328,5 +318,6 @@ def reopen(session: Session, event_id: str, supervisor: str, reason: str, now: d
     state = State(item.review_state)
     transition(state, Action.REOPEN)
     if state == State.CONFIRMED:
-        ledger.reverse_event(session, event_id, supervisor, f"reopened: {reason}", now)
-    move(session, item, Action.REOPEN, supervisor, now, reason=reason[:120], note=reason if len(reason) > 120 else None)
+        ledger.reverse_event(session, event_id, supervisor.name, f"reopened: {reason}", now)
+    note = reason if len(reason) > 120 else None
+    move(session, item, Action.REOPEN, supervisor.name, now, reason=reason[:120], note=note)
