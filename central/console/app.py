@@ -22,6 +22,7 @@ from central.console import (
     cameras,
     item,
     ledger,
+    litter,
     login,
     password,
     queue,
@@ -152,7 +153,7 @@ def create_app(
         # Browsers ask for /favicon.ico even where a page links its icon: the same drawing, not a 404 in the log.
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
-    pages = (login, queue, item, appeals, ledger, audit_log, cameras, accuracy, tuning, reports, subject_report)
+    pages = (login, queue, item, appeals, ledger, audit_log, cameras, litter, accuracy, tuning, reports, subject_report)
     for module in (*pages, users, zone_editor):
         app.include_router(module.router)
     app.include_router(password.router)

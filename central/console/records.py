@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.console.event_time import EventTime, event_time
+from central.console.item_life import ItemLife, item_life
 from central.review import service as review
 from central.review.tables import Claim
 from central.tables import CameraStatus, EvidenceLink, Infraction
@@ -35,6 +36,8 @@ class ItemRecord:
     trace: list[TraceLine]
     claim: Claim | None
     history: list[Any] = field(default_factory=list)
+    life: ItemLife = field(default_factory=lambda: ItemLife([]))
+    """A littering item's statuses since the event."""
 
     @property
     def rule(self) -> dict[str, Any]:
@@ -126,4 +129,5 @@ def load_item(session: Session, event_id: str) -> ItemRecord:
         trace=trace_lines(rule.get("thresholds") or {}, rule.get("measurements") or {}),
         claim=review.current_claim(session, infraction.event_id),
         history=list(review.history(session, infraction.event_id)),
+        life=item_life(session, infraction.event_id) if infraction.type == "littering" else ItemLife([]),
     )

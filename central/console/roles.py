@@ -12,6 +12,8 @@ READ_AUDIT = frozenset({"supervisor", "auditor", "admin"})
 READ_ACCURACY = frozenset({"supervisor", "auditor", "admin"})
 READ_REPORTS = frozenset({"supervisor", "auditor"})
 READ_CAMERAS = frozenset({"reviewer", "supervisor", "auditor", "admin"})
+READ_LITTER = frozenset({"reviewer", "supervisor"})
+"""Who sees the litter still on the ground, to send street crews."""
 ADMIN = frozenset({"admin"})
 
 NAVIGATION = (
@@ -19,6 +21,7 @@ NAVIGATION = (
     ("Appeals", "/appeals", READ_LEDGER),
     ("Ledger", "/ledger", READ_LEDGER),
     ("Cameras", "/cameras", READ_CAMERAS),
+    ("Litter on the ground", "/litter", READ_LITTER),
     ("Accuracy", "/accuracy", READ_ACCURACY),
     ("Rules", "/rules", READ_ACCURACY),
     ("Reports", "/reports", READ_REPORTS),
