@@ -21,7 +21,7 @@ NAVIGATION = (
     ("Appeals", "/appeals", READ_LEDGER),
     ("Ledger", "/ledger", READ_LEDGER),
     ("Cameras", "/cameras", READ_CAMERAS),
-    ("Litter on the ground", "/litter", READ_LITTER),
+    ("Litter", "/litter", READ_LITTER),
     ("Accuracy", "/accuracy", READ_ACCURACY),
     ("Rules", "/rules", READ_ACCURACY),
     ("Reports", "/reports", READ_REPORTS),
