@@ -186,13 +186,13 @@ def write_batch(session: Session, blobs: EvidenceStore, items: list[Accepted | Q
     counts["stored"] = store_infractions(session, infractions, now)
     counts["duplicates"] = len(infractions) - counts["stored"]
     counts["evidence"] = store_evidence(session, blobs, (i for i in accepted if i.topic.kind == "evidence"), now)
-    items = [
+    item_statuses = [
         (item.message, item.signed)
         for item in accepted
         if isinstance(item.message, ItemStatusMessage) and item.signed is not None
     ]
-    counts["item_status"] = store_item_statuses(session, items, now)
-    counts["duplicates"] += len(items) - counts["item_status"]
+    counts["item_status"] = store_item_statuses(session, item_statuses, now)
+    counts["duplicates"] += len(item_statuses) - counts["item_status"]
     statuses = [item.message for item in accepted if isinstance(item.message, StatusMessage)]
     update_status(session, statuses, now)
     counts["status"] = len(statuses)
