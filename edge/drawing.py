@@ -14,6 +14,7 @@ ZONE_COLOURS = {
     "sidewalk": (120, 200, 120),
     "litter_watch": (40, 200, 240),
     "ignore": (140, 140, 140),
+    "privacy": (90, 90, 90),
 }
 """BGR, one per zone kind."""
 

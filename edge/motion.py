@@ -35,6 +35,10 @@ class Motion:
 
     moving: bool
     blobs: tuple[Box, ...]
+    vouched: bool = True
+    """False when the blobs cannot be trusted to hold everything that moved: the first frame (no background yet)
+    and a frame where the light or the camera changed. Redaction then cannot tell where a person the detector
+    missed is, so such a frame is not kept as evidence."""
 
     def unexplained(self, boxes: list[Box]) -> list[Box]:
         """The blobs that lie outside every one of `boxes` (detections and the redactor's held boxes)."""
@@ -57,7 +61,7 @@ class MotionDetector:
         gray = cv2.GaussianBlur(gray, (3, 3), 0).astype(np.float32)
         if self._background is None:
             self._background, self._last_t = gray, t
-            return Motion(moving=True, blobs=())
+            return Motion(moving=True, blobs=(), vouched=False)
         rate = 1.0 - math.exp(-max(0.0, t - self._last_t) / BACKGROUND_S)
         self._last_t = t
         mask = (np.abs(gray - self._background) > DIFFERENCE).astype(np.uint8)
@@ -65,7 +69,7 @@ class MotionDetector:
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
         counted = mask.astype(bool) & self._counted
         if float(counted.mean()) > SCENE_CHANGE:
-            return Motion(moving=True, blobs=())
+            return Motion(moving=True, blobs=(), vouched=False)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         w, h = self.size
         blobs = tuple(

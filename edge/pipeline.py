@@ -24,6 +24,7 @@ from edge.evidence import EvidenceWriter
 from edge.frame_ring import FrameRing
 from edge.messages import build_message
 from edge.motion import MotionDetector
+from edge.privacy_mask import PrivacyMask
 from edge.redact import Redactor, grow
 from edge.required_fps import required_fps
 from edge.rules import Rule, RuleHit, build_rules
@@ -225,6 +226,7 @@ class Pipeline:
             self.signal = build_signal(config)
         kept = {rule.name: rule for rule in keep}
         self.rules = [kept.get(rule.name, rule) for rule in build_rules(config, self.signal)]
+        self.privacy = PrivacyMask(config.zones, config.redaction.block_px)
         if previous is None or previous.redaction != config.redaction:
             self.redactor = Redactor(config.redaction)
             if not self.redactor.enabled:
@@ -314,13 +316,18 @@ class Pipeline:
         started = time.perf_counter()
         self.redactor.update(frame.t, detections, detected, self.detector.raw_people if detected else [])
         redacted = None
+        vouched = motion is not None and (motion.vouched or not self.redactor.enabled)
         if motion is not None:
             explained = [d.box for d in detections] + self.redactor.regions(frame.t)
-            redacted = self.redactor.apply(frame.image, frame.t, motion.unexplained(explained))
+            if vouched:
+                redacted = self.redactor.apply(frame.image, frame.t, motion.unexplained(explained))
+            else:
+                redacted = self.redactor.apply_whole(frame.image)
+            self.privacy.apply(redacted)
         stage["redact"] += (time.perf_counter() - started) * 1000.0
 
         started = time.perf_counter()
-        if redacted is not None:
+        if redacted is not None and vouched:
             self.ring.add(frame.index, frame.t, redacted)
             self._kept_t = frame.t
         messages = self._emit(hits)

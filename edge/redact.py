@@ -111,6 +111,12 @@ class Redactor:
             pixelate(out[top:bottom, left:right], self.block_px)
         return out
 
+    def apply_whole(self, image: np.ndarray) -> np.ndarray:
+        """A copy with the whole frame pixelated: for a frame whose motion cannot show where a missed person is."""
+        out = image.copy()
+        pixelate(out, self.block_px)
+        return out
+
 
 def _union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))

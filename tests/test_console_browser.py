@@ -124,9 +124,10 @@ def test_the_item_page_says_only_what_is_true_of_its_evidence_privacy(browser: B
         alice.goto(f"/items/{redacted}")
         expect(alice.locator("#privacy")).to_have_text(
             "Pixelated on the camera: every person its detector found (the whole person, or only the head where "
-            "the camera is set to do so) and what it saw moving that no detection explained. A person the detector "
-            "missed who stood still, or was only a few pixels tall far away, may remain as filmed. Number plates "
-            "and everything else are as filmed."
+            "the camera is set to do so), what it saw moving that no detection explained, and everything in the "
+            "privacy zones drawn for the camera, if it has any. Elsewhere a person the detector missed who stood "
+            "still, or was only a few pixels tall far away, may remain as filmed. Number plates and everything else "
+            "are as filmed."
         )
         expect(alice.locator("body")).not_to_contain_text("Faces")
         alice.goto(f"/items/{raw}")

@@ -60,3 +60,12 @@ def test_motion_in_an_ignore_zone_does_not_wake_the_detector_but_is_still_pixela
         motion.update(street(), i / 10)
     seen = motion.update(with_figure(60, y=20), 0.5)
     assert not seen.moving and seen.blobs != ()
+
+
+def test_redaction_cannot_lean_on_the_first_frame_or_a_change_of_light():
+    """Neither shows where a person the detector missed is: the pipeline keeps no such frame as evidence."""
+    motion = MotionDetector([ROAD], (W, H))
+    assert not motion.update(with_figure(100), 0.0).vouched
+    assert all(motion.update(street(), i / 10).vouched for i in range(1, 5))
+    brighter = np.clip(street().astype(int) + 60, 0, 255).astype(np.uint8)
+    assert not motion.update(brighter, 0.5).vouched

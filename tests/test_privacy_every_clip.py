@@ -1,6 +1,7 @@
 """Privacy at the default settings, on every shared clip: the detector that finds people in the raw footage
 finds none in anything a replay writes (evidence keyframes and clips, the annotated video, the replay report's
-pictures), although the detector now runs on only some frames and redaction carries people between them."""
+pictures), although the detector now runs on only some frames and redaction carries people between them; and a
+camera's privacy zones keep no detail anywhere a replay writes frames."""
 
 import base64
 import re
@@ -11,6 +12,7 @@ import pytest
 
 from edge.boxes import iou
 from edge.detector import Detector
+from models.config.camera import load_camera_config
 from models.config.detector import DetectorConfig
 from tests.conftest import run_cli, shared_file
 
@@ -117,3 +119,22 @@ def test_nobody_is_detectable_in_what_a_replay_writes(clip, tmp_path, checker):
     ]
     assert len(pictures) >= 2, "the zones and the heat map at least"
     assert _people(checker, pictures, clip) == [], f"{clip}: a person is detectable in the report's pictures"
+    zones = [z for z in load_camera_config(CLIPS[clip]).zones if z.kind == "privacy"]
+    if zones:
+        raw_detail = min(_detail(frame, zones) for frame in source)
+        kept = [("evidence", image) for image in evidence] + [("annotated video", image) for image in annotated]
+        textured = [(where, round(_detail(image, zones), 1)) for where, image in kept]
+        assert all(value < raw_detail / 2 for _, value in textured), (
+            f"{clip}: a privacy zone keeps detail (raw footage {raw_detail:.1f}): {textured}"
+        )
+
+
+def _detail(image: np.ndarray, zones: list) -> float:
+    """Mean Laplacian inside the privacy zones (their edges left out): texture in raw footage, little in blocks."""
+    h, w = image.shape[:2]
+    inside = np.zeros((h, w), np.uint8)
+    for zone in zones:
+        cv2.fillPoly(inside, [np.array([[x * (w - 1), y * (h - 1)] for x, y in zone.polygon], np.int32)], 1)
+    inside = cv2.erode(inside, np.ones((7, 7), np.uint8)).astype(bool)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float64)
+    return float(np.abs(cv2.Laplacian(grey, cv2.CV_64F)[inside]).mean())

@@ -1,0 +1,47 @@
+"""Privacy zones: parts of the picture pixelated in every kept frame, whatever moves there or does not.
+
+The detector does not find people a few pixels tall on a far pavement, and motion does not find them while they
+stand still; an operator who sees such places in a camera's picture draws a `privacy` zone over them (windows of
+homes too). This works on the redacted frame and never on what the detector sees, so rules are unaffected."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from edge.redact import pixelate
+from models.config.zones import Zone
+
+
+class PrivacyMask:
+    def __init__(self, zones: list[Zone], block_px: int) -> None:
+        self.polygons = [zone.polygon for zone in zones if zone.kind == "privacy"]
+        self.block_px = block_px
+        self._masks: dict[tuple[int, int], list[tuple[slice, slice, np.ndarray]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.polygons)
+
+    def apply(self, image: np.ndarray) -> None:
+        """Pixelate, in place, every privacy zone of a frame: blocks of the zone's own bounding rectangle, copied
+        back only inside the polygon, so the picture around it stays as it was."""
+        for rows, cols, inside in self._masks_for(image.shape[1], image.shape[0]):
+            region = image[rows, cols]
+            coarse = region.copy()
+            pixelate(coarse, self.block_px)
+            region[inside] = coarse[inside]
+
+    def _masks_for(self, width: int, height: int) -> list[tuple[slice, slice, np.ndarray]]:
+        key = (width, height)
+        if key not in self._masks:
+            self._masks[key] = [_mask(polygon, width, height) for polygon in self.polygons]
+        return self._masks[key]
+
+
+def _mask(polygon: list[tuple[float, float]], width: int, height: int) -> tuple[slice, slice, np.ndarray]:
+    points = np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in polygon], np.int32)
+    left, top = points.min(axis=0)
+    right, bottom = points.max(axis=0) + 1
+    inside = np.zeros((bottom - top, right - left), np.uint8)
+    cv2.fillPoly(inside, [points - (left, top)], 1)
+    return slice(top, bottom), slice(left, right), inside.astype(bool)
