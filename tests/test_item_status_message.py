@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -62,3 +63,38 @@ def test_topic() -> None:
     assert topic == "curbwatch/v1/site1/cam1/item"
     parsed = parse_topic(topic)
     assert (parsed.kind, parsed.site, parsed.camera) == ("item", "site1", "cam1")
+
+
+def test_central_verifies_and_stores_a_status_once(tmp_path) -> None:
+    from datetime import timedelta
+
+    from central.db import Base, make_engine, session_factory, transaction
+    from central.evidence_store import FolderEvidenceStore
+    from central.store import Quarantine, write_batch
+    from central.verify import Refused, Verifier
+    from models.topics import infraction_topic
+
+    private, public = generate_keypair("cam1", tmp_path / "keys")
+    key = load_private_key(private)
+    verifier = Verifier({"cam1": load_public_key(public)})
+    now = datetime(2026, 1, 2, 3, 10, tzinfo=UTC)
+    body = sign(payload(), key)
+    raw = json.dumps(body).encode()
+    accepted = verifier.check(item_topic("site1", "cam1"), raw, now)
+    with pytest.raises(Refused, match="unknown schema"):
+        verifier.check(infraction_topic("site1", "cam1"), raw, now)
+    with pytest.raises(Refused, match="stale: the item status"):
+        verifier.check(item_topic("site1", "cam1"), raw, now + timedelta(days=31))
+    with pytest.raises(Refused, match="invalid message"):
+        verifier.check(item_topic("site1", "cam1"), json.dumps(sign(payload(state="gone"), key)).encode(), now)
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'central.db'}")
+    Base.metadata.create_all(engine)
+    blobs = FolderEvidenceStore(tmp_path / "evidence")
+    refused = Quarantine(item_topic("site1", "cam1"), b"{", "malformed", "cam1")
+    with transaction(session_factory(engine)) as session:
+        first = write_batch(session, blobs, [accepted, refused])
+    with transaction(session_factory(engine)) as session:
+        again = write_batch(session, blobs, [accepted])
+    assert (first["item_status"], first["quarantined"]) == (1, 1)
+    assert (again["item_status"], again["duplicates"]) == (0, 1)
