@@ -22,7 +22,8 @@ from edge.annotate import Annotator
 from edge.detector import Detector
 from edge.evidence import EvidenceWriter
 from edge.frame_ring import FrameRing
-from edge.messages import build_message
+from edge.item_follow import ItemFollower, ItemObservation
+from edge.messages import build_item_status, build_message
 from edge.motion import MotionDetector
 from edge.privacy_mask import PrivacyMask
 from edge.redact import Redactor, grow
@@ -191,7 +192,8 @@ class Pipeline:
         self.evidence = EvidenceWriter(evidence_dir) if evidence_dir is not None else None
         # Evidence (VP8 above all) is slow; one worker thread builds it while the detector runs on.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="evidence") if self.evidence is not None else None
-        self._pending: deque[tuple[RuleHit, Zone | None, Future | None]] = deque()
+        self._pending: deque[tuple[RuleHit, Zone | None, Future | None, ItemFollower]] = deque()
+        """Hits waiting for their evidence, with the item follower of their time (a reload may replace it)."""
         self.clip = clip
         self.annotate = annotate
         self.observers = list(observers)
@@ -201,6 +203,8 @@ class Pipeline:
         self._moved = True
         self._kept_t = -math.inf
         self._static_t = -math.inf
+        self._static_rebuilds = 0
+        self.items = ItemFollower.from_config(config.rules.littering)
         self._half_frame = 0.5 / source_fps if source_fps > 0 else 0.0
         self.stats = PipelineStats()
         self._flushed: set[tuple[str, int]] = set()
@@ -235,6 +239,9 @@ class Pipeline:
                     "events say redacted: false"
                 )
         if previous is not None and rule_inputs("littering", previous) != rule_inputs("littering", config):
+            self._send_items(self.items.reset(self.stats.source_seconds))  # its items are no longer watched
+            self.items = ItemFollower.from_config(config.rules.littering)
+            self._static_rebuilds = 0
             self.static = None  # learnt again inside the new litter_watch zones
             self.motion = None  # its ignore zones may have changed too
             self._static_items = ()
@@ -293,8 +300,10 @@ class Pipeline:
         if self.static is not None and detected and frame.t - self._static_t >= 1.0 / STATIC_FPS - self._half_frame:
             # The backgrounds blend by time constants, so they keep up at a few updates a second; on detection
             # frames the people and vehicles that must not become items are fresh.
+            self.static.pinned = self.items.item_ids
             self._static_items = self.static.update(frame.image, frame.t, occluders)
             self._static_t = frame.t
+            self._follow_items(self.static, frame.t)
         static_items = self._static_items
         extras: dict[str, object] = {}
         if self.signal is not None:
@@ -352,6 +361,7 @@ class Pipeline:
         """End of stream: let the rules flush what qualifies, wait for their evidence, close sinks and video."""
         hits = [hit for rule in self.rules for hit in rule.finish() if not self._reported_at_reload(hit)]
         messages = self._emit(hits, wait=True)
+        self._send_items(self.items.finish())
         if self._worker is not None:
             self._worker.shutdown()
         if self.annotate is not None:
@@ -379,10 +389,10 @@ class Pipeline:
                 job = self._worker.submit(self.evidence.build, hit, self.ring.snapshot())
             # The zone as the hit was judged by: a reload may change the zones before its evidence is ready.
             zone = next((zone for zone in self.config.zones if zone.name == hit.zone), None)
-            self._pending.append((hit, zone, job))
+            self._pending.append((hit, zone, job, self.items))
         messages = []
         while self._pending and (wait or self._pending[0][2] is None or self._pending[0][2].done()):
-            hit, zone, job = self._pending.popleft()
+            hit, zone, job, follower = self._pending.popleft()
             evidence = self._evidence_of(hit, job)
             message = build_message(
                 hit,
@@ -396,12 +406,34 @@ class Pipeline:
             )
             for sink in self.sinks:
                 sink.emit(message, evidence)
+            if hit.item_id is not None and hit.item_box is not None:
+                follower.follow(message.event_id, hit.item_id, hit.item_box, hit.t_start, hit.t_end)
             self.stats.events[message.type] += 1
             log.info(
                 "%s: track %d in %s, frames %d-%d", hit.type, hit.track_id, hit.zone, hit.frame_start, hit.frame_end
             )
             messages.append(message)
         return messages
+
+    def _follow_items(self, static: StaticRegionDetector, t: float) -> None:
+        """After the static-region detector's update: what became of the items of littering events."""
+        if static.rebuilds != self._static_rebuilds:
+            # The backgrounds started over (camera moved, whole scene changed): every item is unknown now.
+            self._static_rebuilds = static.rebuilds
+            self._send_items(self.items.reset(t))
+        self._send_items(self.items.update(t, self._static_items))
+
+    def _send_items(self, observations: list[ItemObservation]) -> None:
+        for observation in observations:
+            status = build_item_status(observation, self.config, origin=self.origin)
+            for sink in self.sinks:
+                sink.emit_item(status)
+            log.info(
+                "littering item of event %s: %s, %.0f s after the drop",
+                status.event_id,
+                status.state,
+                status.since_event_s,
+            )
 
 
 def run(pipeline: Pipeline, frames: Iterable[SourceFrame], progress: object | None = None) -> PipelineStats:
