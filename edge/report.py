@@ -171,6 +171,12 @@ class ReplayReport:
             "missing": missing,
             "clips": sum(ref.role == "clip" for ref in message.evidence),
             "trace": trace_lines(message.rule.thresholds, message.rule.measurements),
+            "life": [
+                # Source time of each status: the event's start on the clip plus the seconds since it.
+                {"state": status.state, "t": t_start + status.since_event_s, "since": status.since_event_s}
+                for status in self.sink.items
+                if status.event_id == message.event_id
+            ],
         }
 
     @staticmethod
