@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -110,9 +110,10 @@ def test_the_list_and_then_a_removal_on_the_item_page(browser: Browser, followed
         # The edge's own path for a removal: signed, queued in the outbox, published, receipted.
         [still] = followed.statuses
         sink = OutboxSink(CameraConfig.model_validate(yaml.safe_load(followed.config.read_text())))
+        # A minute after the clip's end, in the camera's time (a replay's clock runs ahead of the wall clock).
         removed = ItemStatusMessage.model_validate(
             {**still, "status_id": str(uuid.uuid4()), "state": "removed", "since_event_s": still["since_event_s"] + 60}
-            | {"at": datetime.now(UTC).isoformat(), "signature": None}
+            | {"at": datetime.fromisoformat(still["at"]) + timedelta(seconds=60), "signature": None}
         )
         sink.emit_item(removed)
         assert sink.publisher is not None and sink.publisher.wait_drained(30), "no receipt for the item status"
