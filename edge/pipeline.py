@@ -229,7 +229,9 @@ class Pipeline:
         if previous is None or previous.signal != config.signal:
             self.signal = build_signal(config)
         kept = {rule.name: rule for rule in keep}
-        self.rules = [kept.get(rule.name, rule) for rule in build_rules(config, self.signal)]
+        # Built without the signal: each sample carries its phase, read with the frame (a lamp needs the image),
+        # and a rule holding the signal would ask it again whenever that phase is unknown.
+        self.rules = [kept.get(rule.name, rule) for rule in build_rules(config)]
         self.privacy = PrivacyMask(config.zones, config.redaction.block_px)
         if previous is None or previous.redaction != config.redaction:
             self.redactor = Redactor(config.redaction)
@@ -305,9 +307,7 @@ class Pipeline:
             self._static_t = frame.t
             self._follow_items(self.static, frame.t)
         static_items = self._static_items
-        extras: dict[str, object] = {}
-        if self.signal is not None:
-            extras["signal_phase"] = self.signal.phase(frame.t, frame.wall, frame.image)
+        phase = self.signal.phase(frame.t, frame.wall, frame.image) if self.signal is not None else None
         sample = FrameSample(
             index=frame.index,
             t=frame.t,
@@ -317,7 +317,7 @@ class Pipeline:
             detections=detections,
             static_items=static_items,
             detected=detected,
-            extras=extras,
+            signal_phase=phase,
         )
         hits = [hit for rule in self.rules for hit in rule.update(sample) if not self._reported_at_reload(hit)]
         stage["rules"] += (time.perf_counter() - started) * 1000.0

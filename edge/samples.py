@@ -5,11 +5,12 @@ seconds from the source (file position or wall clock), never a frame counter."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from edge.boxes import bottom_centre
 from models.geometry import Point
+from models.infraction import SignalPhase
 
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2, normalised to the frame."""
@@ -51,4 +52,5 @@ class FrameSample:
     static_items: tuple[StaticItem, ...] = ()
     detected: bool = True
     """False on frames the detector skipped (stride): tracks carry over, nothing new was seen."""
-    extras: dict[str, object] = field(default_factory=dict)
+    signal_phase: SignalPhase | None = None
+    """The pedestrian signal's phase, read with this frame; None when there is no signal or its phase is unknown."""

@@ -10,23 +10,29 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 import cv2
 import numpy as np
 
 from models.config.camera import CameraConfig
 from models.config.signal import FixedSignal, HueRange, LampSignal, MqttSignal
+from models.infraction import SignalPhase
 
 log = logging.getLogger(__name__)
 
-WALK = "walk"
-DONT_WALK = "dont_walk"
-PHASES = (WALK, DONT_WALK)
+WALK: Final = "walk"
+DONT_WALK: Final = "dont_walk"
+PHASES: tuple[SignalPhase, ...] = (WALK, DONT_WALK)
+
+
+def as_phase(text: str | None) -> SignalPhase | None:
+    """`text` when it names a phase, else None (unknown)."""
+    return next((phase for phase in PHASES if phase == text), None)
 
 
 class PedestrianSignal(Protocol):
-    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None) -> str | None:
+    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None) -> SignalPhase | None:
         """'walk' | 'dont_walk' | None at source time `t` / wall time `wall`, optionally reading `frame_bgr`."""
         ...
 
@@ -37,7 +43,7 @@ class FixedTimeSignal:
     def __init__(self, config: FixedSignal) -> None:
         self.config = config
 
-    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None = None) -> str | None:
+    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None = None) -> SignalPhase | None:
         clock = wall.timestamp() if self.config.clock == "wall" else t
         into_cycle = (clock - self.config.offset_s) % self.config.cycle_s
         return WALK if into_cycle < self.config.walk_s else DONT_WALK
@@ -58,7 +64,7 @@ class LampColourSignal:
         self._mask_for: tuple[int, int] | None = None
         self._mask: np.ndarray | None = None
         self._bounds = (0, 0, 0, 0)
-        self._last: tuple[str, float] | None = None
+        self._last: tuple[SignalPhase, float] | None = None
 
     def _roi(self, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
         if self._mask_for != shape or self._mask is None:
@@ -71,7 +77,7 @@ class LampColourSignal:
             self._mask_for, self._mask, self._bounds = shape, mask > 0, (x, y, bw, bh)
         return self._mask, self._bounds
 
-    def read(self, frame_bgr: np.ndarray) -> str | None:
+    def read(self, frame_bgr: np.ndarray) -> SignalPhase | None:
         """The phase the lamp shows in this frame alone, or None when it reads dark."""
         mask, (x, y, w, h) = self._roi(frame_bgr.shape[:2])
         hsv = cv2.cvtColor(frame_bgr[y : y + h, x : x + w], cv2.COLOR_BGR2HSV)
@@ -81,10 +87,11 @@ class LampColourSignal:
         total = max(int(mask.sum()), 1)
         walk = int((lit & _hue_mask(hue, self.config.walk_hue)).sum()) / total
         dont = int((lit & _hue_mask(hue, self.config.dont_walk_hue)).sum()) / total
+        best: SignalPhase
         best, share = (WALK, walk) if walk > dont else (DONT_WALK, dont)
         return best if share >= self.config.min_fraction else None
 
-    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None) -> str | None:
+    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None) -> SignalPhase | None:
         seen = self.read(frame_bgr) if frame_bgr is not None else None
         if seen is not None:
             self._last = (seen, t)
@@ -94,7 +101,7 @@ class LampColourSignal:
         return None
 
 
-def parse_phase(payload: bytes | str) -> str | None:
+def parse_phase(payload: bytes | str) -> SignalPhase | None:
     """'walk' / 'dont_walk' as plain text or JSON {"phase": ...}; anything else is None."""
     text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
     text = text.strip()
@@ -105,7 +112,7 @@ def parse_phase(payload: bytes | str) -> str | None:
             return None
         text = value if isinstance(value, str) else ""
     text = text.strip().lower().replace("-", "_").replace("'", "")
-    return text if text in PHASES else None
+    return as_phase(text)
 
 
 class MqttPhaseSignal:
@@ -118,14 +125,15 @@ class MqttPhaseSignal:
         self.config = config
         self._clock = clock
         self._lock = threading.Lock()
-        self._last: tuple[str, float] | None = None
+        self._last: tuple[SignalPhase, float] | None = None
 
     def on_phase(self, phase: str | None, at: float | None = None) -> None:
         """Record a phase published at `at` (Unix seconds); an unknown phase clears the last one."""
         with self._lock:
-            self._last = (phase, self._clock() if at is None else at) if phase in PHASES else None
+            known = as_phase(phase)
+            self._last = (known, self._clock() if at is None else at) if known is not None else None
 
-    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None = None) -> str | None:
+    def phase(self, t: float, wall: datetime, frame_bgr: np.ndarray | None = None) -> SignalPhase | None:
         with self._lock:
             last = self._last
         if last is None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from edge.samples import Detection, FrameSample, StaticItem
 from models.config.zones import Zone
+from models.infraction import SignalPhase
 
 START = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 WIDTH, HEIGHT = 640, 360
@@ -27,10 +28,9 @@ def sample(
     detections: Iterable[Detection] = (),
     *,
     detected: bool = True,
-    phase: str | None = None,
+    phase: SignalPhase | None = None,
     items: Iterable[StaticItem] = (),
 ) -> FrameSample:
-    extras: dict[str, object] = {} if phase is None else {"signal_phase": phase}
     return FrameSample(
         index=index,
         t=t,
@@ -40,7 +40,7 @@ def sample(
         detections=tuple(detections),
         static_items=tuple(items),
         detected=detected,
-        extras=extras,
+        signal_phase=phase,
     )
 
 

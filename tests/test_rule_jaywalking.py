@@ -3,6 +3,8 @@ crosswalk at x 0.7..0.8, sidewalks above and below."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,9 +112,7 @@ def test_crosswalk_is_legal_on_walk_and_illegal_on_dont_walk() -> None:
 
 
 def test_someone_who_started_on_walk_may_finish_when_the_signal_changes() -> None:
-    samples = timeline(10, 6, walk(0.75))
-    for s in samples:
-        s.extras["signal_phase"] = "walk" if s.t < 1.5 else "dont_walk"
+    samples = [replace(s, signal_phase="walk" if s.t < 1.5 else "dont_walk") for s in timeline(10, 6, walk(0.75))]
     assert run(rule(), samples) == []
 
 

@@ -3,15 +3,13 @@
 How the pipeline drives them:
 - call `rule.update(sample)` for every processed frame in source order (frames the detector skipped may be
   passed with `detected=False`; they never count as "the person left"), and `rule.finish()` at the end;
-- put the pedestrian signal's phase for that frame in `sample.extras["signal_phase"]` ("walk", "dont_walk"
-  or None), read with the frame so a lamp signal can see it. When the key is absent, the jaywalking rule
-  asks the `signal` given to `build_rules` itself (without a frame, which suits fixed-time and MQTT signals);
+- put the pedestrian signal's phase for that frame in `sample.signal_phase` ("walk", "dont_walk" or None),
+  read with the frame so a lamp signal can see it. A `JaywalkingRule` built by hand with a `signal` asks it
+  when the sample carries no phase (without a frame, which suits fixed-time and MQTT signals);
 - fill `sample.static_items` from `edge.static_regions.StaticRegionDetector` for the littering rule.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from edge.ground import GroundPlane
 from edge.rules.base import Rule, RuleHit
@@ -19,19 +17,14 @@ from edge.rules.jaywalking import JaywalkingRule
 from edge.rules.littering import LitteringRule
 from models.config.camera import CameraConfig
 
-if TYPE_CHECKING:
-    from edge.signal import PedestrianSignal
-
 __all__ = ["JaywalkingRule", "LitteringRule", "Rule", "RuleHit", "build_rules"]
 
 
-def build_rules(config: CameraConfig, signal: PedestrianSignal | None = None) -> list[Rule]:
+def build_rules(config: CameraConfig) -> list[Rule]:
     """The camera's enabled rules, sharing one ground plane (metres when calibrated)."""
     rules: list[Rule] = []
     if config.rules.jaywalking.enabled:
-        rules.append(
-            JaywalkingRule(config.zones, config.rules.jaywalking, GroundPlane(config.calibration), signal=signal)
-        )
+        rules.append(JaywalkingRule(config.zones, config.rules.jaywalking, GroundPlane(config.calibration)))
     if config.rules.littering.enabled:
         rules.append(LitteringRule(config.zones, config.rules.littering, GroundPlane(config.calibration)))
     return rules

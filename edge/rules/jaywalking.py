@@ -24,6 +24,7 @@ from edge.samples import Detection, FrameSample
 from models.config.rules import JaywalkingConfig
 from models.config.zones import Zone
 from models.geometry import Point, clamp01, point_in_polygon, segment_crosses_polygon
+from models.infraction import SignalPhase
 
 if TYPE_CHECKING:
     from edge.signal import PedestrianSignal
@@ -130,13 +131,11 @@ class JaywalkingRule:
 
     # -- driving -------------------------------------------------------------------------------------------
 
-    def _phase(self, sample: FrameSample) -> str | None:
-        if "signal_phase" in sample.extras:
-            phase = sample.extras["signal_phase"]
-            return phase if isinstance(phase, str) else None
-        if self.signal is not None:
+    def _phase(self, sample: FrameSample) -> SignalPhase | None:
+        """The phase read with the frame; a rule given a `signal` asks it when the sample carries none."""
+        if sample.signal_phase is None and self.signal is not None:
             return self.signal.phase(sample.t, sample.wall, None)
-        return None
+        return sample.signal_phase
 
     def update(self, sample: FrameSample) -> list[RuleHit]:
         if not sample.detected:
