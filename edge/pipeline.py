@@ -28,7 +28,7 @@ from edge.motion import MotionDetector
 from edge.privacy_mask import PrivacyMask
 from edge.redact import Redactor, grow
 from edge.required_fps import required_fps
-from edge.rules import Rule, RuleHit, build_rules
+from edge.rules import RULES, LitteringRule, Rule, RuleHit, build_rules
 from edge.samples import Box, FrameSample, StaticItem
 from edge.signal import build_signal
 from edge.sink import EventSink
@@ -70,13 +70,6 @@ MIN_ZONE_AREA = 0.001
 """A zone smaller than this share of the frame covers (almost) nothing."""
 
 
-def rule_inputs(rule: str, config: CameraConfig) -> tuple:
-    """The settings a rule is built from: when they are equal, a reload keeps the rule and its tracks."""
-    if rule == "jaywalking":
-        return (config.zones, config.rules.jaywalking, config.calibration, config.signal)
-    return (config.zones, config.rules.littering, config.calibration)
-
-
 def ring_seconds(config: CameraConfig) -> float:
     """How much redacted video to remember: enough to cut a littering clip from before its grace time."""
     littering = config.rules.littering
@@ -91,10 +84,11 @@ def zone_warnings(config: CameraConfig) -> list[str]:
         if polygon_area(zone.polygon) < MIN_ZONE_AREA
     ]
     kinds = {zone.kind for zone in config.zones if polygon_area(zone.polygon) >= MIN_ZONE_AREA}
-    if config.rules.jaywalking.enabled and "roadway" not in kinds:
-        warnings.append("jaywalking is enabled but no roadway zone covers any of the frame: it cannot fire")
-    if config.rules.littering.enabled and "litter_watch" not in kinds:
-        warnings.append("littering is enabled but no litter_watch zone covers any of the frame: it cannot fire")
+    warnings += [
+        f"{rule.name} is enabled but no {rule.needs_zone} zone covers any of the frame: it cannot fire"
+        for rule in RULES
+        if rule.enabled(config) and rule.needs_zone not in kinds
+    ]
     return warnings
 
 
@@ -240,7 +234,8 @@ class Pipeline:
                     "redaction is OFF (redaction.mode: off): evidence shows people unredacted; "
                     "events say redacted: false"
                 )
-        if previous is not None and rule_inputs("littering", previous) != rule_inputs("littering", config):
+        # The background models and the followed items are built from the littering rule's settings.
+        if previous is not None and LitteringRule.inputs(previous) != LitteringRule.inputs(config):
             self._send_items(self.items.reset(self.stats.source_seconds))  # its items are no longer watched
             self.items = ItemFollower.from_config(config.rules.littering)
             self._static_rebuilds = 0
@@ -257,7 +252,7 @@ class Pipeline:
         detector and sinks. A rule whose settings changed is flushed first (what already qualifies is reported,
         its evidence cut with the zones it was judged by) and starts afresh; the others carry on untouched."""
         previous = self.config
-        replaced = [rule for rule in self.rules if rule_inputs(rule.name, previous) != rule_inputs(rule.name, config)]
+        replaced = [rule for rule in self.rules if rule.inputs(previous) != rule.inputs(config)]
         hits = [hit for rule in replaced for hit in rule.finish()]
         messages = self._emit(hits)
         self._flushed = {(hit.type, hit.track_id) for hit in hits}

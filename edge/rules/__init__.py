@@ -11,20 +11,17 @@ How the pipeline drives them:
 
 from __future__ import annotations
 
-from edge.ground import GroundPlane
 from edge.rules.base import Rule, RuleHit
 from edge.rules.jaywalking import JaywalkingRule
 from edge.rules.littering import LitteringRule
 from models.config.camera import CameraConfig
 
-__all__ = ["JaywalkingRule", "LitteringRule", "Rule", "RuleHit", "build_rules"]
+__all__ = ["RULES", "JaywalkingRule", "LitteringRule", "Rule", "RuleHit", "build_rules"]
+
+RULES: tuple[type[Rule], ...] = (JaywalkingRule, LitteringRule)
+"""Every rule, in the order the pipeline runs them."""
 
 
 def build_rules(config: CameraConfig) -> list[Rule]:
-    """The camera's enabled rules, sharing one ground plane (metres when calibrated)."""
-    rules: list[Rule] = []
-    if config.rules.jaywalking.enabled:
-        rules.append(JaywalkingRule(config.zones, config.rules.jaywalking, GroundPlane(config.calibration)))
-    if config.rules.littering.enabled:
-        rules.append(LitteringRule(config.zones, config.rules.littering, GroundPlane(config.calibration)))
-    return rules
+    """The camera's enabled rules."""
+    return [rule.build(config) for rule in RULES if rule.enabled(config)]

@@ -6,9 +6,11 @@ network, so its behaviour is fixed by the samples alone and can be tested on han
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from edge.samples import FrameSample
+from models.config.camera import CameraConfig
+from models.config.zones import ZoneKind
 from models.infraction import MAX_TRAJECTORY_POINTS
 
 Scalar = float | int | str | bool | None
@@ -44,7 +46,24 @@ class RuleHit:
 
 
 class Rule(Protocol):
-    name: str
+    name: ClassVar[str]
+    needs_zone: ClassVar[ZoneKind]
+    """The zone kind without which the rule cannot fire."""
+
+    @staticmethod
+    def enabled(config: CameraConfig) -> bool:
+        """Whether the camera runs this rule."""
+        ...
+
+    @staticmethod
+    def inputs(config: CameraConfig) -> tuple[object, ...]:
+        """The settings the rule is built from: when they are equal, a reload keeps the rule and its tracks."""
+        ...
+
+    @classmethod
+    def build(cls, config: CameraConfig) -> Rule:
+        """The rule for this camera, on its own ground plane (metres when calibrated)."""
+        ...
 
     def update(self, sample: FrameSample) -> list[RuleHit]:
         """Feed the next processed frame; return the infractions that completed with it."""

@@ -14,15 +14,16 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from edge.boxes import iou
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, is_occupant, is_riding, tracked_people
 from edge.samples import Detection, FrameSample
+from models.config.camera import CameraConfig
 from models.config.rules import JaywalkingConfig
-from models.config.zones import Zone
+from models.config.zones import Zone, ZoneKind
 from models.geometry import Point, clamp01, point_in_polygon, segment_crosses_polygon
 from models.infraction import SignalPhase
 
@@ -79,7 +80,21 @@ class _Track:
 
 
 class JaywalkingRule:
-    name = "jaywalking"
+    name: ClassVar[str] = "jaywalking"
+    needs_zone: ClassVar[ZoneKind] = "roadway"
+
+    @staticmethod
+    def enabled(config: CameraConfig) -> bool:
+        return config.rules.jaywalking.enabled
+
+    @staticmethod
+    def inputs(config: CameraConfig) -> tuple[object, ...]:
+        # The signal too: which crosswalk crossings count depends on it.
+        return (config.zones, config.rules.jaywalking, config.calibration, config.signal)
+
+    @classmethod
+    def build(cls, config: CameraConfig) -> JaywalkingRule:
+        return cls(config.zones, config.rules.jaywalking, GroundPlane(config.calibration))
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from edge.boxes import bottom_centre, box_area, clip_box, gap, intersection, iou
 from edge.ground import GroundPlane
@@ -26,8 +27,9 @@ from edge.litter_zones import LitterZones
 from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import VEHICLE_CLASSES, tracked_people
 from edge.samples import Box, Detection, FrameSample, StaticItem
+from models.config.camera import CameraConfig
 from models.config.rules import LitteringConfig
-from models.config.zones import Zone
+from models.config.zones import Zone, ZoneKind
 from models.geometry import Point, clamp01
 
 RULE_VERSION = "1.0"
@@ -83,7 +85,20 @@ class _Candidate:
 
 
 class LitteringRule:
-    name = "littering"
+    name: ClassVar[str] = "littering"
+    needs_zone: ClassVar[ZoneKind] = "litter_watch"
+
+    @staticmethod
+    def enabled(config: CameraConfig) -> bool:
+        return config.rules.littering.enabled
+
+    @staticmethod
+    def inputs(config: CameraConfig) -> tuple[object, ...]:
+        return (config.zones, config.rules.littering, config.calibration)
+
+    @classmethod
+    def build(cls, config: CameraConfig) -> LitteringRule:
+        return cls(config.zones, config.rules.littering, GroundPlane(config.calibration))
 
     def __init__(self, zones: list[Zone], config: LitteringConfig, ground: GroundPlane | None = None) -> None:
         self.config = config
