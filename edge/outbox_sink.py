@@ -4,11 +4,10 @@ go the same way, so receipts and resends cover them too."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from edge.outbox import Outbox
-from edge.publisher import Publisher, Signer, encode
+from edge.publisher import Health, Publisher, Signer, encode
 from edge.receipts import ReceiptReader
 from models.config.camera import CameraConfig
 from models.errors import InputError
@@ -71,8 +70,8 @@ class OutboxSink:
         self.config = config
         self.sign = signer_for(config)
         self.outbox = outbox_for(config)
-        self.health: Callable[[], dict] = dict
-        """Figures for the heartbeat (fps, frames, events, model); the pipeline's owner sets it."""
+        self.health: Health = dict
+        """Figures for the heartbeat (fps, frames, events, model); the pipeline attaches its own."""
         self.publisher: Publisher | None = None
         if publish:
             self.publisher = Publisher(
@@ -102,6 +101,9 @@ class OutboxSink:
         payload = encode(self.sign(status.to_payload()))
         if not self.outbox.enqueue(str(status.status_id), [(item_topic(site, camera, prefix), payload, False)]):
             log.error("item status %s of event %s was not queued: the outbox is full", status.state, status.event_id)
+
+    def attach_health(self, health: Health) -> None:
+        self.health = health
 
     def close(self, drain_s: float = 5.0) -> None:
         """Give the publisher up to `drain_s` to empty the outbox (receipts included); what remains is sent

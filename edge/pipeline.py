@@ -205,8 +205,7 @@ class Pipeline:
         self._flushed_until = 0.0
         self._configure(config, None)
         for sink in self.sinks:
-            if hasattr(sink, "health"):  # the outbox's heartbeat reports these live figures
-                sink.health = self.health
+            sink.attach_health(self.health)  # the outbox's heartbeat reports these live figures
 
     def health(self) -> dict:
         """The heartbeat's figures: throughput, counts, model, and the frame rate the rules need."""

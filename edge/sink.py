@@ -7,16 +7,23 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from models.infraction import EvidenceRef, InfractionMessage
 from models.item_status import ItemStatusMessage
+
+if TYPE_CHECKING:
+    from edge.publisher import Health
 
 
 class EventSink(Protocol):
     def emit(self, message: InfractionMessage, evidence: list[tuple[EvidenceRef, Path]]) -> None: ...
 
     def emit_item(self, status: ItemStatusMessage) -> None: ...
+
+    def attach_health(self, health: Health) -> None:
+        """The pipeline feeding this sink gives it its live figures, for a sink that sends heartbeats."""
+        ...
 
     def close(self) -> None: ...
 
@@ -46,6 +53,9 @@ class JsonlSink:
             self._items = items_path(self.path).open("a", encoding="utf-8")
         _write_line(self._items, status.to_payload())
 
+    def attach_health(self, health: Health) -> None:
+        pass  # a file has no heartbeat
+
     def close(self) -> None:
         self._handle.close()
         if self._items is not None:
@@ -72,6 +82,9 @@ class MemorySink:
 
     def emit_item(self, status: ItemStatusMessage) -> None:
         self.items.append(status)
+
+    def attach_health(self, health: Health) -> None:
+        pass  # a list has no heartbeat
 
     def close(self) -> None:
         pass
