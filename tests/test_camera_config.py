@@ -92,8 +92,8 @@ def test_unknown_enum_value_lists_what_is_allowed():
     data["redaction"] = {"mode": "blur"}
     found = problems(data)
     assert (
-        "zones[0].kind: 'road' is not allowed; allowed: 'roadway', 'crosswalk', 'sidewalk', 'litter_watch', 'ignore' or 'privacy'"
-        in found
+        "zones[0].kind: 'road' is not allowed; allowed: "
+        "'roadway', 'crosswalk', 'sidewalk', 'litter_watch', 'ignore' or 'privacy'" in found
     )
     assert "redaction.mode: 'blur' is not allowed; allowed: 'person', 'head' or 'off'" in found
 

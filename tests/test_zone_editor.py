@@ -200,7 +200,8 @@ def test_an_invalid_draft_shows_each_problem_beside_the_form(editor, browser) ->
     assert answer.status_code == 422
     assert answer.json()["problems"] == [
         "zones[0].polygon: has 2 items, needs at least 3",
-        "zones[1].kind: 'lawn' is not allowed; allowed: 'roadway', 'crosswalk', 'sidewalk', 'litter_watch', 'ignore' or 'privacy'",
+        "zones[1].kind: 'lawn' is not allowed; allowed: "
+        "'roadway', 'crosswalk', 'sidewalk', 'litter_watch', 'ignore' or 'privacy'",
         "zones[1].polygon: polygon is self-intersecting: edge 0 crosses edge 2 (got [[0, 0], [1, 1], [1, 0], [0, 1]])",
     ]
     assert not (cameras / "cam-2.yaml").exists()
