@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Table, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +27,7 @@ from models.infraction import InfractionMessage
 from models.item_status import ItemStatusMessage
 from models.status import StatusMessage
 
+Signed = TypeVar("Signed", InfractionMessage, ItemStatusMessage)
 PAYLOAD_HEAD_BYTES = 1024
 
 
@@ -177,20 +179,12 @@ def write_batch(session: Session, blobs: EvidenceStore, items: list[Accepted | Q
     """Everything one batch holds, in one transaction the caller commits; returns what happened."""
     now = datetime.now(UTC)
     accepted = [item for item in items if isinstance(item, Accepted)]
-    infractions = [
-        (item.message, item.signed)
-        for item in accepted
-        if isinstance(item.message, InfractionMessage) and item.signed is not None
-    ]
+    infractions = _signed(accepted, InfractionMessage)
     counts: Counter = Counter()
     counts["stored"] = store_infractions(session, infractions, now)
     counts["duplicates"] = len(infractions) - counts["stored"]
     counts["evidence"] = store_evidence(session, blobs, (i for i in accepted if i.topic.kind == "evidence"), now)
-    item_statuses = [
-        (item.message, item.signed)
-        for item in accepted
-        if isinstance(item.message, ItemStatusMessage) and item.signed is not None
-    ]
+    item_statuses = _signed(accepted, ItemStatusMessage)
     counts["item_status"] = store_item_statuses(session, item_statuses, now)
     counts["duplicates"] += len(item_statuses) - counts["item_status"]
     statuses = [item.message for item in accepted if isinstance(item.message, StatusMessage)]
@@ -198,3 +192,10 @@ def write_batch(session: Session, blobs: EvidenceStore, items: list[Accepted | Q
     counts["status"] = len(statuses)
     counts["quarantined"] = quarantine(session, (item for item in items if isinstance(item, Quarantine)), now)
     return counts
+
+
+def _signed(accepted: list[Accepted], kind: type[Signed]) -> list[tuple[Signed, dict]]:
+    """The accepted messages of one kind, each with its payload exactly as signed."""
+    return [
+        (item.message, item.signed) for item in accepted if isinstance(item.message, kind) and item.signed is not None
+    ]

@@ -321,8 +321,8 @@ class Pipeline:
         redacted = None
         vouched = motion is not None and (motion.vouched or not self.redactor.enabled)
         if motion is not None:
-            explained = [d.box for d in detections] + self.redactor.regions(frame.t)
             if vouched:
+                explained = [d.box for d in detections] + self.redactor.regions(frame.t)
                 redacted = self.redactor.apply(frame.image, frame.t, motion.unexplained(explained))
             else:
                 redacted = self.redactor.apply_whole(frame.image)

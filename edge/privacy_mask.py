@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.drawing import to_pixels
 from edge.redact import pixelate
 from models.config.zones import Zone
 
@@ -18,9 +19,6 @@ class PrivacyMask:
         self.polygons = [zone.polygon for zone in zones if zone.kind == "privacy"]
         self.block_px = block_px
         self._masks: dict[tuple[int, int], list[tuple[slice, slice, np.ndarray]]] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self.polygons)
 
     def apply(self, image: np.ndarray) -> None:
         """Pixelate, in place, every privacy zone of a frame: blocks of the zone's own bounding rectangle, copied
@@ -39,7 +37,7 @@ class PrivacyMask:
 
 
 def _mask(polygon: list[tuple[float, float]], width: int, height: int) -> tuple[slice, slice, np.ndarray]:
-    points = np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in polygon], np.int32)
+    points = to_pixels(polygon, width, height)
     left, top = points.min(axis=0)
     right, bottom = points.max(axis=0) + 1
     inside = np.zeros((bottom - top, right - left), np.uint8)

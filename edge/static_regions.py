@@ -264,8 +264,10 @@ class StaticRegionDetector:
                 item.last_seen_t = t
             elif t - item.last_seen_t > (self.pinned_hold_s if item_id in self.pinned else cfg.item_hold_s):
                 del self._items[item_id]
-        absorbed = [i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s]
-        for item_id in (i for i in absorbed if i not in self.pinned):
+        absorbed = [
+            i for i, item in self._items.items() if t - item.first_seen_t > cfg.absorb_s and i not in self.pinned
+        ]
+        for item_id in absorbed:
             x1, y1, x2, y2 = self._pixels(self._items.pop(item_id).box, pad=2)
             self._long[y1:y2, x1:x2] = gray[y1:y2, x1:x2]
 
