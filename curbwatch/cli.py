@@ -154,6 +154,11 @@ def demo(
 @click.option(
     "--tracker", type=click.Choice(["bytetrack", "ocsort", "botsort"]), help="Tracker; overrides detector.tracker."
 )
+@click.option(
+    "--rates",
+    help="Evaluate at each of these detection rates, e.g. 3,4,6,12,every ('every': a detection on every frame) "
+    "and print one Markdown table per rate, clip and type, with the events that joined two labelled people.",
+)
 def evaluate(
     labels: tuple[str, ...],
     model: str | None,
@@ -161,16 +166,31 @@ def evaluate(
     fps: float | None,
     stride: int | None,
     tracker: str | None,
+    rates: str | None,
 ) -> None:
     """Replay each labelled clip in LABELS (one or more files) and print precision, recall and F1 per type.
 
     Each clip's line lists its predicted and labelled frame ranges, so a miss can be looked up. A predicted event
-    matches a labelled one of the same type whose frame range overlaps it. Where labels give a path, a second
-    table also asks the event's track to be near that path ("by place") when the two counts differ."""
-    from edge.evaluate import describe, evaluate, totals
+    matches a labelled one of the same type whose frame range overlaps it (widened by the clip's `slack_s`). Where
+    labels give a path, a second table also asks the event's track to be near that path ("by place") when the two
+    counts differ. With --rates, the same at several detection rates in one table."""
+    from edge.evaluate import describe, evaluate, parse_rates, rate_overrides, rates_table, totals
     from edge.scoring import score_table
 
     overrides = {k: v for k, v in (("fps", fps), ("stride", stride), ("tracker", tracker)) if v is not None}
+    if rates is not None:
+        if fps is not None or stride is not None:
+            raise click.BadParameter("give either --rates or --fps/--stride", param_hint="--rates")
+        try:
+            chosen = parse_rates(rates)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--rates") from None
+        by_rate = [
+            (rate, evaluate(list(labels), model, progress=False, detector={**overrides, **rate_overrides(rate)}))
+            for rate in chosen
+        ]
+        click.echo(rates_table(by_rate))
+        return
     results = evaluate(list(labels), model, detector=overrides)
     for result in results:
         predicted = ", ".join(f"{s.type} {s.frame_start}-{s.frame_end}" for s in result.predicted) or "none"

@@ -11,7 +11,7 @@ import cv2
 
 from edge.detector import Detector
 from edge.replay import replay_file
-from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, load_labels, pair
+from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, joined, load_labels, pair
 from edge.sink import MemorySink
 from models.config import load_camera_config
 from models.config.detector import DetectorConfig
@@ -39,6 +39,11 @@ class ClipResult:
     located: list[Pairing]
     """Pairings by overlap and place (labels with a path must be near the predicted track)."""
     near: float
+    label: str = ""
+    """The clip's camera config, as the rates table names it (heldout/jay_intersection_crosswalk)."""
+    joined: int | None = None
+    """Events that followed two labelled people: two walks reported as one (`edge.scoring.joined`); None when the
+    labels give no paths to tell."""
 
     @property
     def located_counts(self) -> dict[str, Counts]:
@@ -55,14 +60,16 @@ def _check_video(clip: LabelledClip) -> Path:
     return path
 
 
-def _aspect(video: Path) -> float:
+def _geometry(video: Path) -> tuple[float, float]:
+    """The video's height over its width, and its frame rate (0 when it does not say)."""
     capture = cv2.VideoCapture(str(video))
     try:
         width = capture.get(cv2.CAP_PROP_FRAME_WIDTH)
         height = capture.get(cv2.CAP_PROP_FRAME_HEIGHT)
+        fps = capture.get(cv2.CAP_PROP_FPS)
     finally:
         capture.release()
-    return height / width if width > 0 else 1.0
+    return (height / width if width > 0 else 1.0), (fps if fps > 0 else 0.0)
 
 
 def event_points(message: InfractionMessage) -> tuple[PathPoint, ...]:
@@ -96,8 +103,9 @@ def evaluate_clip(
     messages = sorted(sink.messages, key=lambda m: (m.frame_start, m.frame_end))
     predicted = [Span(m.type, m.frame_start, m.frame_end, event_points(m)) for m in messages]
     expected = [Span(i.type, i.frame_start, i.frame_end, tuple(i.path)) for i in clip.infractions]
-    aspect = _aspect(video)
-    pairings = pair(predicted, expected)
+    aspect, fps = _geometry(video)
+    slack = round(clip.slack_s * fps)
+    pairings = pair(predicted, expected, slack=slack)
     return ClipResult(
         video=clip.video,
         predicted=predicted,
@@ -106,8 +114,10 @@ def evaluate_clip(
         messages=messages,
         notes=[i.note or "" for i in clip.infractions],
         pairings=pairings,
-        located=pair(predicted, expected, near=clip.near, aspect=aspect),
+        located=pair(predicted, expected, near=clip.near, aspect=aspect, slack=slack),
         near=clip.near,
+        label=str(Path(clip.config).with_suffix("")).removeprefix("examples/"),
+        joined=joined(predicted, expected, clip.near, aspect),
     )
 
 
@@ -176,3 +186,71 @@ def describe(result: ClipResult) -> list[str]:
         elif p.expected is not None and p.expected not in located_labels:
             lines.append(f"  MISSED by place {_label(result, p.expected)}")
     return lines
+
+
+EVERY_FRAME = "every"
+"""In a list of detection rates: the detector on every frame (stride 1), the reference the others answer to."""
+
+
+def parse_rates(text: str) -> list[float | None]:
+    """'3,4,6,12,every' -> [3.0, 4.0, 6.0, 12.0, None] (None: every frame). Raises ValueError with the reason."""
+    rates: list[float | None] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part == EVERY_FRAME:
+            rates.append(None)
+            continue
+        try:
+            rate = float(part)
+        except ValueError:
+            raise ValueError(f"{part!r} is neither a number of detections a second nor {EVERY_FRAME!r}") from None
+        if not 0.5 <= rate <= 60.0:
+            raise ValueError(f"{part}: detections a second must be between 0.5 and 60")
+        rates.append(rate)
+    if not rates:
+        raise ValueError(f"no rate given: e.g. 3,4,6,12,{EVERY_FRAME}")
+    return rates
+
+
+def rate_name(rate: float | None) -> str:
+    return EVERY_FRAME if rate is None else f"{rate:g}/s"
+
+
+def rate_overrides(rate: float | None) -> dict:
+    """Detector settings for one rate: `fps` with no fixed stride, or stride 1 for every frame."""
+    return {"stride": 1} if rate is None else {"fps": rate, "stride": None}
+
+
+def rates_table(by_rate: list[tuple[float | None, list[ClipResult]]]) -> str:
+    """A Markdown table: per rate, per clip and type (where either side has something), TP/FP/FN, precision,
+    recall and joined events; then each rate's totals per type."""
+
+    def row(rate: str, clip: str, kind: str, counts: Counts, joins: int | None) -> str:
+        figures = (counts.true_positives, counts.false_positives, counts.false_negatives)
+        return (
+            f"| {rate} | {clip} | {kind} | {' | '.join(str(n) for n in figures)} | {_ratio(counts.precision)} | "
+            f"{_ratio(counts.recall)} | {'-' if joins is None else joins} |"
+        )
+
+    lines = [
+        "| rate | clip | type | TP | FP | FN | precision | recall | joined |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rate, results in by_rate:
+        for result in results:
+            for kind, counts in sorted(result.counts.items()):
+                if counts.true_positives + counts.false_positives + counts.false_negatives == 0:
+                    continue
+                joins = result.joined if kind == "jaywalking" else None
+                lines.append(row(rate_name(rate), result.label, kind, counts, joins))
+    for rate, results in by_rate:
+        for kind, counts in sorted(totals(results).items()):
+            known = [r.joined for r in results if r.joined is not None]
+            joins = sum(known) if kind == "jaywalking" and known else None
+            lines.append(row(f"**{rate_name(rate)}**", "**all clips**", kind, counts, joins))
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

@@ -71,6 +71,15 @@ class LabelledClip(StrictModel):
             "predicted event may be from the labelled path.",
         ),
     ] = 0.03
+    slack_s: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=10.0,
+            description="Labels' frame ranges are widened by this many seconds on each side before matching: 2 for "
+            "the independent labels of ../shared/labels, scored that way by their labeller.",
+        ),
+    ] = 0.0
 
 
 class LabelFile(StrictModel):
@@ -102,6 +111,9 @@ class Span:
     def overlap(self, other: Span) -> int:
         """Frames both ranges cover (ends inclusive); 0 when they only miss each other."""
         return max(0, min(self.frame_end, other.frame_end) - max(self.frame_start, other.frame_start) + 1)
+
+    def widened(self, frames: int) -> Span:
+        return Span(self.type, max(0, self.frame_start - frames), self.frame_end + frames, self.points)
 
     def position(self, frame: int) -> tuple[float, float]:
         """Where this span was at `frame`, interpolated between its points, held at the ends."""
@@ -172,21 +184,27 @@ class Counts:
 
 
 def pair(
-    predicted: Iterable[Span], expected: Iterable[Span], near: float | None = None, aspect: float = 1.0
+    predicted: Iterable[Span],
+    expected: Iterable[Span],
+    near: float | None = None,
+    aspect: float = 1.0,
+    slack: int = 0,
 ) -> list[Pairing]:
-    """Pair predictions with labels of the same type by overlap, largest overlaps first, one-to-one. With `near`,
-    a pair whose place distance is known and above `near` is not allowed (matching by place). Indices refer to
-    the given lists; every prediction and every label appears in exactly one pairing."""
+    """Pair predictions with labels of the same type by overlap, largest overlaps first, one-to-one; each label's
+    range widened by `slack` frames on both sides. With `near`, a pair whose place distance is known and above
+    `near` is not allowed (matching by place). Indices refer to the given lists; every prediction and every label
+    appears in exactly one pairing."""
     predicted, expected = list(predicted), list(expected)
     candidates = []
     for i, p in enumerate(predicted):
         for j, e in enumerate(expected):
-            if p.type != e.type or p.overlap(e) <= 0:
+            overlap = p.overlap(e.widened(slack))
+            if p.type != e.type or overlap <= 0:
                 continue
             distance = place_distance(p, e, aspect)
             if near is not None and distance is not None and distance > near:
                 continue
-            candidates.append((p.overlap(e), i, j, distance))
+            candidates.append((overlap, i, j, distance))
     pairings: list[Pairing] = []
     used_p: set[int] = set()
     used_e: set[int] = set()
@@ -198,6 +216,30 @@ def pair(
     pairings += [Pairing(p.type, i, None) for i, p in enumerate(predicted) if i not in used_p]
     pairings += [Pairing(e.type, None, j) for j, e in enumerate(expected) if j not in used_e]
     return pairings
+
+
+COVERS = 0.5
+"""An event covers a label when its range holds at least this share of the label's frames."""
+
+
+def joined(predicted: Iterable[Span], expected: Iterable[Span], near: float, aspect: float = 1.0) -> int | None:
+    """Events that followed two or more labelled people of their type: each such label has at least COVERS of its
+    frames inside the event's range and the event's track passed near its path (`place_distance` at most `near`).
+    Two walks reported as one. None when the labels give no paths: frame ranges alone cannot tell two people who
+    are in view at the same time from one."""
+    expected = list(expected)
+    if any(not e.points for e in expected):
+        return None
+    out = 0
+    for p in predicted:
+        covered = 0
+        for e in expected:
+            if e.type != p.type or p.overlap(e) < COVERS * (e.frame_end - e.frame_start + 1):
+                continue
+            distance = place_distance(p, e, aspect)
+            covered += distance is not None and distance <= near
+        out += covered >= 2
+    return out
 
 
 def count(pairings: Iterable[Pairing]) -> dict[str, Counts]:
