@@ -18,6 +18,7 @@ from curbwatch.bench_ingest import bench_ingest
 from curbwatch.keys_cli import keys
 from edge.cli import edge
 from models.config import load_camera_config
+from models.config.detector import TRACKER_KINDS
 
 
 @click.group(cls=ReportsErrorsGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -151,9 +152,7 @@ def demo(
 )
 @click.option("--fps", type=click.FloatRange(0.5, 60.0), help="Detections per second; overrides detector.fps.")
 @click.option("--stride", type=click.IntRange(1, 30), help="Detector on every Nth frame; overrides detector.stride.")
-@click.option(
-    "--tracker", type=click.Choice(["bytetrack", "ocsort", "botsort"]), help="Tracker; overrides detector.tracker."
-)
+@click.option("--tracker", type=click.Choice(TRACKER_KINDS), help="Tracker; overrides detector.tracker.")
 @click.option(
     "--rates",
     help="Evaluate at each of these detection rates, e.g. 3,4,6,12,every ('every': a detection on every frame) "
@@ -292,6 +291,14 @@ def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None)
     help="fitted: the model's input fitted to each clip's frames; square: the model's own input; overrides "
     "detector.fit_input.",
 )
+@click.option(
+    "--tracker",
+    "trackers",
+    multiple=True,
+    type=click.Choice(TRACKER_KINDS),
+    help="Overrides detector.tracker; repeat to measure each set with each tracker in turn, in this run (e.g. "
+    "--tracker bytetrack --tracker flow: the tracker before issue 21 against today's).",
+)
 @click.option("--max-frames", type=click.IntRange(min=1), help="Each camera stops after this many frames.")
 @click.option("--repeat", type=click.IntRange(1, 20), default=1, show_default=True, help="Measure each set this often.")
 def bench_box(
@@ -301,6 +308,7 @@ def bench_box(
     threads: int | None,
     fps: float | None,
     model_input: str | None,
+    trackers: tuple[str, ...],
     max_frames: int | None,
     repeat: int,
 ) -> None:
@@ -330,13 +338,15 @@ def bench_box(
     for count in scale or [len(configs)]:
         for current in paces:
             for attempt in range(1, repeat + 1):
-                with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
-                    fit = None if model_input is None else model_input == "fitted"
-                    plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit)
-                    run = run_box(plans, current, max_frames)
-                runs.append(run)
-                title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
-                click.echo(f"{title}{describe(run)}\n")
+                # Trackers alternate within each repeat, so a machine that slows down weighs on both alike.
+                for tracker in trackers or (None,):
+                    with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
+                        fit = None if model_input is None else model_input == "fitted"
+                        plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit, tracker)
+                        run = run_box(plans, current, max_frames)
+                    runs.append(run)
+                    title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
+                    click.echo(f"{title}{describe(run)}\n")
     if len(runs) > 1:
         click.echo(summary_table(runs))
 

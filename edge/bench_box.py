@@ -134,6 +134,7 @@ def replay_camera(config_file: str, evidence_dir: str, events_out: str, realtime
         "source_fps": fps,
         "stride": detector.stride,
         "threads": config.detector.threads,
+        "tracker": config.detector.tracker,
         "frames": stats.frames,
         "detected_frames": stats.detected_frames,
         "events": sum(stats.events.values()),
@@ -322,6 +323,7 @@ def plan_cameras(
     threads: int | None = None,
     fps: float | None = None,
     fit_input: bool | None = None,
+    tracker: str | None = None,
 ) -> list[CameraPlan]:
     """`count` cameras from `configs`, repeated in turn; a repeated camera gets `-2`, `-3` ... on its id. Each
     copy is written to `workdir` with its own outbox file, the overrides applied and file paths made absolute
@@ -347,6 +349,8 @@ def plan_cameras(
             data["detector"]["stride"] = None
         if fit_input is not None:
             data["detector"]["fit_input"] = fit_input
+        if tracker is not None:
+            data["detector"]["tracker"] = tracker
         path = workdir / f"{camera_id}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         plans.append(CameraPlan(camera_id, path, origin, folder))
@@ -501,6 +505,7 @@ CAMERA_COLUMNS = (
 )
 SUMMARY_COLUMNS = (
     "cameras",
+    "tracker",
     "pace",
     "threads",
     "min ratio",
@@ -556,8 +561,10 @@ def camera_table(run: BoxRun) -> str:
 def summary_row(run: BoxRun) -> list[object]:
     threads = sorted({str(c.figures["threads"] or "default") for c in run.cameras})
     slowest = max(run.cameras, key=lambda c: c.run_s / c.clip_s if c.clip_s else 0.0)
+    trackers = sorted({str(c.figures["tracker"]) for c in run.cameras})
     return [
         len(run.cameras),
+        ",".join(trackers),
         run.pace,
         ",".join(threads),
         f"{run.min_ratio:.2f}",

@@ -146,7 +146,9 @@ class Detector:
         if not moved and idle is not None and last is not None and t - last < 1.0 / idle - 1e-6:
             due = False
         if not due:
-            self.times = StageTimes()
+            started = time.perf_counter()
+            self._tracker.between(image, t)
+            self.times = StageTimes(track=(time.perf_counter() - started) * 1000.0)
             return self._last, False
         self._last_run_t = t
         started = time.perf_counter()

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from edge.detect.yolo_io import RawDetections
+from edge.flow_tracking import FlowTracker
 
 LOST_TRACK_S = 2.0
 """How long a track that no detection matched is kept for a detection to take it up again: a walker hidden
@@ -20,7 +21,6 @@ ACTIVATION_SCORE = 0.25
 lower ones, down to the detector's input threshold, for tracks that already exist)."""
 MIN_IOU = 0.2
 """Least overlap between a track's predicted box and a detection for the two to match."""
-TRACKERS = ("bytetrack", "ocsort", "botsort")
 
 
 def _build(kind: str, rate: float) -> object:
@@ -53,11 +53,19 @@ class Tracker:
 
     def __init__(self, kind: str, rate: float) -> None:
         self.kind = kind
-        self._tracker = _build(kind, rate)
+        self._flow = FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU) if kind == "flow" else None
+        self._tracker = None if self._flow is not None else _build(kind, rate)
         self._needs_frame = kind == "botsort"  # its camera-motion compensation looks at the frame
+
+    def between(self, image: np.ndarray, t: float) -> None:
+        """A frame the detector skips: the flow tracker carries its boxes along; the others ignore it."""
+        if self._flow is not None:
+            self._flow.between(image, t)
 
     def update(self, raw: RawDetections, t: float, image: np.ndarray) -> np.ndarray:
         """Track ids for the rows of `raw`, in its order; -1 where a row belongs to no (confirmed) track."""
+        if self._flow is not None:
+            return self._flow.update(raw, t, image)
         import supervision as sv
 
         ids = np.full(len(raw), -1, dtype=int)
@@ -83,4 +91,7 @@ class Tracker:
         return ids
 
     def reset(self) -> None:
-        self._tracker.reset()  # type: ignore[attr-defined]
+        if self._flow is not None:
+            self._flow.reset()
+        else:
+            self._tracker.reset()  # type: ignore[attr-defined]

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, ClassVar
 from edge.boxes import iou
 from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, coarse
-from edge.rules.people import RIDDEN_CLASSES, VEHICLE_CLASSES, is_occupant, is_riding, tracked_people
+from edge.rules.people import (
+    RIDDEN_CLASSES,
+    VEHICLE_CLASSES,
+    is_occupant,
+    is_riding,
+    tracked_people,
+    within_reach,
+)
 from edge.samples import Detection, FrameSample
 from models.config.camera import CameraConfig
 from models.config.rules import JaywalkingConfig
@@ -72,6 +79,8 @@ class _Track:
     last_t: float
     last_index: int
     last_foot: Point
+    height: float = 0.0
+    """The last box's height (normalised to the frame's): how far this person can walk is measured in it."""
     velocity: Point = (0.0, 0.0)
     samples: int = 0
     riding: int = 0
@@ -171,7 +180,8 @@ class JaywalkingRule:
         for person in people:
             track_id = person.track_id
             assert track_id is not None
-            track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person.foot, sample, seen)
+            track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person, sample, seen)
+            track.height = person.box[3] - person.box[1]
             track.samples += 1
             track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
             self._step(track, person.foot, person.confidence, sample, phase)
@@ -213,13 +223,19 @@ class JaywalkingRule:
         self._tracks.clear()
         return hits
 
-    def _adopt_or_create(self, track_id: int, foot: Point, sample: FrameSample, seen: set[int]) -> _Track:
-        """A new track id: continue the crossing of a track that vanished just before, close by. The old
-        track keeps its share of the crossing (the tracker may find it again); the crossing reports once."""
+    def _adopt_or_create(self, track_id: int, person: Detection, sample: FrameSample, seen: set[int]) -> _Track:
+        """A new track id: continue the crossing of a track that vanished just before, close by and within the
+        vanished person's walking reach in the time (a person further away is someone else, whose crossing is their
+        own event). The old track keeps its share of the crossing (the tracker may find it again); the crossing
+        reports once."""
+        foot = person.foot
+        aspect = sample.height / sample.width if sample.width else 1.0
         best: tuple[float, _Track] | None = None
         for old_id, old in self._tracks.items():
             gap = sample.t - old.last_t
             if old.crossing is None or old_id in seen or not 0.0 < gap <= self.config.id_switch_s:
+                continue
+            if old.height > 0 and not within_reach(old.last_foot, foot, old.height, gap, aspect):
                 continue
             predicted = (old.last_foot[0] + old.velocity[0] * gap, old.last_foot[1] + old.velocity[1] * gap)
             near = min(self._image_distance(foot, old.last_foot), self._image_distance(foot, predicted))

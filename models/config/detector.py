@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator
 
 from models.base import SHA256_PATTERN, StrictModel
+
+TrackerKind = Literal["flow", "bytetrack", "ocsort", "botsort"]
+TRACKER_KINDS: tuple[str, ...] = get_args(TrackerKind)
 
 
 class DetectorConfig(StrictModel):
@@ -76,9 +79,13 @@ class DetectorConfig(StrictModel):
         ),
     ] = None
     tracker: Annotated[
-        Literal["bytetrack", "ocsort", "botsort"],
-        Field(description="Tracker (boxes and motion only, never appearance)."),
-    ] = "bytetrack"
+        TrackerKind,
+        Field(
+            description="Tracker (boxes and motion only, never appearance). `flow` carries each track's box through "
+            "the frames between detections by optical flow and never continues a track further than a person can "
+            "walk in the time; the others see only the detections (bytetrack was the default before it).",
+        ),
+    ] = "flow"
     device: Annotated[
         str, Field(description="For .pt weights: 'cpu', or an accelerator Ultralytics knows ('0', 'cuda:0').")
     ] = "cpu"

@@ -1,0 +1,225 @@
+"""Tracks that keep their identities between detections (DESIGN.md section 3, issue 21).
+
+The detector runs a few times a second, but every frame is decoded. Between two detections each live track's
+box is carried along by sparse optical flow (Lucas-Kanade on a small grid of points inside the box, checked
+forwards and backwards), so at the next detection a walker's predicted box lies where the walker now is, not
+where a constant-velocity guess from a fifth of a second ago puts them: two people walking side by side or
+passing each other are then told apart by overlap with their own boxes.
+
+Association is ByteTrack's two stages (strong detections first, then weak ones for tracks that already exist),
+by overlap with the carried box, inside a gate measured in body heights and seconds: a detection whose feet are
+further from a track's than a person can walk in the time since that track was last seen never continues it,
+whatever the overlap says. Such a jump starts a new track: two people are split, never joined.
+
+Motion and boxes only: no appearance of anyone is kept or compared (DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from edge.detect.yolo_io import RawDetections
+from edge.rules.people import walk_reach
+
+HEIGHT_RATIO = 1.8
+"""A detection more than this many times taller or shorter than a track's box is someone else (or a part)."""
+FLOW_WIDTH = 640
+"""Frames wider than this are scaled down to it for the optical flow: far walkers 20 px tall stay 10 px tall or
+more at the resolutions cameras send."""
+GRID = (3, 5)
+"""Points per box for the flow (columns, rows), on the body's middle where the background shows least."""
+MIN_FLOW_POINTS = 3
+FORWARD_BACKWARD_PX = 1.0
+"""A point whose flow, run back, lands further than this from where it started is not trusted."""
+FLOW_STEP_S = 1.0 / 15.0
+"""Least source time between two flow steps: more often costs CPU and adds nothing at walking speed."""
+LK = {
+    "winSize": (15, 15),
+    "maxLevel": 3,
+    "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),
+}
+
+
+@dataclass
+class _Track:
+    box: np.ndarray
+    """x1, y1, x2, y2 normalised: the last detection's box, carried along by flow since."""
+    score: float
+    seen_t: float
+    """When a detection last matched it."""
+    seen_box: np.ndarray
+    """That detection's box."""
+    velocity: np.ndarray
+    """Box corners per second, from the last two matched detections."""
+    moved_t: float
+    """The time `box` stands for (the last detection, or the last flow step)."""
+    hits: int = 1
+    track_id: int = -1
+    """-1 until a second detection confirms it (one stray box makes no track)."""
+
+    def predicted(self, t: float) -> np.ndarray:
+        return self.box + self.velocity * max(0.0, t - self.moved_t)
+
+
+class FlowTracker:
+    """One camera's tracks. `lost_s` is how long a track that no detection matched is kept; `activation` the least
+    score that starts one; `min_iou` the least overlap of a detection with a track's carried box."""
+
+    def __init__(self, lost_s: float, activation: float, min_iou: float) -> None:
+        self.lost_s = lost_s
+        self.activation = activation
+        self.min_iou = min_iou
+        self.reset()
+
+    def reset(self) -> None:
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self._gray: np.ndarray | None = None
+        self._gray_t = -np.inf
+        self._detected_t = -np.inf
+
+    # -- between detections -----------------------------------------------------------------------------------
+
+    def between(self, image: np.ndarray, t: float) -> None:
+        """Carry every track seen at the last detection along the flow from the last frame looked at to this one."""
+        if t - self._gray_t < FLOW_STEP_S - 1e-6:
+            return
+        # Only the tracks the last detection saw: a lost one's place may now show someone else, or a car.
+        live = [track for track in self._tracks if track.seen_t == self._detected_t]
+        if not live:
+            self._gray = None  # nothing to carry: the next detection starts the flow afresh
+            return
+        gray = _gray(image)
+        if self._gray is not None and self._gray.shape == gray.shape:
+            self._carry(live, self._gray, gray, t)
+        self._gray, self._gray_t = gray, t
+
+    def _carry(self, tracks: list[_Track], before: np.ndarray, after: np.ndarray, t: float) -> None:
+        height, width = before.shape
+        scale = np.array([width, height], np.float32)
+        grids = [_grid(track.box) for track in tracks]
+        start = (np.concatenate(grids) * scale).astype(np.float32).reshape(-1, 1, 2)
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(before, after, start, None, **LK)
+        back, status_back, _ = cv2.calcOpticalFlowPyrLK(after, before, moved, None, **LK)
+        good = (status.ravel() == 1) & (status_back.ravel() == 1)
+        good &= np.linalg.norm((back - start).reshape(-1, 2), axis=1) <= FORWARD_BACKWARD_PX
+        shift = ((moved - start).reshape(-1, 2)) / scale
+        offset = 0
+        for track, grid in zip(tracks, grids, strict=True):
+            rows = slice(offset, offset + len(grid))
+            offset += len(grid)
+            kept = shift[rows][good[rows]]
+            if len(kept) < MIN_FLOW_POINTS:
+                continue  # a walker hidden behind a bus: the detection will tell, the velocity guesses meanwhile
+            dx, dy = np.median(kept, axis=0)
+            track.box = track.box + np.array([dx, dy, dx, dy], np.float32)
+            track.moved_t = t
+
+    # -- at a detection ---------------------------------------------------------------------------------------
+
+    def update(self, raw: RawDetections, t: float, image: np.ndarray) -> np.ndarray:
+        """Track ids for the rows of `raw`, in its order; -1 where a row belongs to no confirmed track."""
+        boxes = raw.boxes.reshape(-1, 4).astype(np.float32)
+        scores = raw.scores.astype(np.float32)
+        self._tracks = [track for track in self._tracks if t - track.seen_t <= self.lost_s]
+        strong = np.flatnonzero(scores >= self.activation)
+        weak = np.flatnonzero(scores < self.activation)
+        rows = np.full(len(boxes), -1, dtype=int)
+        unmatched = list(range(len(self._tracks)))
+        aspect = image.shape[0] / image.shape[1]
+        for group in (strong, weak):
+            pairs = self._associate([self._tracks[i] for i in unmatched], boxes[group], t, aspect)
+            for track_row, det_row in pairs:
+                rows[group[det_row]] = unmatched[track_row]
+            taken = {unmatched[track_row] for track_row, _ in pairs}
+            unmatched = [i for i in unmatched if i not in taken]
+        ids = np.full(len(boxes), -1, dtype=int)
+        for det, track_index in enumerate(rows):
+            if track_index >= 0:
+                ids[det] = self._matched(self._tracks[track_index], boxes[det], float(scores[det]), t)
+        # A track that was still unconfirmed and missed its second detection was one stray box.
+        self._tracks = [track for track in self._tracks if track.track_id > 0 or track.seen_t == t]
+        for det in strong:
+            if rows[det] < 0:
+                self._tracks.append(_new_track(boxes[det], float(scores[det]), t))
+        self._gray, self._gray_t, self._detected_t = _gray(image), t, t
+        return ids
+
+    def _associate(self, tracks: list[_Track], boxes: np.ndarray, t: float, aspect: float) -> list[tuple[int, int]]:
+        """(track row, detection row) pairs, most overlap first and one to one, inside each track's gate."""
+        if not tracks or not len(boxes):
+            return []
+        predicted = np.array([track.predicted(t) for track in tracks], np.float32)
+        overlap = _iou(predicted, boxes)
+        overlap[~self._gate(tracks, boxes, t, aspect)] = 0.0
+        track_rows, det_rows = linear_sum_assignment(overlap, maximize=True)
+        return [(int(r), int(c)) for r, c in zip(track_rows, det_rows, strict=True) if overlap[r, c] >= self.min_iou]
+
+    @staticmethod
+    def _gate(tracks: list[_Track], boxes: np.ndarray, t: float, aspect: float) -> np.ndarray:
+        """Which detections each track may take: feet within walking reach of where the track was last seen, and a
+        box of about its height. Measured in the track's body heights, so near and far people are judged alike."""
+        seen = np.array([track.seen_box for track in tracks], np.float32)
+        heights = (seen[:, 3] - seen[:, 1])[:, None]
+        elapsed = np.array([t - track.seen_t for track in tracks], np.float32)[:, None]
+        offset = _feet(boxes)[None, :, :] - _feet(seen)[:, None, :]
+        # in frame heights, as the boxes' heights are
+        distance = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1])
+        within = distance <= walk_reach(heights, elapsed)
+        ratio = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)[None, :] / np.maximum(heights, 1e-6)
+        return within & (ratio <= HEIGHT_RATIO) & (ratio >= 1.0 / HEIGHT_RATIO)
+
+    def _matched(self, track: _Track, box: np.ndarray, score: float, t: float) -> int:
+        elapsed = t - track.seen_t
+        if elapsed > 0:
+            track.velocity = 0.5 * track.velocity + 0.5 * (box - track.seen_box) / elapsed
+        track.box, track.seen_box = box.copy(), box.copy()
+        track.score, track.seen_t, track.moved_t = score, t, t
+        track.hits += 1
+        if track.track_id < 0:
+            track.track_id = self._next_id
+            self._next_id += 1
+        return track.track_id
+
+
+def _new_track(box: np.ndarray, score: float, t: float) -> _Track:
+    return _Track(
+        box=box.copy(), score=score, seen_t=t, seen_box=box.copy(), velocity=np.zeros(4, np.float32), moved_t=t
+    )
+
+
+def _feet(boxes: np.ndarray) -> np.ndarray:
+    """Bottom centres of (N, 4) boxes."""
+    return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    if width > FLOW_WIDTH:
+        image = cv2.resize(image, (FLOW_WIDTH, round(height * FLOW_WIDTH / width)), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+
+
+def _grid(box: np.ndarray) -> np.ndarray:
+    """GRID points over the middle of a box (from a fifth to four fifths of its height, the middle half of its
+    width): the torso and legs, where a person's own pixels are."""
+    columns, rows = GRID
+    xs = box[0] + (box[2] - box[0]) * np.linspace(0.3, 0.7, columns)
+    ys = box[1] + (box[3] - box[1]) * np.linspace(0.2, 0.8, rows)
+    return np.array([(x, y) for y in ys for x in xs], np.float32)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Overlap over union of every box of `a` with every box of `b`."""
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
