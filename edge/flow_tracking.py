@@ -24,6 +24,9 @@ from scipy.optimize import linear_sum_assignment
 from edge.detect.yolo_io import RawDetections
 from edge.rules.people import walk_reach
 
+PARTIAL_HEIGHT = 1.25
+"""A detection this much shorter or taller than the last is a part of the person (or the rest coming back): its
+feet say nothing of their walk."""
 HEIGHT_RATIO = 1.8
 """A detection more than this many times taller or shorter than a track's box is someone else (or a part)."""
 FLOW_WIDTH = 640
@@ -45,6 +48,8 @@ LK = {
 
 @dataclass
 class _Track:
+    cls: int
+    """The class of the detection that started it: a person's track never continues on a car's box."""
     box: np.ndarray
     """x1, y1, x2, y2 normalised: the last detection's box, carried along by flow since."""
     score: float
@@ -53,7 +58,7 @@ class _Track:
     seen_box: np.ndarray
     """That detection's box."""
     velocity: np.ndarray
-    """Box corners per second, from the last two matched detections."""
+    """The box's shift per second (x, y, x, y), from the feet of the detections that matched it."""
     moved_t: float
     """The time `box` stands for (the last detection, or the last flow step)."""
     hits: int = 1
@@ -124,6 +129,7 @@ class FlowTracker:
         """Track ids for the rows of `raw`, in its order; -1 where a row belongs to no confirmed track."""
         boxes = raw.boxes.reshape(-1, 4).astype(np.float32)
         scores = raw.scores.astype(np.float32)
+        classes = raw.classes.astype(int)
         self._tracks = [track for track in self._tracks if t - track.seen_t <= self.lost_s]
         strong = np.flatnonzero(scores >= self.activation)
         weak = np.flatnonzero(scores < self.activation)
@@ -131,11 +137,16 @@ class FlowTracker:
         unmatched = list(range(len(self._tracks)))
         aspect = image.shape[0] / image.shape[1]
         for group in (strong, weak):
-            pairs = self._associate([self._tracks[i] for i in unmatched], boxes[group], t, aspect)
+            pairs = self._associate([self._tracks[i] for i in unmatched], boxes[group], classes[group], t, aspect)
             for track_row, det_row in pairs:
                 rows[group[det_row]] = unmatched[track_row]
             taken = {unmatched[track_row] for track_row, _ in pairs}
             unmatched = [i for i in unmatched if i not in taken]
+        # Leftovers whose boxes no longer overlap (a walker back from behind a bus): the nearest feet within reach.
+        left = strong[rows[strong] < 0]
+        leftovers = [self._tracks[i] for i in unmatched]
+        for track_row, det_row in self._nearest(leftovers, boxes[left], classes[left], t, aspect):
+            rows[left[det_row]] = unmatched[track_row]
         ids = np.full(len(boxes), -1, dtype=int)
         for det, track_index in enumerate(rows):
             if track_index >= 0:
@@ -144,24 +155,43 @@ class FlowTracker:
         self._tracks = [track for track in self._tracks if track.track_id > 0 or track.seen_t == t]
         for det in strong:
             if rows[det] < 0:
-                self._tracks.append(_new_track(boxes[det], float(scores[det]), t))
+                self._tracks.append(_new_track(int(classes[det]), boxes[det], float(scores[det]), t))
         self._gray, self._gray_t, self._detected_t = _gray(image), t, t
         return ids
 
-    def _associate(self, tracks: list[_Track], boxes: np.ndarray, t: float, aspect: float) -> list[tuple[int, int]]:
+    def _associate(
+        self, tracks: list[_Track], boxes: np.ndarray, classes: np.ndarray, t: float, aspect: float
+    ) -> list[tuple[int, int]]:
         """(track row, detection row) pairs, most overlap first and one to one, inside each track's gate."""
         if not tracks or not len(boxes):
             return []
         predicted = np.array([track.predicted(t) for track in tracks], np.float32)
         overlap = _iou(predicted, boxes)
-        overlap[~self._gate(tracks, boxes, t, aspect)] = 0.0
+        overlap[~self._gate(tracks, boxes, classes, t, aspect)] = 0.0
         track_rows, det_rows = linear_sum_assignment(overlap, maximize=True)
         return [(int(r), int(c)) for r, c in zip(track_rows, det_rows, strict=True) if overlap[r, c] >= self.min_iou]
 
+    def _nearest(
+        self, tracks: list[_Track], boxes: np.ndarray, classes: np.ndarray, t: float, aspect: float
+    ) -> list[tuple[int, int]]:
+        """(track row, detection row) pairs by the distance of the detection's feet from the track's predicted feet,
+        in the track's reach, one to one: the closest first."""
+        if not tracks or not len(boxes):
+            return []
+        predicted = np.array([track.predicted(t) for track in tracks], np.float32)
+        seen = np.array([track.seen_box for track in tracks], np.float32)
+        elapsed = np.array([t - track.seen_t for track in tracks], np.float32)[:, None]
+        offset = _feet(boxes)[None, :, :] - _feet(predicted)[:, None, :]
+        share = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1]) / walk_reach(seen[:, 3:4] - seen[:, 1:2], elapsed)
+        share[~self._gate(tracks, boxes, classes, t, aspect)] = np.inf
+        track_rows, det_rows = linear_sum_assignment(np.where(np.isfinite(share), share, 1e6))
+        return [(int(r), int(c)) for r, c in zip(track_rows, det_rows, strict=True) if np.isfinite(share[r, c])]
+
     @staticmethod
-    def _gate(tracks: list[_Track], boxes: np.ndarray, t: float, aspect: float) -> np.ndarray:
-        """Which detections each track may take: feet within walking reach of where the track was last seen, and a
-        box of about its height. Measured in the track's body heights, so near and far people are judged alike."""
+    def _gate(tracks: list[_Track], boxes: np.ndarray, classes: np.ndarray, t: float, aspect: float) -> np.ndarray:
+        """Which detections each track may take: of its class, feet within walking reach of where the track was last
+        seen, and a box of about its height. Measured in the track's body heights, so near and far people are judged
+        alike."""
         seen = np.array([track.seen_box for track in tracks], np.float32)
         heights = (seen[:, 3] - seen[:, 1])[:, None]
         elapsed = np.array([t - track.seen_t for track in tracks], np.float32)[:, None]
@@ -170,12 +200,18 @@ class FlowTracker:
         distance = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1])
         within = distance <= walk_reach(heights, elapsed)
         ratio = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)[None, :] / np.maximum(heights, 1e-6)
-        return within & (ratio <= HEIGHT_RATIO) & (ratio >= 1.0 / HEIGHT_RATIO)
+        same = np.array([track.cls for track in tracks])[:, None] == classes[None, :]
+        return same & within & (ratio <= HEIGHT_RATIO) & (ratio >= 1.0 / HEIGHT_RATIO)
 
     def _matched(self, track: _Track, box: np.ndarray, score: float, t: float) -> int:
         elapsed = t - track.seen_t
-        if elapsed > 0:
-            track.velocity = 0.5 * track.velocity + 0.5 * (box - track.seen_box) / elapsed
+        seen_height, height = track.seen_box[3] - track.seen_box[1], box[3] - box[1]
+        # A box cut short by someone in front (or grown back) moves its feet without any walking.
+        whole = 1.0 / PARTIAL_HEIGHT <= height / max(seen_height, 1e-6) <= PARTIAL_HEIGHT
+        if elapsed > 0 and whole:
+            (fx, fy), (sx, sy) = _feet(box[None, :])[0], _feet(track.seen_box[None, :])[0]
+            walked = np.array([fx - sx, fy - sy, fx - sx, fy - sy], np.float32) / elapsed
+            track.velocity = 0.5 * track.velocity + 0.5 * walked
         track.box, track.seen_box = box.copy(), box.copy()
         track.score, track.seen_t, track.moved_t = score, t, t
         track.hits += 1
@@ -185,9 +221,9 @@ class FlowTracker:
         return track.track_id
 
 
-def _new_track(box: np.ndarray, score: float, t: float) -> _Track:
+def _new_track(cls: int, box: np.ndarray, score: float, t: float) -> _Track:
     return _Track(
-        box=box.copy(), score=score, seen_t=t, seen_box=box.copy(), velocity=np.zeros(4, np.float32), moved_t=t
+        cls=cls, box=box.copy(), score=score, seen_t=t, seen_box=box.copy(), velocity=np.zeros(4, np.float32), moved_t=t
     )
 
 
