@@ -226,6 +226,22 @@ def test_eval_scores_a_labelled_clip():
     assert int(jay[1]) >= 1, "the clear mid-block crossing at the start is found"
 
 
+def test_eval_at_several_rates_prints_one_row_per_rate_and_clip_and_the_totals():
+    result = run_cli("eval", "tests/labels/jay_intersection_crosswalk.yaml", "--rates", "4,every", timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    rows = [line.split("|")[1:-1] for line in result.stdout.strip().splitlines()]
+    assert [cell.strip() for cell in rows[0]] == [
+        *("rate", "clip", "type", "TP", "FP", "FN", "precision", "recall", "joined"),
+    ]
+    mine = [[cell.strip() for cell in row] for row in rows[2:] if row[1].strip() == "jay_intersection_crosswalk"]
+    assert [row[0] for row in mine] == ["4/s", "every"]
+    assert all(row[2] == "jaywalking" and int(row[3]) >= 1 and row[8] == "0" for row in mine), mine
+    totals = [row for row in rows if "all clips" in row[1]]
+    assert len(totals) == 4, "jaywalking and littering totals at each rate"
+    refused = run_cli("eval", "tests/labels/jay_intersection_crosswalk.yaml", "--rates", "4", "--fps", "6")
+    assert refused.returncode == 2 and "--rates" in refused.stderr
+
+
 def test_edge_run_follows_a_live_stream_through_a_drop(tmp_path):
     import functools
     import http.server

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.scoring import Counts, Span, count, load_labels, match, pair, place_distance, score_table
+from edge.evaluate import parse_rates, rate_overrides
+from edge.scoring import Counts, Span, count, joined, load_labels, match, pair, place_distance, score_table
 from models.config import load_camera_config
 from models.errors import ConfigError
 from tests.conftest import ROOT, shared_file
@@ -90,3 +91,30 @@ def test_every_shared_clip_is_labelled():
     }
     shared = {p.name for p in (SHARED / "media").iterdir() if p.suffix in (".mp4", ".avi")}
     assert labelled == shared
+
+
+def test_labels_scored_with_slack_match_an_event_that_ends_just_before_the_label_starts():
+    """The independent labels were scored with their ranges widened by 2 s; the project's are not."""
+    event, label = Span(J, 0, 40), Span(J, 50, 90)
+    assert count(pair([event], [label]))[J].true_positives == 0
+    assert count(pair([event], [label], slack=20))[J].true_positives == 1
+
+
+def test_an_event_that_follows_two_labelled_walkers_in_turn_is_counted_as_joined():
+    first = Span(J, 0, 50, ((0, 0.10, 0.60), (50, 0.30, 0.60)))
+    second = Span(J, 60, 110, ((60, 0.31, 0.62), (110, 0.55, 0.62)))
+    beside = Span(J, 0, 50, ((0, 0.10, 0.80), (50, 0.30, 0.80)))  # walking at the same time, further down
+    one_for_both = Span(J, 0, 110, ((0, 0.10, 0.60), (50, 0.30, 0.60), (60, 0.31, 0.62), (110, 0.55, 0.62)))
+    one_each = [Span(J, 0, 50, first.points), Span(J, 60, 110, second.points)]
+    assert joined([one_for_both], [first, second, beside], near=0.05) == 1
+    assert joined(one_each, [first, second, beside], near=0.05) == 0
+    # Without paths two people in view at the same time cannot be told from one: not counted.
+    assert joined([one_for_both], [Span(J, 0, 50), Span(J, 60, 110)], near=0.05) is None
+
+
+def test_detection_rates_are_read_with_every_frame_as_the_reference():
+    assert parse_rates("3, 6,every") == [3.0, 6.0, None]
+    assert rate_overrides(None) == {"stride": 1} and rate_overrides(6.0) == {"fps": 6.0, "stride": None}
+    for bad, says in (("fast", "neither a number"), ("0.1", "between 0.5 and 60"), (",", "no rate given")):
+        with pytest.raises(ValueError, match=says):
+            parse_rates(bad)
