@@ -323,3 +323,34 @@ def test_weak_detections_of_a_rider_still_show_the_bicycle_under_them() -> None:
 
     assert run(rule(), timeline(10, 6, riding)) == []
     assert run(rule(min_person_confidence=0.1), timeline(10, 6, riding)) == []
+
+
+def test_two_walkers_whose_tracker_ids_swap_mid_road_are_each_reported_once_as_themselves() -> None:
+    """Ids 1 and 2 swap at t = 4 s (the tracker mixed the two up): each person's crossing is still one event, with
+    the trajectory of that person alone."""
+
+    def swapped(t: float):
+        a = lerp((0.3, 0.3), (0.3, 0.7), t / 8)  # both in the road from 2 s to 6 s
+        b = lerp((0.55, 0.3), (0.55, 0.7), t / 8)
+        return [person(1, a), person(2, b)] if t < 4.0 else [person(2, a), person(1, b)]
+
+    hits = run(rule(), timeline(6, 9, swapped))
+    assert len(hits) == 2
+    for hit in hits:
+        xs = {round(p[1], 2) for p in hit.trajectory}
+        assert len(xs) == 1, f"one person's walk, not two: {hit.trajectory}"
+        assert (hit.t_start, hit.t_end) == (pytest.approx(2.0, abs=0.2), pytest.approx(6.0, abs=0.2))
+        assert hit.measurements["id_switches"] == 1
+
+
+def test_an_id_that_jumps_from_a_walker_hidden_mid_road_to_another_far_away_reports_both() -> None:
+    """The first walker is hidden by a van at 2.5 s, in the road; the tracker puts id 1 on a second walker."""
+
+    def handed_on(t: float):
+        if t < 2.5:
+            return [person(1, lerp((0.3, 0.3), (0.3, 0.7), t / 4))]
+        return [person(1, lerp((0.6, 0.45), (0.6, 0.7), (t - 2.5) / 4))]  # stepping off a bus island
+
+    hits = run(rule(), timeline(6, 9, handed_on))
+    assert len(hits) == 2
+    assert sorted(round(h.trajectory[0][1], 1) for h in hits) == [0.3, 0.6]

@@ -6,7 +6,11 @@ back within `exit_grace_s`, and ends after that long outside. It qualifies by ti
 person standing at the kerb edge never counts) or by distance covered: the farthest the foot got from the
 entry point, not the path length, so box jitter does not add up over many frames. One crossing gives one
 event; a track that starts right where a crossing track vanished continues that crossing (tracker id
-switch), judged by time and place alone."""
+switch), judged by time and place alone: near where the other was last seen and within the walking reach of
+that person in the time (in their body heights a second). A track whose feet jump further than that between
+two detections has been moved onto someone else by the tracker: its crossing so far stays with the first person
+(set aside where they were last seen, for the track that turns up there to continue), and the id starts afresh.
+So each person's crossing is reported once, and two people's are never one event."""
 
 from __future__ import annotations
 
@@ -119,6 +123,8 @@ class JaywalkingRule:
         self.crosswalks = [z for z in zones if z.kind == "crosswalk"]
         self.ignores = [z for z in zones if z.kind == "ignore"]
         self._tracks: dict[int, _Track] = {}
+        self._detached = 0
+        """Keys below 0 in `_tracks`: crossings whose track id jumped to someone else, waiting to be continued."""
         self._ridden: deque[tuple[float, tuple[float, float, float, float]]] = deque()
         metric = self.ground.metric
         self._min_distance = config.min_distance_m if metric else config.min_distance
@@ -177,10 +183,19 @@ class JaywalkingRule:
             if track is not None and person.track_id not in seen:
                 track.samples += 1
                 track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
+        aspect = sample.height / sample.width if sample.width else 1.0
+        for person in people:
+            track = self._tracks.get(person.track_id)  # type: ignore[arg-type]
+            if track is not None and not self._walked(track, person, sample.t, aspect):
+                # The tracker moved this id onto someone else (two people swapped ids, or one took another's):
+                # the crossing so far stays with the person who made it, set aside where they were last seen, for
+                # whichever track turns up there next (as after any id switch); this id starts afresh.
+                self._detached -= 1
+                self._tracks[self._detached] = self._tracks.pop(person.track_id)  # type: ignore[arg-type]
         for person in people:
             track_id = person.track_id
             assert track_id is not None
-            track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person, sample, seen)
+            track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person, sample, seen, aspect)
             track.height = person.box[3] - person.box[1]
             track.samples += 1
             track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
@@ -223,13 +238,19 @@ class JaywalkingRule:
         self._tracks.clear()
         return hits
 
-    def _adopt_or_create(self, track_id: int, person: Detection, sample: FrameSample, seen: set[int]) -> _Track:
+    @staticmethod
+    def _walked(track: _Track, person: Detection, t: float, aspect: float) -> bool:
+        """Whether the track's last feet can have walked to this detection's in the time."""
+        return track.height <= 0 or within_reach(track.last_foot, person.foot, track.height, t - track.last_t, aspect)
+
+    def _adopt_or_create(
+        self, track_id: int, person: Detection, sample: FrameSample, seen: set[int], aspect: float
+    ) -> _Track:
         """A new track id: continue the crossing of a track that vanished just before, close by and within the
         vanished person's walking reach in the time (a person further away is someone else, whose crossing is their
         own event). The old track keeps its share of the crossing (the tracker may find it again); the crossing
         reports once."""
         foot = person.foot
-        aspect = sample.height / sample.width if sample.width else 1.0
         best: tuple[float, _Track] | None = None
         for old_id, old in self._tracks.items():
             gap = sample.t - old.last_t
