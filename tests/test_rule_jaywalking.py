@@ -354,3 +354,15 @@ def test_an_id_that_jumps_from_a_walker_hidden_mid_road_to_another_far_away_repo
     hits = run(rule(), timeline(6, 9, handed_on))
     assert len(hits) == 2
     assert sorted(round(h.trajectory[0][1], 1) for h in hits) == [0.3, 0.6]
+
+
+def test_a_walker_whose_feet_are_at_the_bottom_of_the_picture_is_deep_in_a_roadway_drawn_down_to_it() -> None:
+    """Close to the lens the box stops at the frame's bottom edge: that edge is where the picture ends, not where
+    the road does, so it gives no depth limit."""
+    near_road = [zone("road", "roadway", 0.0, 0.7, 1.0, 1.0)]
+
+    def across(t: float):
+        return [person(1, lerp((0.1, 1.0), (0.9, 1.0), t / 4))]
+
+    hits = run(JaywalkingRule(near_road, JaywalkingConfig()), timeline(6, 4, across))
+    assert len(hits) == 1 and hits[0].measurements["max_depth"] > 0.1

@@ -456,11 +456,23 @@ def _boundary(low: float, high: float, inside: Callable[[float], bool], inside_h
     return high if inside_high else low
 
 
+FRAME_BORDER = 0.002
+"""An outline edge with both ends this close to the same side of the frame lies along the frame's border."""
+
+
+def _on_border(a: float, b: float) -> bool:
+    return (a <= FRAME_BORDER and b <= FRAME_BORDER) or (a >= 1.0 - FRAME_BORDER and b >= 1.0 - FRAME_BORDER)
+
+
 def _distance_to_outline(p: Point, polygon: list[tuple[float, float]], aspect: float) -> float:
-    """Distance from p to the nearest edge of the polygon, vertical offsets scaled by `aspect`."""
+    """Distance from p to the nearest edge of the polygon, vertical offsets scaled by `aspect`. Edges along the
+    frame's border do not count: the road goes on beyond the picture, so a walker close to the lens whose feet
+    are at the bottom of the frame is deep in a roadway drawn down to it, not at its edge."""
     px, py = p[0], p[1] * aspect
     best = math.inf
     for (ax, ay), (bx, by) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
+        if _on_border(ax, bx) or _on_border(ay, by):
+            continue
         ay, by = ay * aspect, by * aspect
         dx, dy = bx - ax, by - ay
         length2 = dx * dx + dy * dy
