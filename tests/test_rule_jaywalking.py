@@ -366,3 +366,13 @@ def test_a_walker_whose_feet_are_at_the_bottom_of_the_picture_is_deep_in_a_roadw
 
     hits = run(JaywalkingRule(near_road, JaywalkingConfig()), timeline(6, 4, across))
     assert len(hits) == 1 and hits[0].measurements["max_depth"] > 0.1
+
+
+def test_a_roadway_over_the_whole_picture_fires_and_its_event_can_be_signed() -> None:
+    everywhere = [zone("road", "roadway", 0.0, 0.0, 1.0, 1.0)]
+
+    def across(t: float):
+        return [person(1, lerp((0.1, 0.5), (0.9, 0.5), t / 4))]
+
+    [hit] = run(JaywalkingRule(everywhere, JaywalkingConfig()), timeline(6, 4, across))
+    assert hit.measurements["max_depth"] == 1.0

@@ -151,7 +151,8 @@ class JaywalkingRule:
         aspect = self.ground.aspect
         outlines = [z.polygon for z in self.crosswalks]
         outlines += [z.polygon for z in self.roadways if z.name == zone_name]
-        return min(_distance_to_outline(p, polygon, aspect) for polygon in outlines)
+        # A roadway over the whole picture has no edge in view: as deep as anything gets.
+        return min(MAX_DEPTH, *(_distance_to_outline(p, polygon, aspect) for polygon in outlines))
 
     def _in_crosswalk(self, p: Point) -> bool:
         return any(point_in_polygon(p, z.polygon) for z in self.crosswalks)
@@ -456,6 +457,8 @@ def _boundary(low: float, high: float, inside: Callable[[float], bool], inside_h
     return high if inside_high else low
 
 
+MAX_DEPTH = 1.0
+"""Frame widths: deeper than any roadway edge in the picture can be."""
 FRAME_BORDER = 0.002
 """An outline edge with both ends this close to the same side of the frame lies along the frame's border."""
 

@@ -14,11 +14,11 @@ CARRIER_CLASSES = frozenset({"car", "bus", "truck", "train"})
 VEHICLE_CLASSES = frozenset({"bicycle", "motorcycle", "car", "bus", "truck", "train"})
 RIDER_OVERLAP = 0.3
 """Share of the smaller of (lower half of the person's box, vehicle box) that the two must have in common."""
-MAX_SPEED_BH = 2.5
+MAX_SPEED_BH = 1.5
 """Fastest a person's feet move, in their own body heights a second (a runner: about 3.5 m/s for 1.7 m). Feet
 that moved further than this (plus JITTER_BH) in the time are someone else's: tracks and crossings are split
 there, never joined."""
-JITTER_BH = 0.35
+JITTER_BH = 0.2
 """Body heights a box's foot point may move between two detections without any walking (box jitter, a person
 half hidden behind another)."""
 
