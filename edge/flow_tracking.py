@@ -22,13 +22,16 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from edge.detect.yolo_io import RawDetections
-from edge.rules.people import walk_reach
+from edge.rules.people import WALK_BH_PER_S, reach
 
 PARTIAL_HEIGHT = 1.25
 """A detection this much shorter or taller than the last is a part of the person (or the rest coming back): its
 feet say nothing of their walk."""
-HEIGHT_RATIO = 1.8
-"""A detection more than this many times taller or shorter than a track's box is someone else (or a part)."""
+HEIGHT_RATIO = 1.3
+"""A detection more than this many times taller or shorter than the track's last box, plus HEIGHT_RATIO_PER_S for
+each second since, is someone else (or a part of someone): walking towards the lens does not change a person's
+height faster."""
+HEIGHT_RATIO_PER_S = 0.5
 FLOW_WIDTH = 640
 """Frames wider than this are scaled down to it for the optical flow: far walkers 20 px tall stay 10 px tall or
 more at the resolutions cameras send."""
@@ -182,7 +185,9 @@ class FlowTracker:
         seen = np.array([track.seen_box for track in tracks], np.float32)
         elapsed = np.array([t - track.seen_t for track in tracks], np.float32)[:, None]
         offset = _feet(boxes)[None, :, :] - _feet(predicted)[:, None, :]
-        share = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1]) / walk_reach(seen[:, 3:4] - seen[:, 1:2], elapsed)
+        share = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1]) / reach(
+            seen[:, 3:4] - seen[:, 1:2], elapsed, WALK_BH_PER_S
+        )
         share[~self._gate(tracks, boxes, classes, t, aspect)] = np.inf
         track_rows, det_rows = linear_sum_assignment(np.where(np.isfinite(share), share, 1e6))
         return [(int(r), int(c)) for r, c in zip(track_rows, det_rows, strict=True) if np.isfinite(share[r, c])]
@@ -198,10 +203,11 @@ class FlowTracker:
         offset = _feet(boxes)[None, :, :] - _feet(seen)[:, None, :]
         # in frame heights, as the boxes' heights are
         distance = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1])
-        within = distance <= walk_reach(heights, elapsed)
+        within = distance <= reach(heights, elapsed, WALK_BH_PER_S)
         ratio = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)[None, :] / np.maximum(heights, 1e-6)
         same = np.array([track.cls for track in tracks])[:, None] == classes[None, :]
-        return same & within & (ratio <= HEIGHT_RATIO) & (ratio >= 1.0 / HEIGHT_RATIO)
+        limit = HEIGHT_RATIO + HEIGHT_RATIO_PER_S * elapsed
+        return same & within & (ratio <= limit) & (ratio >= 1.0 / limit)
 
     def _matched(self, track: _Track, box: np.ndarray, score: float, t: float) -> int:
         elapsed = t - track.seen_t

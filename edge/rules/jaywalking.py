@@ -25,7 +25,9 @@ from edge.ground import GroundPlane
 from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import (
     RIDDEN_CLASSES,
+    RIDE_BH_PER_S,
     VEHICLE_CLASSES,
+    WALK_BH_PER_S,
     is_occupant,
     is_riding,
     tracked_people,
@@ -46,6 +48,9 @@ STEP = 0.004
 """Sub-sampling step along a segment between samples, in normalised units (about 2-3 px at 640 px)."""
 MAX_STEPS = 400
 RIDER_SAMPLES = 2
+LOOK_S = 1.0 / 12.0
+"""Riding evidence is counted at most this often (12 looks a second: every frame of the 11 fps intersection, every
+detection at `detector.fps` 6, every second or third frame of a 24-30 fps camera detecting each frame)."""
 PARKED_S = 1.0
 """A bicycle or motorcycle found where one already stood at least this long ago is parked: nobody rides it, and
 a walker passing in front of or behind it is still a pedestrian."""
@@ -87,9 +92,25 @@ class _Track:
     """The last box's height (normalised to the frame's): how far this person can walk is measured in it."""
     velocity: Point = (0.0, 0.0)
     samples: int = 0
+    """Looks at whether the track rides (at most one every LOOK_S)."""
     riding: int = 0
+    """Those looks that saw a bicycle or motorcycle under them (or a car around them)."""
+    look_t: float = -math.inf
+    look_riding: bool = False
     on_legal_crosswalk: bool = False
     crossing: _Crossing | None = None
+
+    def look(self, t: float, riding: bool) -> None:
+        """One detection's evidence of riding, counted at most once every LOOK_S: a camera detecting every frame
+        of a 30 fps stream sees the stray bicycle boxes the model puts on walking legs five times as often as
+        one detecting every fifth frame, and must judge a walker the same."""
+        if t - self.look_t >= LOOK_S - 1e-6:
+            self.look_t, self.look_riding = t, riding
+            self.samples += 1
+            self.riding += riding
+        elif riding and not self.look_riding:
+            self.look_riding = True
+            self.riding += 1
 
 
 class JaywalkingRule:
@@ -182,8 +203,7 @@ class JaywalkingRule:
             # a detection too weak to place the feet still shows whether its track rides a bicycle
             track = self._tracks.get(person.track_id)  # type: ignore[arg-type]
             if track is not None and person.track_id not in seen:
-                track.samples += 1
-                track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
+                track.look(sample.t, is_riding(person, vehicles) or is_occupant(person, vehicles))
         aspect = sample.height / sample.width if sample.width else 1.0
         for person in people:
             track = self._tracks.get(person.track_id)  # type: ignore[arg-type]
@@ -198,8 +218,7 @@ class JaywalkingRule:
             assert track_id is not None
             track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person, sample, seen, aspect)
             track.height = person.box[3] - person.box[1]
-            track.samples += 1
-            track.riding += is_riding(person, vehicles) or is_occupant(person, vehicles)
+            track.look(sample.t, is_riding(person, vehicles) or is_occupant(person, vehicles))
             self._step(track, person.foot, person.confidence, sample, phase)
             hit = self._settle(track, sample)
             if hit is not None:
@@ -242,7 +261,9 @@ class JaywalkingRule:
     @staticmethod
     def _walked(track: _Track, person: Detection, t: float, aspect: float) -> bool:
         """Whether the track's last feet can have walked to this detection's in the time."""
-        return track.height <= 0 or within_reach(track.last_foot, person.foot, track.height, t - track.last_t, aspect)
+        elapsed = t - track.last_t
+        speed = _speed(track)
+        return track.height <= 0 or within_reach(track.last_foot, person.foot, track.height, elapsed, aspect, speed)
 
     def _adopt_or_create(
         self, track_id: int, person: Detection, sample: FrameSample, seen: set[int], aspect: float
@@ -257,7 +278,7 @@ class JaywalkingRule:
             gap = sample.t - old.last_t
             if old.crossing is None or old_id in seen or not 0.0 < gap <= self.config.id_switch_s:
                 continue
-            if old.height > 0 and not within_reach(old.last_foot, foot, old.height, gap, aspect):
+            if old.height > 0 and not within_reach(old.last_foot, foot, old.height, gap, aspect, _speed(old)):
                 continue
             predicted = (old.last_foot[0] + old.velocity[0] * gap, old.last_foot[1] + old.velocity[1] * gap)
             near = min(self._image_distance(foot, old.last_foot), self._image_distance(foot, predicted))
@@ -439,6 +460,12 @@ class JaywalkingRule:
             signal_phase=crossing.phase,
             key_frames=key_frames,
         )
+
+
+def _speed(track: _Track) -> float:
+    """How fast (body heights a second) this track's person may have moved: a bicycle seen under them once is
+    enough to allow a rider's speed."""
+    return RIDE_BH_PER_S if track.riding else WALK_BH_PER_S
 
 
 def _is_rider(track: _Track) -> bool:

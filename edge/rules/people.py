@@ -14,25 +14,28 @@ CARRIER_CLASSES = frozenset({"car", "bus", "truck", "train"})
 VEHICLE_CLASSES = frozenset({"bicycle", "motorcycle", "car", "bus", "truck", "train"})
 RIDER_OVERLAP = 0.3
 """Share of the smaller of (lower half of the person's box, vehicle box) that the two must have in common."""
-MAX_SPEED_BH = 1.5
-"""Fastest a person's feet move, in their own body heights a second (a runner: about 3.5 m/s for 1.7 m). Feet
-that moved further than this (plus JITTER_BH) in the time are someone else's: tracks and crossings are split
+WALK_BH_PER_S = 1.5
+"""Fastest a pedestrian's feet move, in their own body heights a second (a brisk walk or a jog: about 2.5 m/s for
+1.7 m). Feet that moved further than this (plus JITTER_BH) in the time are someone else's: crossings are split
 there, never joined."""
-JITTER_BH = 0.2
+RIDE_BH_PER_S = 3.0
+"""The same for someone on a bicycle (about 5 m/s), and for a track no one has judged yet (the tracker's gate):
+a rider split into pieces would lose the bicycle seen under them and be reported as a walker."""
+JITTER_BH = 0.3
 """Body heights a box's foot point may move between two detections without any walking (box jitter, a person
 half hidden behind another)."""
 
 
-def walk_reach(height: float, elapsed: float) -> float:
-    """How far (in the units of `height`, a person's box height) their feet can get in `elapsed` (>= 0) seconds;
-    numpy arrays of both work too."""
-    return height * (JITTER_BH + MAX_SPEED_BH * elapsed)
+def reach(height: float, elapsed: float, speed: float = RIDE_BH_PER_S) -> float:
+    """How far (in the units of `height`, a person's box height) their feet can get in `elapsed` (>= 0) seconds
+    at `speed` body heights a second; numpy arrays of heights and times work too."""
+    return height * (JITTER_BH + speed * elapsed)
 
 
-def within_reach(a: Point, b: Point, height: float, elapsed: float, aspect: float) -> bool:
+def within_reach(a: Point, b: Point, height: float, elapsed: float, aspect: float, speed: float) -> bool:
     """Whether feet at `a` can be at `b` `elapsed` seconds later: points normalised to the frame, `height` the
     person's box height normalised to the frame's height, `aspect` the frame's height over its width."""
-    return math.hypot((b[0] - a[0]) / aspect, b[1] - a[1]) <= walk_reach(height, elapsed)
+    return math.hypot((b[0] - a[0]) / aspect, b[1] - a[1]) <= reach(height, elapsed, speed)
 
 
 def is_riding(person: Detection, vehicles: Iterable[Detection]) -> bool:
