@@ -65,15 +65,21 @@ def test_scale_repeats_a_config_under_distinct_ids_with_the_overrides(tmp_path, 
     crossing = _config(tmp_path, "jay_intersection_crosswalk.yaml", "jay_intersection_crosswalk.mp4", model_path)
     result = run_cli(
         "bench", "box", "--config", str(crossing), "--scale", "1,2", "--threads", "1", "--fps", "3",
-        "--pace", "realtime", "--max-frames", "6", timeout=180,
+        "--pace", "realtime", "--max-frames", "6", "--tracker", "bytetrack", "--tracker", "flow", timeout=240,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    one, one_summary, two, two_summary, overall = _tables(result.stdout)
+    one_before, _, one, one_summary, two_before, _, two, two_summary, overall = _tables(result.stdout)
+    assert [row["tracker"] for row in overall] == ["bytetrack", "flow", "bytetrack", "flow"], "each set, both trackers"
+    assert [row["camera"] for row in one_before + two_before] == [
+        "intersection-01",
+        "intersection-01",
+        "intersection-01-2",
+    ]
     assert [row["camera"] for row in one] == ["intersection-01"]
     assert [row["camera"] for row in two] == ["intersection-01", "intersection-01-2"]
     assert {row["det/s"] for row in one + two} == {"3.7"}  # --fps 3 at 11.03 fps: stride 3
     assert all(float(row["lag s"]) >= 0 for row in one + two)
-    assert [row["cameras"] for row in overall] == ["1", "2"]
+    assert [row["cameras"] for row in overall] == ["1", "1", "2", "2"]
     assert {row["threads"] for row in overall} == {"1"} and {row["pace"] for row in overall} == {"realtime"}
     assert one_summary[0]["cameras"] == "1" and two_summary[0]["cameras"] == "2"
 
