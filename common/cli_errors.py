@@ -9,6 +9,9 @@ import click
 
 from models.errors import CurbwatchError
 
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT, the shell's convention), for a command stopped before it was done."""
+
 DB_HELP = "SQLAlchemy URL (sqlite:///FILE or postgresql+psycopg://...); default a SQLite file in ./data."
 
 
@@ -33,6 +36,11 @@ class ReportsErrors(click.Command):
             return super().invoke(ctx)
         except CurbwatchError as exc:
             exit_with(exc)
+        except KeyboardInterrupt:
+            # Click would print "Aborted!" and exit 1, which reads like a failure in a log. A command that has work
+            # to finish (edge run, edge replay, demo) handles SIGINT itself; anything else simply stops here.
+            click.echo("interrupted (Ctrl-C): stopped", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
 
 
 class ReportsErrorsGroup(ReportsErrors, click.Group):

@@ -35,6 +35,8 @@ def cli(log_level: str) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # Alembic logs one line per built-in plugin it sets up, on every migration check: noise before each command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 cli.add_command(edge)

@@ -79,9 +79,14 @@ def replay(
     import tempfile
     from contextlib import ExitStack
 
+    from edge.lifecycle import Lifecycle
     from edge.replay import replay_file
     from edge.source import VideoSource
 
+    # Ctrl-C (or SIGTERM) stops reading frames; the events in progress, the evidence and the outbox are finished as
+    # `edge run` finishes them, instead of click's "Aborted!" in the middle of the pipeline.
+    lifecycle = Lifecycle()
+    lifecycle.install()
     config = load_camera_config(config_file)
     report_path = None
     if report:
@@ -112,6 +117,7 @@ def replay(
             max_frames=max_frames,
             observers=[collect.collector] if collect else (),
             on_start=collect.attach if collect else None,
+            lifecycle=lifecycle,
         )
         if collect is not None and report_path is not None:
             collect.write(report_path, stats)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from edge.annotate import Annotator
 from edge.detector import Detector
+from edge.lifecycle import Lifecycle
 from edge.pipeline import FrameObserver, Pipeline, PipelineStats, run
 from edge.progress import progress_bar
 from edge.sink import EventSink
-from edge.source import VideoSource
+from edge.source import SourceFrame, VideoSource
 from models.config.camera import CameraConfig
+
+log = logging.getLogger(__name__)
 
 
 def replay_file(
@@ -29,9 +33,11 @@ def replay_file(
     progress: bool = True,
     observers: Iterable[FrameObserver] = (),
     on_start: Callable[[Pipeline], None] | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> PipelineStats:
     """Replay `video` as fast as possible (or paced with `realtime`); wall times start now. `on_start` sees
-    the pipeline before its first frame (the replay report keeps a redacted frame from its ring).
+    the pipeline before its first frame (the replay report keeps a redacted frame from its ring). With a
+    `lifecycle`, a stop signal ends the replay as it ends `edge run`: no more frames, the events in progress finish.
 
     Raises SourceError for a video that cannot be used and AnnotationError for an unusable --annotate."""
     origin = datetime.now(UTC)
@@ -52,6 +58,8 @@ def replay_file(
         if on_start is not None:
             on_start(pipeline)
         total = source.frame_count if max_frames is None else min(max_frames, source.frame_count or max_frames)
-        frames = itertools.islice(source, max_frames) if max_frames is not None else source
+        frames: Iterator[SourceFrame] = itertools.islice(source, max_frames) if max_frames is not None else iter(source)
+        if lifecycle is not None:
+            frames = lifecycle.frames(frames, reload=lambda: log.info("SIGHUP: a replay has no config to reload"))
         with progress_bar(total, Path(str(video)).name, progress) as bar:
             return run(pipeline, frames, bar)

@@ -68,3 +68,29 @@ def test_readme_test_command_is_what_ci_runs():
     match = re.search(r"<!-- test-command -->\n```bash\n(.+)\n```\n<!-- /test-command -->", readme)
     assert match, "README.md lost its test-command block"
     assert "test-command" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_a_central_command_does_not_log_alembics_plugin_setup(tmp_path):
+    result = run_cli("central", "migrate", "--db", f"sqlite:///{tmp_path / 'central.db'}")
+    assert result.returncode == 0, result.stderr
+    assert "alembic.runtime.plugins" not in result.stderr
+    assert "Running upgrade" in result.stderr, "the migration steps themselves are still logged"
+
+
+def test_ctrl_c_in_a_command_is_one_line_and_exit_130_not_aborted():
+    import click
+    from click.testing import CliRunner
+
+    from common.cli_errors import EXIT_INTERRUPTED, ReportsErrorsGroup
+
+    @click.group(cls=ReportsErrorsGroup)
+    def group() -> None:
+        pass
+
+    @group.command("wait")
+    def wait() -> None:
+        raise KeyboardInterrupt  # what Python raises at Ctrl-C in a command without its own SIGINT handling
+
+    result = CliRunner().invoke(group, ["wait"])
+    assert result.exit_code == EXIT_INTERRUPTED == 130
+    assert result.output == "interrupted (Ctrl-C): stopped\n"

@@ -275,3 +275,26 @@ def test_a_broker_url_that_is_not_mqtt_gets_one_line():
     video = shared_file("media", "jay_intersection_crosswalk.mp4")
     result = run_cli("edge", "replay", str(video), "--config", CONFIG, "--publish", "--broker", "http://x")
     one_line_error(result, 1, "--broker must start with mqtt:// or mqtts://")
+
+
+def test_ctrl_c_ends_a_replay_cleanly_with_its_summary(tmp_path, model_path):
+    import signal
+    import time
+
+    video = shared_file("media", "jay_intersection_crosswalk.mp4")
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "curbwatch", "edge", "replay", str(video), "--config", CONFIG, "--realtime",
+         "--events-out", str(tmp_path / "events.jsonl")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(6)  # model loaded, frames flowing in real time (the clip lasts 13 s)
+        replay.send_signal(signal.SIGINT)
+        out, err = replay.communicate(timeout=60)
+    finally:
+        replay.kill()
+    assert replay.returncode == 0, err[-2000:]
+    assert "Aborted!" not in err and "Traceback" not in err and "stop requested" in err
+    summary = out.strip().splitlines()[-1]
+    assert " frames" in summary and not summary.startswith("143 frames"), "it stopped before the clip's end"
