@@ -7,10 +7,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from models.errors import UnavailableError
+
 DEFAULT_DATA_DIR = Path("data")
+
+
+class DriverMissing(UnavailableError, RuntimeError):
+    """The database URL names a driver this install lacks (PostgreSQL's psycopg is an extra): one line naming what
+    to install, not SQLAlchemy's traceback."""
+
+    exit_code = 6
 
 
 class Base(DeclarativeBase):
@@ -40,7 +49,17 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        # SQLAlchemy imports the driver here: a missing one fails now, before any command has done anything.
+        return create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:
+        backend = make_url(url).get_backend_name()  # never the URL itself: it may hold a password
+        driver = exc.name or "its driver"
+        if backend == "postgresql":
+            raise DriverMissing(
+                f"a PostgreSQL database needs {driver} ({exc}): pip install 'curbwatch[postgres]'"
+            ) from None
+        raise DriverMissing(f"a {backend} database needs {driver} ({exc})") from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -94,3 +94,41 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130_not_aborted():
     result = CliRunner().invoke(group, ["wait"])
     assert result.exit_code == EXIT_INTERRUPTED == 130
     assert result.output == "interrupted (Ctrl-C): stopped\n"
+
+
+# Run the command line with psycopg unimportable, as on an install without the `postgres` extra (this venv has it).
+WITHOUT_PSYCOPG = """
+import sys
+
+class NoPsycopg:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "psycopg":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoPsycopg())
+from curbwatch.cli import main
+sys.argv[0] = "curbwatch"
+main()
+"""
+
+
+@pytest.mark.parametrize("url", ["postgresql://cw:secret@127.0.0.1/test", "postgresql+psycopg://cw@127.0.0.1/test"])
+@pytest.mark.parametrize(
+    "command", [["migrate"], ["list"], ["user", "add", "rita", "--role", "reviewer", "--password-stdin"]]
+)
+def test_a_postgresql_url_without_psycopg_names_the_extra_in_one_line(url, command):
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PSYCOPG, "central", *command, "--db", url],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, input="rita-password-1\n", capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 6, result.stderr[-2000:]
+    assert result.stderr.splitlines() == [
+        "error: a PostgreSQL database needs psycopg (No module named 'psycopg'): pip install 'curbwatch[postgres]'"
+    ]
+    assert "secret" not in result.stderr
