@@ -28,6 +28,7 @@ from curbwatch.demo_camera import DemoCamera, ensure_receipt_key, write_edge_con
 from curbwatch.demo_folder import DemoFolder, replay_key
 from curbwatch.embedded_broker import EmbeddedBroker
 from curbwatch.local_broker import LocalBroker, free_port, mosquitto_binary
+from edge.outbox_sink import NotDelivered
 from models.errors import UnavailableError
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ PROGRESS_EVERY_S = 15.0
 _PROGRESS = re.compile(r": (\d+)/(\d+) frames ")
 _SUMMARY = re.compile(r"^\d+ frames, .* events: ")
 _WARNING = re.compile(r" (WARNING|ERROR|CRITICAL) ")
+REPLAY_DONE = (0, NotDelivered.exit_code)
+"""Exit codes of a replay that ran to its end; with the second some messages wait in its outbox for the next run,
+which the demo passes on instead of stopping everything."""
 
 
 def queue_line(pending: int, console_url: str) -> str:
@@ -273,7 +277,7 @@ class Demo:
         last_progress = time.monotonic()
         while not self.stop_requested.wait(0.5):
             self._check_parts()
-            if self.edge is not None and self.edge.exit_code() == 0:
+            if self.edge is not None and self.edge.exit_code() in REPLAY_DONE:
                 self._replay_finished()
             elif self.edge is not None and time.monotonic() - last_progress > PROGRESS_EVERY_S and self.edge_progress:
                 click.echo(f"replay: {self.edge_progress}")
@@ -281,9 +285,11 @@ class Demo:
 
     def _replay_finished(self) -> None:
         assert self.edge is not None and self.options.camera is not None and self.replay_key is not None
+        summary = self.edge_summary or "finished"
+        if self.edge.exit_code() == NotDelivered.exit_code:
+            click.echo(f"replay: {self.edge.failure_line()}")
         self.edge.stop()
         self.edge = None
-        summary = self.edge_summary or "finished"
         self.folder.record_replay(self.replay_key, self.options.camera.video, summary)
         click.echo(f"replay done: {summary}")
         self._report_queue(settle_s=1.5)
@@ -307,7 +313,7 @@ class Demo:
             raise DemoFailed("the MQTT broker stopped unexpectedly")
         for child, what in ((self.central, "the central worker"), (self.edge, "the edge replay")):
             code = child.exit_code() if child is not None else None
-            if child is not None and code is not None and (child is self.central or code != 0):
+            if child is not None and code is not None and (child is self.central or code not in REPLAY_DONE):
                 raise DemoFailed(f"{what} stopped (exit {code}): {child.failure_line()} (log: {child.log_path})")
 
     def _stop_all(self) -> None:

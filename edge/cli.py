@@ -80,6 +80,7 @@ def replay(
     from contextlib import ExitStack
 
     from edge.lifecycle import Lifecycle
+    from edge.outbox_sink import OutboxSink
     from edge.replay import replay_file
     from edge.source import VideoSource
 
@@ -124,6 +125,11 @@ def replay(
     click.echo(stats.summary())
     if report_path is not None:
         click.echo(f"report: {report_path}")
+    for sink in sinks:
+        # The outbox keeps what the broker did not take, but a replay ends here: say so, or the events seem sent.
+        problem = sink.undelivered() if isinstance(sink, OutboxSink) else None
+        if problem is not None:
+            raise problem
 
 
 @edge.command("run")

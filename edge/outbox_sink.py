@@ -10,7 +10,7 @@ from edge.outbox import Outbox
 from edge.publisher import Health, Publisher, Signer, encode
 from edge.receipts import ReceiptReader
 from models.config.camera import CameraConfig
-from models.errors import InputError
+from models.errors import InputError, UnavailableError
 from models.infraction import EvidenceRef, InfractionMessage
 from models.item_status import ItemStatusMessage
 from models.signing import SigningKeyError, load_private_key, load_public_key, sign
@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 
 class SigningKeyMissing(InputError, RuntimeError):
     """The camera config names no signing key, and central refuses unsigned messages."""
+
+
+class NotDelivered(UnavailableError):
+    """A replay ended with messages still in its outbox: safe there, but the one who ran it expects them at central,
+    so the command says so and exits 3 rather than 0."""
+
+    exit_code = 3
 
 
 def signer_for(config: CameraConfig) -> Signer:
@@ -73,6 +80,10 @@ class OutboxSink:
         self.health: Health = dict
         """Figures for the heartbeat (fps, frames, events, model); the pipeline attaches its own."""
         self.publisher: Publisher | None = None
+        self.left = 0
+        """Messages still in the outbox when it closed (set by `close`)."""
+        self.last_error: str | None = None
+        """The publisher's last problem when it stopped (set by `close`), e.g. a broker it could not reach."""
         if publish:
             self.publisher = Publisher(
                 self.outbox,
@@ -111,4 +122,16 @@ class OutboxSink:
         if self.publisher is not None:
             self.publisher.wait_drained(drain_s)
             self.publisher.stop()
+            self.last_error = self.publisher.last_error
+        self.left = self.outbox.depth()
         self.outbox.close()
+
+    def undelivered(self) -> NotDelivered | None:
+        """After `close`: what to tell the user when messages stayed behind, or None when all left."""
+        if not self.left:
+            return None
+        why = self.last_error or "not yet taken or receipted by central"
+        return NotDelivered(
+            f"{self.left} message{'' if self.left == 1 else 's'} not sent ({why}): they wait in the outbox "
+            f"{self.outbox.path.resolve()} and are sent at this camera's next start with --publish"
+        )

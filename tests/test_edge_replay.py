@@ -4,6 +4,7 @@ can hand it. One full replay is shared by the tests that read its output."""
 import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -298,3 +299,32 @@ def test_ctrl_c_ends_a_replay_cleanly_with_its_summary(tmp_path, model_path):
     assert "Aborted!" not in err and "Traceback" not in err and "stop requested" in err
     summary = out.strip().splitlines()[-1]
     assert " frames" in summary and not summary.startswith("143 frames"), "it stopped before the clip's end"
+
+
+def test_a_replay_whose_broker_cannot_be_reached_says_what_was_not_sent(tmp_path, model_path):
+    from curbwatch.local_broker import free_port
+    from models.signing import generate_keypair
+
+    generate_keypair("intersection-01", tmp_path / "keys")
+    outbox = tmp_path / "outbox.db"
+    config = tmp_path / "cam.yaml"
+    config.write_text(
+        (ROOT / CONFIG).read_text()
+        + f"signing: {{key: {tmp_path / 'keys' / 'intersection-01.key'}}}\noutbox: {{path: {outbox}}}\n"
+    )
+    video = shared_file("media", "jay_intersection_crosswalk.mp4")
+    broker = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens there
+    result = run_cli(
+        "edge", "replay", str(video), "--config", str(config), "--max-frames", "75",
+        "--publish", "--broker", broker, "--evidence-dir", str(tmp_path / "ev"),
+    )  # fmt: skip
+    assert result.stdout.strip().endswith("events: jaywalking 1"), result.stderr[-2000:]
+    assert result.returncode == 3, result.stderr[-2000:]
+    with sqlite3.connect(outbox) as db:
+        [(left,)] = db.execute("SELECT count(*) FROM outbox").fetchall()
+    assert left >= 2, "the event and its evidence wait in the outbox"
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"error: {left} messages not sent (cannot reach the broker at {broker}): "
+        f"they wait in the outbox {outbox} and are sent at this camera's next start with --publish"
+    )
