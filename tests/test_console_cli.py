@@ -125,3 +125,39 @@ def test_serve_reports_a_bad_settings_file(tmp_path: Path) -> None:
     result = run_cli("central", "serve", "--settings", str(settings), "--http", "127.0.0.1:1")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "claim_ttl_s" in result.stderr and "no_such_setting" in result.stderr
+
+
+def test_user_reset_password_gives_a_one_time_password_once_and_audits_it(db_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from central import audit
+    from central.console.auth import authenticate
+    from central.db import make_engine, session_factory, transaction
+
+    assert run_cli("central", "migrate", "--db", db_url).returncode == 0
+    add = ("central", "user", "add", "rita", "--role", "reviewer", "--db", db_url, "--password-stdin")
+    assert run_cli(*add, input="rita-password-1\n").returncode == 0
+
+    reset = run_cli("central", "user", "reset-password", "rita", "--db", db_url)
+    assert reset.returncode == 0, reset.stderr
+    prefix = "one-time password for rita (shown once; they choose their own at the next sign-in): "
+    assert reset.stdout.startswith(prefix) and len(reset.stdout.splitlines()) == 1
+    one_time = reset.stdout.removeprefix(prefix).strip()
+    assert len(one_time) >= 16
+
+    engine = make_engine(db_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            now = datetime.now(UTC)
+            limits = {"max_failures": 10, "window_s": 600}
+            assert authenticate(session, "rita", "rita-password-1", "10.0.0.1", now, **limits).user is None
+            signed_in = authenticate(session, "rita", one_time, "10.0.0.1", now, **limits).user
+            assert signed_in is not None and signed_in.must_change_password, "she must choose her own first"
+            [entry] = audit.entries(session, action="user.password_reset", limit=None)
+            assert (entry.actor, entry.target, entry.details) == ("cli", "rita", {"one_time": True})
+            assert one_time not in str(entry.details)
+    finally:
+        engine.dispose()
+
+    unknown = run_cli("central", "user", "reset-password", "nobody", "--db", db_url)
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "error: no user 'nobody'"

@@ -92,3 +92,35 @@ def test_lockout_window_slides(tmp_path) -> None:
     assert attempt(PASSWORDS["bob"], NOW + timedelta(seconds=60), address="10.0.0.2").user is not None
     later = attempt(PASSWORDS["bob"], NOW + timedelta(seconds=603))
     assert not later.locked_out and later.user is not None and later.user.role == "reviewer"
+
+
+def test_a_password_reset_counts_like_a_creation_for_the_two_reviewer_warning(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from central import audit
+    from central.console.accounts import reset_password
+    from central.console.auth import add_user
+    from central.console.second_review_check import shared_creator_warning
+    from central.review.states import Action
+
+    central = make_central(f"sqlite:///{tmp_path / 'c.db'}", tmp_path)
+    with transaction(central.factory) as session:
+        # Created by two different admins with passwords they chose (before one-time passwords): no warning.
+        for name, role, creator in (("rev1", "reviewer", "ann"), ("sup1", "supervisor", "ben")):
+            add_user(session, name, f"{name}-chosen-by-{creator}", role)
+            audit.record(session, creator, "user.add", target=name, details={"role": role})
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    history = [
+        SimpleNamespace(action=Action.REFER, actor="rev1", at=later),
+        SimpleNamespace(action=Action.CONFIRM, actor="sup1", at=later + timedelta(seconds=5)),
+    ]
+    with transaction(central.factory) as session:
+        assert shared_creator_warning(session, history) is None
+        for name in ("rev1", "sup1"):
+            reset_password(session, "root", name)
+    with transaction(central.factory) as session:
+        warning = shared_creator_warning(session, history)
+        assert warning is not None and "created or reset by root (rev1 and sup1)" in warning
+        audit.record(session, "rev1", "user.password_change", target="rev1", details={"one_time": True})
+    with transaction(central.factory) as session:
+        assert shared_creator_warning(session, history) is None, "rev1 replaced the password root set"

@@ -107,10 +107,15 @@ def add_user(
     return user
 
 
+def one_time_password() -> str:
+    """A random password for someone else to replace at their next sign-in: shown once, stored only as its hash."""
+    return secrets.token_urlsafe(12)
+
+
 def add_user_with_one_time_password(session: Session, username: str, role: str) -> tuple[ConsoleUser, str]:
     """A new account whose random password its holder must replace at the first sign-in; returns it and the
     password, which is shown once and stored only as its hash."""
-    password = secrets.token_urlsafe(12)
+    password = one_time_password()
     return add_user(session, username, password, role, must_change_password=True), password
 
 

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
+CLI_ACTOR = "cli"
+"""Who the audit log names for what the command line does: the operator at the central host, not a console user."""
+
+
 def parse_bind(value: str) -> tuple[str, int]:
     """HOST:PORT (IPv6 as [::1]:8080) or fail with one line."""
     host, sep, port = value.rpartition(":")
@@ -49,12 +53,39 @@ def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> N
     try:
         with transaction(session_factory(engine)) as session:
             add_user(session, username, password, role)
-            audit.record(session, "cli", "user.add", target=username, details={"role": role})
+            audit.record(session, CLI_ACTOR, "user.add", target=username, details={"role": role})
     except (OperationalError, ProgrammingError) as exc:
         fail(f"cannot write to the database ({exc.orig.__class__.__name__}); run `curbwatch central migrate` first?")
     finally:
         engine.dispose()
     click.echo(f"added {role} {username}")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--db", "db_url", help=DB_HELP)
+def reset_password_command(username: str, db_url: str | None) -> None:
+    """Give USERNAME a new one-time password, printed once: they must choose their own at the next sign-in.
+
+    For a lost password. The account's open sessions end, and the audit log names the reset; an account reset
+    by someone counts as theirs, as one they created does, in the two-reviewer check."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from central.console.accounts import reset_password
+    from central.db import default_db_url, make_engine, session_factory, transaction
+
+    engine = make_engine(db_url or default_db_url())
+    try:
+        with transaction(session_factory(engine)) as session:
+            user, password = reset_password(session, CLI_ACTOR, username)
+            name, active = user.username, user.active
+    except (OperationalError, ProgrammingError) as exc:
+        fail(f"cannot write to the database ({exc.orig.__class__.__name__}); run `curbwatch central migrate` first?")
+    finally:
+        engine.dispose()
+    click.echo(f"one-time password for {name} (shown once; they choose their own at the next sign-in): {password}")
+    if not active:
+        click.echo(f"{name} is switched off: an admin switches the account on under Users before it can sign in")
 
 
 @click.command("serve")

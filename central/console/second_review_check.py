@@ -1,7 +1,7 @@
-"""A warning on a two-reviewer confirmation that one admin may have given alone: both confirmers' accounts were
-created by the same admin, and neither holder had replaced the password that admin set (accounts made before
-one-time passwords) by the second confirmation. Who created an
-account and every password change are read from the audit log, which holds both for good."""
+"""A warning on a two-reviewer confirmation that one admin may have given alone: both confirmers' accounts got
+their password from the same person, who created the account or last reset its password, and neither holder had
+replaced that password by the second confirmation (accounts made before one-time passwords). Who created an
+account, every reset and every password change are read from the audit log, which holds them for good."""
 
 from __future__ import annotations
 
@@ -16,19 +16,25 @@ from central.audit import AuditEntry
 from central.review.states import Action
 from central.timeutil import as_utc
 
+SETS_PASSWORD = ("user.add", "user.password_reset")
+"""Actions whose actor knows the password the account then has: DESIGN.md section 5 counts both alike."""
 
-def _creator(session: Session, username: str) -> str | None:
-    return session.scalar(
-        select(AuditEntry.actor)
-        .where(AuditEntry.action == "user.add", AuditEntry.target == username)
+
+def _setter(session: Session, username: str, at: datetime) -> tuple[str, str, int] | None:
+    """(actor, action, seq) of the last creation or reset of `username` up to `at`."""
+    entries = session.execute(
+        select(AuditEntry.actor, AuditEntry.action, AuditEntry.seq, AuditEntry.at)
+        .where(AuditEntry.action.in_(SETS_PASSWORD), AuditEntry.target == username)
         .order_by(AuditEntry.seq.desc())
-        .limit(1)
     )
+    return next(((actor, action, seq) for actor, action, seq, when in entries if as_utc(when) <= as_utc(at)), None)
 
 
-def _changed_password_by(session: Session, username: str, at: datetime) -> bool:
+def _changed_password_by(session: Session, username: str, after_seq: int, at: datetime) -> bool:
     changes = session.scalars(
-        select(AuditEntry.at).where(AuditEntry.action == "user.password_change", AuditEntry.target == username)
+        select(AuditEntry.at).where(
+            AuditEntry.action == "user.password_change", AuditEntry.target == username, AuditEntry.seq > after_seq
+        )
     )
     return any(as_utc(changed) <= as_utc(at) for changed in changes)
 
@@ -41,13 +47,16 @@ def shared_creator_warning(session: Session, history: Sequence[Any]) -> str | No
     if not referrals:
         return None
     first, second = history[referrals[-1]], history[confirms[-1]]
-    creators = {_creator(session, first.actor), _creator(session, second.actor)}
-    if first.actor == second.actor or len(creators) != 1 or None in creators:
+    first_set, second_set = _setter(session, first.actor, second.at), _setter(session, second.actor, second.at)
+    if first.actor == second.actor or first_set is None or second_set is None or first_set[0] != second_set[0]:
         return None
-    if any(_changed_password_by(session, step.actor, second.at) for step in (first, second)):
+    if _changed_password_by(session, first.actor, first_set[2], second.at) or _changed_password_by(
+        session, second.actor, second_set[2], second.at
+    ):
         return None
-    admin = creators.pop()
+    admin = first_set[0]
+    how = "created" if first_set[1] == second_set[1] == "user.add" else "created or reset"
     return (
-        f"Both reviews came from accounts created by {admin} ({first.actor} and {second.actor}), and neither had "
+        f"Both reviews came from accounts {how} by {admin} ({first.actor} and {second.actor}), and neither had "
         f"replaced the password {admin} set: {admin} could have given both."
     )
