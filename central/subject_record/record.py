@@ -32,6 +32,9 @@ ACTION_WORDS = {
     "uphold": "appeal refused: the deduction stands",
     "reverse": "appeal granted: the deduction was withdrawn",
 }
+# The actions whose reason is picked from a fixed list (the settings' confirm, reject and appeal reasons). A
+# reopen's reason is whatever the supervisor typed, and a record shows no one's free text: it may name people.
+LISTED_REASON_ACTIONS = frozenset({"confirm", "refer", "reject", "uphold", "reverse"})
 MAX_KEYFRAME_BYTES = 2_000_000
 
 
@@ -98,7 +101,11 @@ def gather(
         event = session.get(Infraction, entry.event_id)
         rule = (event.payload.get("rule") or {}) if event is not None else {}
         steps = [
-            Step(action.at, ACTION_WORDS[action.action], action.reason)
+            Step(
+                action.at,
+                ACTION_WORDS[action.action],
+                action.reason if action.action in LISTED_REASON_ACTIONS else None,
+            )
             for action in session.scalars(
                 select(ReviewAction)
                 .where(ReviewAction.event_id == entry.event_id, ReviewAction.action.in_(SHOWN_ACTIONS))
