@@ -25,7 +25,7 @@ class EditorStream(StrictModel):
     @field_validator("url")
     @classmethod
     def _looks_like_a_stream(cls, url: SecretStr) -> SecretStr:
-        if not re.match(STREAM_URL_PATTERN, url.get_secret_value()):
+        if not re.fullmatch(STREAM_URL_PATTERN, url.get_secret_value()):
             raise ValueError("must be a stream URL such as rtsp://host/path")
         return url
 

@@ -31,7 +31,8 @@ class EvidenceUnavailable(UnavailableError):
 
 def key_of(sha256: str) -> str:
     """`{sha256[:2]}/{sha256}`; refuses anything but a digest, so no key escapes the store's root."""
-    if not _SHA256.match(sha256):
+    # fullmatch: `$` alone would let a digest followed by a newline through, into a key and a file name.
+    if not _SHA256.fullmatch(sha256):
         raise EvidenceError(f"{sha256!r} is not a sha256 digest")
     return f"{sha256[:2]}/{sha256}"
 

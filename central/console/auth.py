@@ -19,6 +19,8 @@ from central.review.roles import Actor
 from central.timeutil import as_utc
 from models.errors import InputError
 
+# Checked with re.fullmatch, as every pattern that validates input here: under re.match, `$` also matches before a
+# final newline, so "rev1\n" would pass and be a second account that shows as rev1.
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 MIN_PASSWORD_LENGTH = 10
 # zxcvbn scores 0 and 1 mean fewer than about a million guesses: the commonest leaked passwords, words, names,
@@ -86,7 +88,7 @@ def find_user(session: Session, username: str) -> ConsoleUser | None:
 def add_user(
     session: Session, username: str, password: str, role: str, *, must_change_password: bool = False
 ) -> ConsoleUser:
-    if not re.match(USERNAME_PATTERN, username):
+    if not re.fullmatch(USERNAME_PATTERN, username):
         raise AuthError("username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")

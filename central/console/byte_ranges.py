@@ -24,7 +24,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     starts, stops = [], []
     for spec in specs.split(","):
-        match = _SPEC.match(spec)
+        match = _SPEC.fullmatch(spec)
         if match is None or match.groups() == ("", ""):
             raise HTTPException(400, "malformed Range header")
         first, last = match.groups()

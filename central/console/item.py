@@ -86,7 +86,7 @@ def item_page(
     reviewer = live.principal.role in REVIEW
     message = MESSAGES.get(request.query_params.get("done", ""))
     prev_param = request.query_params.get("prev", "")
-    previous = prev_param if message and re.match(EVENT_ID_PATTERN, prev_param) else None
+    previous = prev_param if message and re.fullmatch(EVENT_ID_PATTERN, prev_param) else None
     return render(
         request,
         "item.html",

@@ -60,7 +60,7 @@ def check(data: dict[str, Any]) -> Checked:
 
 def file_path(folder: Path, name: str) -> Path:
     """The camera file called `name` in `folder`; ValueError for a name that is not a plain identifier."""
-    if not re.match(FILE_NAME_PATTERN, name):
+    if not re.fullmatch(FILE_NAME_PATTERN, name):
         raise ValueError(
             "file name must be 1-64 letters, digits, '_' or '-', starting with a letter or digit (no folders)"
         )
@@ -71,7 +71,7 @@ def camera_files(folder: Path) -> list[str]:
     """Names (without .yaml) of the camera files in `folder` the editor can open."""
     if not folder.is_dir():
         return []
-    return sorted(p.stem for p in folder.glob(f"*{SUFFIX}") if p.is_file() and re.match(FILE_NAME_PATTERN, p.stem))
+    return sorted(p.stem for p in folder.glob(f"*{SUFFIX}") if p.is_file() and re.fullmatch(FILE_NAME_PATTERN, p.stem))
 
 
 def read_draft(path: Path) -> dict[str, Any]:
