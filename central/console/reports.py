@@ -29,13 +29,11 @@ ThresholdParam = Annotated[int, Query(ge=1, le=1000)]
 
 
 def _span(site: str, first: date | None, last: date | None) -> Period:
-    if first is None:
-        first = service.month_of(last)[0] if last else service.default_days(now().date())[0]
-    last = last or service.month_of(first)[1]
     try:
-        return service.period(site, first, last)
+        return service.requested_period(site, first, last, now().date())
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        # Days that make no period (out of order, or past the last day a period can end on) are a bad request.
+        raise HTTPException(400, str(exc)) from None
 
 
 @router.get("/reports", response_class=HTMLResponse)

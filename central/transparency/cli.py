@@ -70,14 +70,11 @@ def report(
     except ConfigError as exc:
         raise click.ClickException("; ".join(f"{exc.origin}: {p}" for p in exc.problems)) from None
     now = datetime.now(UTC)
-    if first is None:
-        first, default_last = service.default_days(now.date()) if last is None else service.month_of(last)
-    else:
-        default_last = service.month_of(first)[1]
     try:
-        span = service.period(site, first, last or default_last)
+        span = service.requested_period(site, first, last, now.date())
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--to") from None
+        # Without --to, the period ends where --from's month does: --from is then what went wrong.
+        raise click.BadParameter(str(exc), param_hint="--to" if last is not None else "--from") from None
     engine = make_engine(db_url or settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:

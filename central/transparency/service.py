@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,8 @@ from central.transparency import figures, queries, render
 from central.transparency.disclosure import DEFAULT_THRESHOLD, Disclosed, disclose
 
 AUDIT_ACTION = "report.transparency"
+# A period ends at the start of the day after its last: the day after date.max does not exist.
+LAST_DAY = date.max - timedelta(days=1)
 
 
 def day_start(day: date) -> datetime:
@@ -19,10 +22,8 @@ def day_start(day: date) -> datetime:
 
 
 def month_of(day: date) -> tuple[date, date]:
-    """First and last day of the calendar month holding `day`."""
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
+    """First and last day of the calendar month holding `day` (December 9999 too: no day after it is needed)."""
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def default_days(today: date) -> tuple[date, date]:
@@ -31,10 +32,21 @@ def default_days(today: date) -> tuple[date, date]:
 
 
 def period(site: str, first_day: date, last_day: date) -> queries.Period:
-    """The days from `first_day` to `last_day`, both included, in UTC."""
+    """The days from `first_day` to `last_day`, both included, in UTC; ValueError, with a message fit to show, for
+    days out of order or a last day past LAST_DAY."""
     if last_day < first_day:
         raise ValueError(f"the period ends ({last_day}) before it starts ({first_day})")
+    if last_day > LAST_DAY:
+        raise ValueError(f"a period can end on {LAST_DAY} at the latest, not {last_day}")
     return queries.Period(site, day_start(first_day), day_start(last_day + timedelta(days=1)))
+
+
+def requested_period(site: str, first_day: date | None, last_day: date | None, today: date) -> queries.Period:
+    """The period a console request or the command line names: both days; one of them, and the rest of its
+    month; or neither, and the last complete month. ValueError as `period`."""
+    if first_day is None:
+        first_day = month_of(last_day)[0] if last_day else default_days(today)[0]
+    return period(site, first_day, last_day or month_of(first_day)[1])
 
 
 def audit_made(session: Session, span: queries.Period, actor: str, form: str, as_of: datetime, threshold: int) -> None:
