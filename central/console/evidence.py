@@ -20,12 +20,15 @@ from central.evidence_store import EvidenceError, EvidenceUnavailable
 from central.tables import EvidenceBlob, EvidenceLink
 
 
-def _in_a_viewing(request: Request, session: Session, actor: str, target: str, sha256: str) -> bool:
+def _in_a_viewing(
+    request: Request, session: Session, actor: str, target: str, sha256: str, span: tuple[int, int] | None
+) -> bool:
     """Whether this is a byte-range request by `actor` within `evidence_view_group_s` of their last audited view
     of the same evidence. A browser plays a video in several ranges, in any order; they belong to that viewing,
-    whichever range came first. A request without Range is a whole download and always audited."""
+    whichever range came first. A request answered with the whole file (no `span`) is a whole download and always
+    audited, even when it carried a Range header: one in a unit other than bytes is ignored, as RFC 9110 says."""
     group_s = console(request).config.evidence_view_group_s
-    if "range" not in request.headers or group_s <= 0:
+    if span is None or group_s <= 0:
         return False
     recent = session.scalars(
         select(audit.AuditEntry.details).where(
@@ -38,8 +41,9 @@ def _in_a_viewing(request: Request, session: Session, actor: str, target: str, s
     return any(details.get("sha256") == sha256 for details in recent)
 
 
-def _view_details(request: Request, sha256: str, role: str) -> dict[str, str]:
-    byte_range = request.headers.get("range")
+def _view_details(request: Request, sha256: str, role: str, span: tuple[int, int] | None) -> dict[str, str]:
+    # The range only when one was served: an ignored header did not narrow what the viewer received.
+    byte_range = request.headers.get("range") if span is not None else None
     return {"sha256": sha256, "role": role, **({"range": byte_range[:100]} if byte_range else {})}
 
 
@@ -66,13 +70,13 @@ def evidence_response(request: Request, live: LiveSession, event_id: str, sha256
         # Before the audit entry: a range refused carries no evidence, so it is no view.
         span = parse_range(request.headers.get("range"), size)
         actor, target = live.principal.username, f"infraction:{infraction.event_id}"
-        if not _in_a_viewing(request, session, actor, target, sha256):
+        if not _in_a_viewing(request, session, actor, target, sha256, span):
             audit.record(
                 session,
                 actor,
                 "evidence.view",
                 target=target,
-                details=_view_details(request, sha256, link.role),
+                details=_view_details(request, sha256, link.role, span),
             )
     return ranged_response(
         lambda start, stop: ctx.store.read(sha256, start, stop),
