@@ -68,11 +68,23 @@ def fold_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 
 
+def visible_characters(text: str) -> str:
+    """`text` without whitespace, control (Cc) and format (Cf) characters: zero-width spaces and joiners, the
+    soft hyphen, direction marks. They show as nothing, so a password of them alone is as short as an empty one,
+    however long it counts."""
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf"))
+
+
 def check_password_rules(password: str, username: str = "") -> None:
     if not password.strip():
         raise AuthError("password must not be blank")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(visible_characters(password)) < MIN_PASSWORD_LENGTH:
+        raise AuthError(
+            f"password must have at least {MIN_PASSWORD_LENGTH} visible characters "
+            "(spaces and invisible or control characters such as zero-width ones do not count)"
+        )
     # Imported here: its dictionaries take about 13 MB, needed only when a password is set.
     from zxcvbn import zxcvbn
 
