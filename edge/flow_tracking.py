@@ -42,11 +42,9 @@ FORWARD_BACKWARD_PX = 1.0
 """A point whose flow, run back, lands further than this from where it started is not trusted."""
 FLOW_STEP_S = 1.0 / 15.0
 """Least source time between two flow steps: more often costs CPU and adds nothing at walking speed."""
-LK = {
-    "winSize": (15, 15),
-    "maxLevel": 3,
-    "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),
-}
+LK_WINDOW = (15, 15)
+LK_LEVELS = 3
+LK_STOP = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
 
 
 @dataclass
@@ -110,8 +108,8 @@ class FlowTracker:
         scale = np.array([width, height], np.float32)
         grids = [_grid(track.box) for track in tracks]
         start = (np.concatenate(grids) * scale).astype(np.float32).reshape(-1, 1, 2)
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(before, after, start, None, **LK)
-        back, status_back, _ = cv2.calcOpticalFlowPyrLK(after, before, moved, None, **LK)
+        moved, status, _ = _flow(before, after, start)
+        back, status_back, _ = _flow(after, before, moved)
         good = (status.ravel() == 1) & (status_back.ravel() == 1)
         good &= np.linalg.norm((back - start).reshape(-1, 2), axis=1) <= FORWARD_BACKWARD_PX
         shift = ((moved - start).reshape(-1, 2)) / scale
@@ -156,9 +154,8 @@ class FlowTracker:
                 ids[det] = self._matched(self._tracks[track_index], boxes[det], float(scores[det]), t)
         # A track that was still unconfirmed and missed its second detection was one stray box.
         self._tracks = [track for track in self._tracks if track.track_id > 0 or track.seen_t == t]
-        for det in strong:
-            if rows[det] < 0:
-                self._tracks.append(_new_track(int(classes[det]), boxes[det], float(scores[det]), t))
+        for new in strong[rows[strong] < 0]:
+            self._tracks.append(_new_track(int(classes[new]), boxes[new], float(scores[new]), t))
         self._gray, self._gray_t, self._detected_t = _gray(image), t, t
         return ids
 
@@ -236,6 +233,14 @@ def _new_track(cls: int, box: np.ndarray, score: float, t: float) -> _Track:
 def _feet(boxes: np.ndarray) -> np.ndarray:
     """Bottom centres of (N, 4) boxes."""
     return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+
+
+def _flow(before: np.ndarray, after: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where `points` of `before` are in `after`, whether each was found, and its error (Lucas-Kanade)."""
+    moved, found, error = cv2.calcOpticalFlowPyrLK(
+        before, after, points, np.empty_like(points), winSize=LK_WINDOW, maxLevel=LK_LEVELS, criteria=LK_STOP
+    )
+    return np.asarray(moved), np.asarray(found), np.asarray(error)
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

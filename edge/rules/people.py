@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from edge.boxes import box_area, intersection
 from edge.samples import Detection
@@ -26,9 +30,12 @@ JITTER_BH = 0.3
 half hidden behind another)."""
 
 
-def reach(height: float, elapsed: float, speed: float = RIDE_BH_PER_S) -> float:
+Heights = TypeVar("Heights", float, npt.NDArray[np.float32])
+
+
+def reach(height: Heights, elapsed: Heights, speed: float = RIDE_BH_PER_S) -> Heights:
     """How far (in the units of `height`, a person's box height) their feet can get in `elapsed` (>= 0) seconds
-    at `speed` body heights a second; numpy arrays of heights and times work too."""
+    at `speed` body heights a second; for one person, or for arrays of heights and times (the tracker's gate)."""
     return height * (JITTER_BH + speed * elapsed)
 
 
