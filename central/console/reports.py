@@ -30,7 +30,7 @@ ThresholdParam = Annotated[int, Query(ge=1, le=1000)]
 
 def _span(site: str, first: date | None, last: date | None) -> Period:
     try:
-        return service.requested_period(site, first, last, now().date())
+        return service.requested_period(site, first, last, now().date(), service.month_to_date)
     except ValueError as exc:
         # Days that make no period (out of order, or past the last day a period can end on) are a bad request.
         raise HTTPException(400, str(exc)) from None

@@ -37,9 +37,13 @@ def duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
+NO_DATA = "no data"
+"""A median with nothing to take it over (no decision in the period), in words rather than a blank cell."""
+
+
 def cell_text(report: Disclosed, key: str, shown: Shown) -> str:
     if key == MEDIAN and shown.hidden is None:
-        return duration(shown.value)
+        return NO_DATA if shown.value is None else duration(shown.value)
     return shown.text(report.threshold)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
@@ -31,6 +32,12 @@ def default_days(today: date) -> tuple[date, date]:
     return month_of(today.replace(day=1) - timedelta(days=1))
 
 
+def month_to_date(today: date) -> tuple[date, date]:
+    """The first day of `today`'s month to `today`: what the console's Reports page shows first, so that the
+    events of the last days (a demo's, a new camera's) are in the first report made."""
+    return today.replace(day=1), today
+
+
 def period(site: str, first_day: date, last_day: date) -> queries.Period:
     """The days from `first_day` to `last_day`, both included, in UTC; ValueError, with a message fit to show, for
     days out of order or a last day past LAST_DAY."""
@@ -41,11 +48,20 @@ def period(site: str, first_day: date, last_day: date) -> queries.Period:
     return queries.Period(site, day_start(first_day), day_start(last_day + timedelta(days=1)))
 
 
-def requested_period(site: str, first_day: date | None, last_day: date | None, today: date) -> queries.Period:
+def requested_period(
+    site: str,
+    first_day: date | None,
+    last_day: date | None,
+    today: date,
+    default: Callable[[date], tuple[date, date]] = default_days,
+) -> queries.Period:
     """The period a console request or the command line names: both days; one of them, and the rest of its
-    month; or neither, and the last complete month. ValueError as `period`."""
+    month; or neither, and `default(today)` (the command line: the last complete month; the console: the month
+    to date). ValueError as `period`."""
     if first_day is None:
-        first_day = month_of(last_day)[0] if last_day else default_days(today)[0]
+        if last_day is None:
+            return period(site, *default(today))
+        first_day = month_of(last_day)[0]
     return period(site, first_day, last_day or month_of(first_day)[1])
 
 
