@@ -29,6 +29,7 @@ IDENT = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 SitePath = Annotated[str, Path(pattern=IDENT, max_length=64)]
 CameraPath = Annotated[str, Path(pattern=IDENT, max_length=64)]
 RulePath = Annotated[Literal["jaywalking", "littering"], Path()]
+UNIT_WORDS = {"frame_widths": "frame widths", "m": "metres"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,25 @@ class RuleView:
     @property
     def judgeable(self) -> dict[str, float]:
         return current(self.thresholds, self.where.rule)
+
+    @property
+    def unit_words(self) -> str:
+        """The trace's unit of distance in words ("frame widths", "metres"); "" when it names none."""
+        unit = self.thresholds.get("unit")
+        return "" if unit is None or unit == "" else UNIT_WORDS.get(str(unit), str(unit).replace("_", " "))
+
+    def replay_only(self) -> list[tuple[str, str, str]]:
+        """(threshold, its value in the newest trace, why only a replay can judge it), one row per threshold."""
+        rows = []
+        for name, why in RULES[self.where.rule].replay_only_names():
+            if name.endswith(".*"):
+                prefix = name[:-1]
+                found = [f"{k} {v}" for k, v in sorted(self.thresholds.items()) if k.startswith(prefix)]
+                value = ", ".join(found)
+            else:
+                value = "" if self.thresholds.get(name) is None else str(self.thresholds[name])
+            rows.append((name, value or "not in the trace", why))
+        return rows
 
 
 def _view(session: Session, where: CameraRule) -> RuleView:

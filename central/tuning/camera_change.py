@@ -47,9 +47,10 @@ def camera_yaml(
     values = config_values(rule, unit, changed)
     knobs = {knob.threshold: knob for knob in RULES[rule].knobs}
     was = ", ".join(f"{knobs[name].config_key(unit)} {current.get(name)}" for name in changed) or "nothing changed"
+    judged = f"{events} reviewed event" if events == 1 else f"{events} reviewed events"
     header = [
         f"# Proposed for camera {camera} (site {site}), rule {rule}: merge into that camera's file.",
-        f"# From a what-if by {by} at {at:%Y-%m-%d %H:%M} UTC, re-judged on {events} reviewed events.",
+        f"# From a what-if by {by} at {at:%Y-%m-%d %H:%M} UTC, re-judged on {judged}.",
         f"# Replaces: {was}.",
     ]
     body = yaml.safe_dump({"rules": {rule: values}}, sort_keys=True) if values else ""

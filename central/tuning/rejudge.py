@@ -52,6 +52,16 @@ class RuleSpec:
     """Thresholds that a replay of footage must judge, with why."""
     judge: Callable[[Mapping[str, float], Mapping[str, Scalar], Mapping[str, float]], Verdict]
     """(thresholds in force, measurements, proposed thresholds) -> verdict under the proposal."""
+    tests: Callable[[Mapping[str, Scalar], Mapping[str, float]], list[str]]
+    """(measurements, proposed thresholds) -> the tests that pass, in words: which one fires an event."""
+
+    def replay_only_names(self) -> list[tuple[str, str]]:
+        """Each threshold only a replay can judge, with why, one per name."""
+        rows = []
+        for line in self.replay_only:
+            names, why = line.split(":", 1)
+            rows += [(name.strip(), why.strip()) for name in names.split(",")]
+        return rows
 
 
 def _number(value: Scalar) -> float | None:
@@ -66,6 +76,32 @@ def _jaywalking(_old: Mapping[str, float], measured: Mapping[str, Scalar], new: 
         return SILENT
     by_time = duration >= new["min_duration_s"] and move >= new["min_move"]
     return FIRES if by_time or move >= new["min_distance"] else SILENT
+
+
+def _jaywalking_tests(measured: Mapping[str, Scalar], new: Mapping[str, float]) -> list[str]:
+    """The tests of a crossing that pass under `new`, in words with the measurement beside its threshold."""
+    depth, duration, move = (_number(measured.get(k)) for k in ("max_depth", "duration_s", "max_move"))
+    if depth is None or duration is None or move is None or depth < new["min_depth"]:
+        return []
+    passed = []
+    if duration >= new["min_duration_s"] and move >= new["min_move"]:
+        passed.append(
+            f"time test: in the road {duration:g} s (needs {new['min_duration_s']:g} s), "
+            f"moved {move:g} (needs {new['min_move']:g})"
+        )
+    if move >= new["min_distance"]:
+        passed.append(f"distance test: moved {move:g} (needs {new['min_distance']:g}, however brief)")
+    return passed
+
+
+def _littering_tests(measured: Mapping[str, Scalar], new: Mapping[str, float]) -> list[str]:
+    static, away = (_number(measured.get(k)) for k in ("static_s", "owner_away_s"))
+    if static is None or away is None:
+        return []
+    return [
+        f"item lay still {static:g} s (needs {new['min_static_s']:g} s), "
+        f"owner away {away:g} s (needs {new['grace_s']:g} s)"
+    ]
 
 
 def _littering(old: Mapping[str, float], measured: Mapping[str, Scalar], new: Mapping[str, float]) -> Verdict:
@@ -94,6 +130,7 @@ RULES: dict[str, RuleSpec] = {
             "max_crossing_s: reports a long crossing before it ends",
         ),
         judge=_jaywalking,
+        tests=_jaywalking_tests,
     ),
     "littering": RuleSpec(
         knobs=(
@@ -107,6 +144,7 @@ RULES: dict[str, RuleSpec] = {
             "static.*: the background models that find items",
         ),
         judge=_littering,
+        tests=_littering_tests,
     ),
 }
 
@@ -131,3 +169,15 @@ def rejudge(
     if unknown:
         raise ValueError(f"cannot re-judge {', '.join(sorted(unknown))} of {rule} from a trace; it needs a replay")
     return spec.judge(old, measurements, {**old, **proposed})
+
+
+def fired_by(
+    rule: str, thresholds: Mapping[str, Scalar], measurements: Mapping[str, Scalar], proposed: Mapping[str, float]
+) -> str:
+    """Which test fires the event under `proposed` (the trace's own values for the rest), in words; "" when
+    none does or the trace cannot tell."""
+    spec = RULES[rule]
+    old = current(thresholds, rule)
+    if len(old) != len(spec.knobs):
+        return ""
+    return "; ".join(spec.tests(measurements, {**old, **proposed}))

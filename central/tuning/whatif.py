@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from central.tuning import precision
-from central.tuning.rejudge import FIRES, SILENT, UNKNOWN, Verdict, rejudge
+from central.tuning.rejudge import FIRES, SILENT, UNKNOWN, Verdict, fired_by, rejudge
 from central.tuning.reviewed import Reviewed
 
 
@@ -16,6 +16,8 @@ class Judged:
     event: Reviewed
     label: str
     verdict: Verdict
+    fired_by: str = ""
+    """When it fires under the proposal: which test, in words."""
 
     @property
     def changes_side(self) -> bool:
@@ -41,7 +43,11 @@ class Outcome:
 
 
 def what_if(rule: str, events: Sequence[Reviewed], proposed: Mapping[str, float]) -> Outcome:
-    rows = [Judged(e, precision.label(e), rejudge(rule, e.thresholds, e.measurements, proposed)) for e in events]
+    rows = []
+    for event in events:
+        verdict = rejudge(rule, event.thresholds, event.measurements, proposed)
+        why = fired_by(rule, event.thresholds, event.measurements, proposed) if verdict == FIRES else ""
+        rows.append(Judged(event, precision.label(event), verdict, why))
     return Outcome(
         rows=rows,
         now=precision.tally(r.event for r in rows),
