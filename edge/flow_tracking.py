@@ -32,6 +32,9 @@ HEIGHT_RATIO = 1.3
 each second since, is someone else (or a part of someone): walking towards the lens does not change a person's
 height faster."""
 HEIGHT_RATIO_PER_S = 0.5
+NEAREST_S = 0.4
+"""A track lost for up to this long may take the nearest leftover detection within reach (a walker back from
+behind another after a few detections); one lost longer, only a detection overlapping where it should be."""
 FLOW_WIDTH = 640
 """Frames wider than this are scaled down to it for the optical flow: far walkers 20 px tall stay 10 px tall or
 more at the resolutions cameras send."""
@@ -186,6 +189,8 @@ class FlowTracker:
             seen[:, 3:4] - seen[:, 1:2], elapsed, WALK_BH_PER_S
         )
         share[~self._gate(tracks, boxes, classes, t, aspect)] = np.inf
+        # Longer gone, someone else is as likely to be there: only the overlap stages may take the track up again.
+        share[elapsed[:, 0] > NEAREST_S, :] = np.inf
         track_rows, det_rows = linear_sum_assignment(np.where(np.isfinite(share), share, 1e6))
         return [(int(r), int(c)) for r, c in zip(track_rows, det_rows, strict=True) if np.isfinite(share[r, c])]
 

@@ -78,16 +78,23 @@ def test_a_box_further_than_anyone_walks_in_the_time_is_a_new_track() -> None:
     assert again > 0 and again != track_id
 
 
-def test_a_walker_hidden_for_a_second_is_found_again_nearby() -> None:
-    tracker = FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU)
-    image = np.full((HEIGHT, WIDTH, 3), 120, np.uint8)
-    for index in range(3):
-        [track_id] = tracker.update(detections([(100.0 + 10 * index, 150.0)]), index / 6, image)
-    for index in range(3, 9):  # behind a van: nothing detected
-        assert len(tracker.update(detections([]), index / 6, image)) == 0
-    # Back 1.2 s later a little further on (walking on at 60 px/s), just past where a box last seen would overlap.
-    [back] = tracker.update(detections([(120.0 + 75.0, 150.0)]), 9 / 6, image)
-    assert back == track_id
+def test_a_walker_hidden_for_a_moment_is_found_again_nearby_but_not_after_two_seconds() -> None:
+    def hidden(detections_missed: int) -> tuple[int, int]:
+        tracker = FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU)
+        image = np.full((HEIGHT, WIDTH, 3), 120, np.uint8)
+        for index in range(3):
+            [track_id] = tracker.update(detections([(100.0 + 10 * index, 150.0)]), index / 6, image)
+        for index in range(3, 3 + detections_missed):  # behind a van: nothing detected
+            assert len(tracker.update(detections([]), index / 6, image)) == 0
+        # Back further on than a box last seen would overlap (walking on at 60 px/s, then a step aside).
+        index = 3 + detections_missed
+        [back] = tracker.update(detections([(120.0 + 10 * (index - 2) + 35, 150.0)]), index / 6, image)
+        return track_id, back
+
+    found, back = hidden(1)
+    assert back == found, "a third of a second behind the van: the same walker"
+    lost, other = hidden(12)
+    assert other != lost, "2 s later someone else is as likely to be there"
 
 
 def test_a_person_track_never_continues_on_a_vehicle_box() -> None:
