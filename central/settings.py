@@ -28,13 +28,19 @@ DEFAULT_REJECT_REASONS = [
     "other",
 ]
 DEFAULT_CONFIRM_REASONS = ["clear evidence", "consistent with rule trace", "other"]
-DEFAULT_APPEAL_REASONS = [
+DEFAULT_APPEAL_GRANT_REASONS = [
     "evidence does not show the subject",
     "wrong subject reference",
     "circumstances justify it",
-    "deduction stands: evidence clear",
     "other",
 ]
+"""Why an appeal is granted: the deduction is reversed."""
+DEFAULT_APPEAL_REFUSE_REASONS = [
+    "deduction stands: evidence clear",
+    "grounds not borne out by the evidence",
+    "other",
+]
+"""Why an appeal is refused: the deduction stands."""
 SUBJECT_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
 
 
@@ -113,11 +119,17 @@ class CentralSettings(StrictModel):
         max_length=50,
         description="Reasons a reviewer picks from when rejecting.",
     )
-    appeal_reasons: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_APPEAL_REASONS),
+    appeal_grant_reasons: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_APPEAL_GRANT_REASONS),
         min_length=1,
         max_length=50,
-        description="Reasons a reviewer picks from when deciding an appeal.",
+        description="Reasons a reviewer picks from when granting an appeal (the deduction is reversed).",
+    )
+    appeal_refuse_reasons: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_APPEAL_REFUSE_REASONS),
+        min_length=1,
+        max_length=50,
+        description="Reasons a reviewer picks from when refusing an appeal (the deduction stands).",
     )
     subject_ref_pattern: str = Field(
         SUBJECT_REF_PATTERN,
@@ -135,7 +147,7 @@ class CentralSettings(StrictModel):
         "and the detector that redacts what it shows.",
     )
 
-    @field_validator("confirm_reasons", "reject_reasons", "appeal_reasons")
+    @field_validator("confirm_reasons", "reject_reasons", "appeal_grant_reasons", "appeal_refuse_reasons")
     @classmethod
     def _reasons_unique(cls, reasons: list[str]) -> list[str]:
         for reason in reasons:
@@ -144,6 +156,10 @@ class CentralSettings(StrictModel):
         if len(set(reasons)) != len(reasons):
             raise ValueError("reasons must not repeat")
         return reasons
+
+    def appeal_reasons(self, grant: bool) -> list[str]:
+        """The reasons that fit an appeal's outcome: granted (the deduction reversed) or refused (it stands)."""
+        return self.appeal_grant_reasons if grant else self.appeal_refuse_reasons
 
     @field_validator("subject_ref_pattern")
     @classmethod

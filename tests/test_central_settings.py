@@ -32,7 +32,10 @@ def test_a_file_overrides_what_it_names(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("claim_ttl: 5\n", "claim_ttl: unknown key (did you mean 'claim_ttl_s'?); allowed keys here: appeal_reasons"),
+        (
+            "claim_ttl: 5\n",
+            "claim_ttl: unknown key (did you mean 'claim_ttl_s'?); allowed keys here: appeal_grant_reasons",
+        ),
         ("claim_ttl_s: 5\n", "claim_ttl_s: must be greater than or equal to 60 (got 5)"),
         ("subject_ref_pattern: '(['\n", "subject_ref_pattern: not a regular expression"),
         ("reject_reasons: [a, a]\n", "reject_reasons: reasons must not repeat"),

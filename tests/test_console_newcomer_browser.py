@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from central.db import transaction
+from central.ledger import service as ledger
 from central.review import service as review
 from central.review.roles import Actor
 from central.tables import Infraction
@@ -68,6 +69,13 @@ def confirm(central: Central, event_id: str, subject: str, trace: dict | None = 
         alice = Actor("alice", "reviewer")
         review.claim(session, event_id, alice, now, central.settings)
         review.decide(session, event_id, alice, "confirm", "clear evidence", "", subject, now, central.settings)
+
+
+def appeal(central: Central, event_id: str) -> None:
+    """bob appeals the event's deduction."""
+    with transaction(central.factory) as session:
+        [entry] = [e for e in ledger.entries(session) if e.event_id == event_id]
+        ledger.open_appeal(session, entry.seq, "bob", "the signal showed walk", datetime.now(UTC), central.settings)
 
 
 def login(browser: Browser, base: str, name: str) -> Page:
@@ -144,3 +152,69 @@ def test_the_rules_page_shows_every_threshold_in_words_and_which_test_fires(brow
     expect(sam.locator("table.whatif tbody tr td.fired-by").first).to_have_text(
         "distance test: moved 0.12 (needs 0.1, however brief)"
     )
+
+
+def ledger_of(page: Page, subject: str) -> None:
+    """The ledger page filtered to one subject, through its form (the reference stays out of the URL)."""
+    page.goto("/ledger")
+    page.fill("form.filters input[name=subject]", subject)
+    page.click("form.filters button")
+    page.wait_for_load_state("networkidle")
+
+
+def rgb(locator: Locator) -> tuple[int, ...]:
+    text = locator.evaluate("e => getComputedStyle(e).color")
+    return tuple(int(n) for n in text[text.index("(") + 1 : -1].split(","))
+
+
+def visible_reasons(page: Page) -> list[str]:
+    return page.eval_on_selector_all(
+        "form.appeal-decision select[name=reason] optgroup:not([disabled]) option", "os => os.map(o => o.value)"
+    )
+
+
+def test_appeals_read_granted_or_refused_everywhere_and_the_form_starts_empty(
+    browser: Browser, console: Console
+) -> None:
+    """Issue 24 §6: the report said "upheld (the deduction stands)", the Appeals page "Grant the appeal" and then
+    "reversed"; the form started on "Grant" with a reason chosen, from one list for both outcomes."""
+    settings = console.central.settings
+    confirm(console.central, console.ids[0], "case-0001")
+    appeal(console.central, console.ids[0])
+    sam = login(browser, console.base, "sam")
+    sam.goto("/appeals")
+    form = sam.locator("form.appeal-decision")
+    outcome, reason = form.locator("select[name=outcome]"), form.locator("select[name=reason]")
+    expect(outcome).to_have_value("")
+    expect(reason).to_be_disabled()
+    expect(outcome.locator("option[value=reverse]")).to_have_text("Grant the appeal: the deduction is reversed")
+    expect(outcome.locator("option[value=uphold]")).to_have_text("Refuse the appeal: the deduction stands")
+    shot(sam, "appeal-form-empty")
+    outcome.select_option("uphold")
+    assert visible_reasons(sam) == settings.appeal_refuse_reasons
+    reason.select_option("deduction stands: evidence clear")
+    outcome.select_option("reverse")
+    assert visible_reasons(sam) == settings.appeal_grant_reasons
+    expect(reason).to_have_value("")  # the refusal's reason no longer fits: nothing chosen
+    reason.select_option("wrong subject reference")
+    form.locator("button[type=submit]").click()
+    sam.wait_for_load_state("networkidle")
+    panel = sam.locator("section.panel").first
+    expect(panel.locator("h2 .state")).to_have_text("granted")
+    expect(panel).to_contain_text("granted: the deduction reversed by entry #2")
+    assert "upheld" not in sam.content() and "Grant the appeal" not in sam.content()
+    shot(sam, "appeal-granted")
+    sam.goto(f"/items/{console.ids[0]}")
+    expect(sam.locator("ol.history")).to_contain_text("appeal granted")
+    ledger_of(sam, "case-0001")
+    expect(sam.locator("table.ledger a[href^='/appeals']")).to_have_text("granted")
+
+    audrey = login(browser, console.base, "audrey")
+    audrey.goto("/reports?site=main-st&threshold=1")
+    expect(audrey.locator("tr[data-figure=appeals_granted] th")).to_have_text("appeals granted (deduction reversed)")
+    expect(audrey.locator("tr[data-figure=appeals_refused] th")).to_have_text("appeals refused (deduction stands)")
+    assert figure(audrey, "appeals_granted") == "1"
+    csv = audrey.request.get("/reports/download?site=main-st&threshold=1&format=csv").text()
+    assert ",appeals_granted,1" in csv and "appeals_refused" in csv and "upheld" not in csv
+    html = audrey.request.get("/reports/download?site=main-st&threshold=1&format=html").text()
+    assert "granted: the deduction was reversed; refused: the deduction stands" in html and "upheld" not in html

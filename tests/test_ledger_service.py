@@ -101,7 +101,7 @@ def test_appeal_rules(factory):
     with pytest.raises(ReviewError, match="needs a reason"), transaction(factory) as s:
         ledger.open_appeal(s, seq, "clerk", " ", T0 + DAY, SETTINGS)
     appeal_id = file_appeal(factory, seq)
-    with pytest.raises(ReviewError, match="'sympathy' is not an appeal reason"):
+    with pytest.raises(ReviewError, match="'sympathy' is not a reason for granting an appeal"):
         rule_on(factory, appeal_id, "carol", uphold=False, reason="sympathy")
     with pytest.raises(ReviewError, match="needs the role"), transaction(factory) as s:
         ledger.decide_appeal(s, appeal_id, Actor("audrey", "auditor"), False, "other", "x", T0 + 2 * DAY, SETTINGS)
@@ -110,6 +110,21 @@ def test_appeal_rules(factory):
         rule_on(factory, appeal_id, "dave", uphold=True)
     with pytest.raises(ReviewError, match="entry 2 is not a deduction"):
         file_appeal(factory, 2)
+
+
+def test_an_appeal_reason_must_fit_its_outcome(factory):
+    """Issue 24 §6: one list of reasons served both outcomes, so an appeal could be granted because "deduction
+    stands: evidence clear", or refused because "wrong subject reference"."""
+    _event_id, seq = confirmed_deduction(factory)
+    appeal_id = file_appeal(factory, seq)
+    with pytest.raises(ReviewError, match="'deduction stands: evidence clear' is not a reason for granting"):
+        rule_on(factory, appeal_id, "carol", uphold=False, reason="deduction stands: evidence clear")
+    refusing = "is not a reason for refusing an appeal \\(the deduction stands\\); choose one of: deduction stands"
+    with pytest.raises(ReviewError, match=refusing):
+        rule_on(factory, appeal_id, "carol", uphold=True, reason="wrong subject reference")
+    assert (
+        rule_on(factory, appeal_id, "carol", uphold=True, reason="deduction stands: evidence clear").state == "upheld"
+    )
 
 
 def test_no_deduction_without_a_confirmed_review(factory):

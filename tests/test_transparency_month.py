@@ -100,11 +100,11 @@ def seed_month(central) -> Month:  # type: ignore[no-untyped-def]
             at = MARCH + timedelta(hours=6 + n)
             appeal = ledger.open_appeal(session, seqs[event_id], "bob", "not me", at, SETTINGS)
             later = at + timedelta(hours=1)
-            reason = "circumstances justify it"
+            reason = "deduction stands: evidence clear" if uphold else "circumstances justify it"
             ledger.decide_appeal(session, appeal.id, Actor("sam", "supervisor"), uphold, reason, "", later, SETTINGS)
     month.counts[(JAY, "appeals_filed")] += 2
-    month.counts[(JAY, "appeals_upheld")] += 1
-    month.counts[(JAY, "appeals_reversed")] += 1
+    month.counts[(JAY, "appeals_refused")] += 1
+    month.counts[(JAY, "appeals_granted")] += 1
     month.counts[(JAY, "points_reversed")] += 2
     month.counts[(JAY, "points_expired")] += 4 * 2  # four deductions stand, each expiring a day after its event
 

@@ -95,7 +95,7 @@ def test_figures_count_each_kind_of_record_for_its_camera_and_rule() -> None:
     assert value["confirmed"] == 1 and value["rejected"] == 2
     assert value["rejected: not an infraction"] == 1 and value["rejected: " + fig.RETIRED_REASON] == 1
     assert value["second_review_disagreed"] == 1
-    assert (value["appeals_filed"], value["appeals_upheld"], value["appeals_reversed"]) == (2, 1, 1)
+    assert (value["appeals_filed"], value["appeals_refused"], value["appeals_granted"]) == (2, 1, 1)
     assert (value["points_deducted"], value["points_reversed"]) == (2, 2)
     # Reversed before it expired: not expired; expiring after `as_of`: not yet.
     assert value["points_expired"] == 2

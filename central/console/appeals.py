@@ -38,7 +38,8 @@ def appeals_page(
         appeals=appeals,
         entries=entries,
         error=error,
-        reasons=ctx.settings.appeal_reasons,
+        grant_reasons=ctx.settings.appeal_reasons(grant=True),
+        refuse_reasons=ctx.settings.appeal_reasons(grant=False),
         can_decide=live.principal.role in SUPERVISE,
         message=DONE.get(request.query_params.get("done", "")),
     )

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from central.console.appeal_words import action_words, appeal_state
 from central.console.deps import CSRF_FIELD, console
 from central.console.event_time import utc_text
 from central.console.roles import NAVIGATION
@@ -36,6 +37,8 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["utc"] = _utc
     templates.env.filters["age"] = _age
+    templates.env.filters["appeal_state"] = appeal_state
+    templates.env.filters["action_words"] = action_words
     return templates
 
 

@@ -163,7 +163,9 @@ def decide_appeal(
     settings: CentralSettings,
 ) -> Appeal:
     """Decide an open appeal. The reviewer must not be anyone who confirmed the deduction or who filed the
-    appeal. Granting it (uphold_deduction=False) writes a reversal entry; the item becomes `reversed`."""
+    appeal. Granting it (uphold_deduction=False) writes a reversal entry; the item becomes `reversed`. Refusing
+    it (uphold_deduction=True; stored as "upheld", the deduction's word) leaves the deduction standing. The
+    reason must be one of the settings' reasons for that outcome."""
     now = require_aware(now)
     require_role(actor, REVIEW_ROLES, "deciding an appeal")
     reviewer = actor.name
@@ -179,8 +181,10 @@ def decide_appeal(
         raise LedgerError(
             f"{reviewer} confirmed this deduction or filed the appeal; a different reviewer must decide it"
         )
-    if reason not in settings.appeal_reasons:
-        raise LedgerError(f"{reason!r} is not an appeal reason; choose one of: {'; '.join(settings.appeal_reasons)}")
+    fitting = settings.appeal_reasons(grant=not uphold_deduction)
+    if reason not in fitting:
+        outcome = "refusing an appeal (the deduction stands)" if uphold_deduction else "granting an appeal"
+        raise LedgerError(f"{reason!r} is not a reason for {outcome}; choose one of: {'; '.join(fitting)}")
     kept_note = (note or "").strip() or None
     action = Action.UPHOLD if uphold_deduction else Action.REVERSE
     move(session, load_item(session, appeal.event_id), action, reviewer, now, reason=reason, note=kept_note)

@@ -5,7 +5,7 @@ What each figure counts, for one site and the period [start, end):
   site, per camera (their rule is not read: a refused message is not trusted);
 - confirmed / rejected (by reason): decisions that took effect in the period (a reopened event decided again
   counts again); second reviews that disagreed: rejections by the second reviewer of a referred confirmation;
-- appeals filed, and appeals decided in the period, upheld or reversed;
+- appeals filed, and appeals decided in the period, granted (deduction reversed) or refused (it stands);
 - points deducted and reversed by ledger entries written in the period; points expired: deductions that
   stopped counting in the period (before `as_of`) without having been reversed first;
 - evidence purged: evidence files purged under retention in the period, once per camera and rule they served;
@@ -28,6 +28,8 @@ ALL = ("all cameras", "all rules")
 REJECTED_PREFIX = "rejected: "
 RETIRED_REASON = "a reason no longer offered"
 MEDIAN = "median_decision_s"
+APPEAL_OUTCOMES = {"reversed": "appeals_granted", "upheld": "appeals_refused"}
+"""An appeal's stored state, named by the deduction ("upheld": it stands), to the figure named by the appeal."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ def metrics(reject_reasons: Sequence[str]) -> list[Metric]:
         *reasons,
         Metric("second_review_disagreed", "second reviews that disagreed", "count"),
         Metric("appeals_filed", "appeals filed", "count"),
-        Metric("appeals_upheld", "appeals upheld", "count"),
-        Metric("appeals_reversed", "appeals reversed", "count"),
+        Metric("appeals_granted", "appeals granted (deduction reversed)", "count"),
+        Metric("appeals_refused", "appeals refused (deduction stands)", "count"),
         Metric("points_deducted", "points deducted", "points"),
         Metric("points_reversed", "points reversed", "points"),
         Metric("points_expired", "points expired", "points"),
@@ -136,8 +138,8 @@ def compute(rows: ReportRows, reject_reasons: Sequence[str], as_of: datetime) ->
     for appeal in rows.appeals:
         if during(appeal.filed_at):
             cell(appeal.camera, appeal.rule, "appeals_filed").add()
-        if during(appeal.decided_at) and appeal.state in ("upheld", "reversed"):
-            cell(appeal.camera, appeal.rule, f"appeals_{appeal.state}").add()
+        if during(appeal.decided_at) and appeal.state in APPEAL_OUTCOMES:
+            cell(appeal.camera, appeal.rule, APPEAL_OUTCOMES[appeal.state]).add()
     for entry in rows.ledger:
         key = "points_deducted" if entry.kind == "deduction" else "points_reversed"
         cell(entry.camera, entry.rule, key).add(abs(entry.points))

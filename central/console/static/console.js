@@ -41,3 +41,25 @@
   });
   layers.hidden = boxes.length === 0;
 })();
+
+// Deciding an appeal: the form starts with no outcome chosen, and the reason list offers only the reasons that fit
+// the chosen outcome (the server refuses any other). Without this script both lists show, each under its label.
+(function () {
+  "use strict";
+  document.querySelectorAll("form.appeal-decision").forEach(function (form) {
+    var outcome = form.querySelector("select[name=outcome]");
+    var reason = form.querySelector("select[name=reason]");
+    function apply() {
+      reason.disabled = !outcome.value;
+      reason.querySelectorAll("optgroup").forEach(function (group) {
+        var fits = group.dataset.outcome === outcome.value;
+        group.hidden = !fits;
+        group.disabled = !fits;
+      });
+      var chosen = reason.selectedOptions[0];
+      if (!chosen || (chosen.parentElement && chosen.parentElement.disabled)) reason.value = "";
+    }
+    outcome.addEventListener("change", apply);
+    apply();
+  });
+})();
