@@ -59,11 +59,13 @@ def test_review_workflow_through_the_api(db_url: str, tmp_path: Path, evidence) 
         assert first.json() == {"event_id": litter, "review_state": "awaiting_second"}, first.text
         again = client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=alice)
         assert again.status_code == 409 and "different reviewer" in again.json()["detail"]
-        assert client.get("/api/v1/ledger", params={"subject": "case-1042"}, headers=audrey).json()["entries"] == []
+        assert (
+            client.post("/api/v1/ledger/search", json={"subject": "case-1042"}, headers=audrey).json()["entries"] == []
+        )
 
         second = client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=bob)
         assert second.json()["review_state"] == "confirmed", second.text
-        ledger = client.get("/api/v1/ledger", params={"subject": "case-1042"}, headers=audrey).json()
+        ledger = client.post("/api/v1/ledger/search", json={"subject": "case-1042"}, headers=audrey).json()
         assert ledger["balances"] == {"main-st": 3}
         assert ledger["chain_problems"] == []
         [entry] = ledger["entries"]
@@ -82,9 +84,12 @@ def test_review_workflow_through_the_api(db_url: str, tmp_path: Path, evidence) 
         assert client.post(f"/api/v1/appeals/{appeal_id}/decision", json=verdict, headers=alice).status_code == 403
         decided = client.post(f"/api/v1/appeals/{appeal_id}/decision", json=verdict, headers=sam)
         assert decided.json()["state"] == "reversed", decided.text
-        ledger = client.get("/api/v1/ledger", params={"subject": "case-1042"}, headers=alice).json()
+        ledger = client.post("/api/v1/ledger/search", json={"subject": "case-1042"}, headers=alice).json()
         assert ledger["balances"] == {"main-st": 0}
         assert [e["kind"] for e in ledger["entries"]] == ["deduction", "reversal"]
+        # A subject reference is never taken in a URL (issue 23 §2): refused, and not repeated.
+        in_url = client.get("/api/v1/ledger", params={"subject": "case-1042"}, headers=alice)
+        assert in_url.status_code == 400 and "case-1042" not in in_url.text
         assert client.get(f"/api/v1/infractions/{litter}", headers=alice).json()["review_state"] == "reversed"
 
         accuracy = client.get("/api/v1/accuracy", headers=audrey).json()

@@ -34,6 +34,15 @@ def login(browser: Browser, base: str, name: str) -> Page:
     return browser_login(browser, base, name, PASSWORDS[name])
 
 
+def show_ledger(page: Page, subject: str) -> None:
+    """The ledger of `subject` through the page's filter form, which POSTs it: the reference stays out of the URL."""
+    page.goto("/ledger")
+    page.fill("form.filters input[name=subject]", subject)
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert subject not in page.url
+
+
 def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) -> None:
     base, ids = console
     alice = login(browser, base, "alice")
@@ -72,7 +81,7 @@ def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) 
     expect(alice.locator("h1 .state")).to_have_text("awaiting second")
 
     bob = login(browser, base, "bob")
-    bob.goto("/ledger?subject=case-1042")
+    show_ledger(bob, "case-1042")
     expect(bob.locator(".balances")).to_contain_text("No entries")
     bob.goto(f"/items/{ids['litter']}")
     bob.fill("#confirm-form input[name=subject_ref]", "case-1042")
@@ -81,7 +90,7 @@ def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) 
     bob.goto(f"/items/{ids['litter']}")
     expect(bob.locator("h1 .state")).to_have_text("confirmed")
 
-    bob.goto("/ledger?subject=case-1042")
+    show_ledger(bob, "case-1042")
     expect(bob.locator(".balance")).to_have_text("3")
     shot(bob, "ledger")
     bob.fill(".appeal-form input[name=reason]", "the bag was collected a minute later")
@@ -95,10 +104,13 @@ def test_review_confirm_ledger_appeal_in_the_browser(browser: Browser, console) 
     shot(sam, "appeals")
     sam.select_option("select[name=outcome]", "reverse")
     sam.select_option("select[name=reason]", "circumstances justify it")
-    sam.click("section.panel form button")
+    sam.click("section.panel form[action$='/decision'] button")
     sam.wait_for_load_state("networkidle")
     expect(sam.locator("section.panel").first).to_contain_text("reversed by entry #2")
-    sam.goto("/ledger?subject=case-1042")
+    # The reference on the appeal opens its ledger by POST as well.
+    with sam.expect_navigation():
+        sam.click("section.panel form.subject-link button")
+    assert sam.url.endswith("/ledger")
     expect(sam.locator(".balance")).to_have_text("0")
     expect(sam.locator("table.ledger tbody tr")).to_have_count(2)
 

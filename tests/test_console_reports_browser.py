@@ -218,8 +218,17 @@ def test_a_subjects_own_record_is_one_printable_page_of_its_site(
     SHOTS.mkdir(parents=True, exist_ok=True)
     record.screenshot(path=str(SHOTS / "subject-record.png"))  # the first screen only: the photographs weigh
     # Another site's record of the same reference holds nothing of this one.
-    other = audrey.request.get("/subject-report/download?subject=case-000&site=elsewhere")
+    # The form POSTs the reference (issue 23 §2); a reference in a URL is refused without being repeated.
+    audrey.goto("/subject-report")
+    csrf = audrey.locator("#subject-report input[name=csrf_token]").input_value()
+    other = audrey.request.post(
+        "/subject-report/download", form={"subject": "case-000", "site": "elsewhere", "csrf_token": csrf}
+    )
     assert other.ok and "No entries." in other.text() and "<img" not in other.text()
+    in_url = audrey.request.get("/subject-report/download?subject=case-000&site=elsewhere")
+    assert in_url.status == 400 and "case-000" not in in_url.text()
+    stale = audrey.request.post("/subject-report/download", form={"subject": "case-000", "site": "elsewhere"})
+    assert stale.status == 403, "without the CSRF token the record is not made"
     made = audited(replayed.central, "report.subject")
     assert [(e.actor, e.target, e.details) for e in made] == [
         ("audrey", "site:campus-ave", {"entries": [1]}),

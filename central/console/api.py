@@ -22,7 +22,7 @@ from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import AgeParam, CameraParam, RowId, TypeParam
 from central.console.item import claim_and_decide, require_reviewer
-from central.console.ledger import SiteParam, SubjectParam, load_ledger
+from central.console.ledger import SiteParam, load_ledger
 from central.console.login import attempt_sign_in
 from central.console.password import API_PATH as PASSWORD_PATH
 from central.console.password import change_own_password
@@ -296,11 +296,23 @@ def post_reopen(
 
 @router.get("/ledger", response_model=s.LedgerOut, tags=["ledger"])
 def get_ledger(
-    request: Request,
-    live: Annotated[LiveSession, Depends(require(READ_LEDGER))],
-    subject: SubjectParam = "",
-    site: SiteParam = "",
+    request: Request, live: Annotated[LiveSession, Depends(require(READ_LEDGER))], site: SiteParam = ""
 ) -> s.LedgerOut:
+    """The most recent entries (of one site when given). A subject's entries: POST /api/v1/ledger/search; a
+    subject reference in a URL is refused (400)."""
+    return _ledger_out(request, "", site)
+
+
+@router.post("/ledger/search", response_model=s.LedgerOut, tags=["ledger"])
+def search_ledger(
+    request: Request, body: s.LedgerSearchIn, live: Annotated[LiveSession, Depends(require_change(READ_LEDGER))]
+) -> s.LedgerOut:
+    """A subject's entries and balance per site: the reference in the body, so that it stays out of URLs and
+    access logs. A read, but a POST: with the cookie it needs the X-CSRF-Token header like every POST."""
+    return _ledger_out(request, body.subject, body.site)
+
+
+def _ledger_out(request: Request, subject: str, site: str) -> s.LedgerOut:
     ctx = console(request)
     with ctx.tx() as session:
         view = load_ledger(session, subject, site, ctx.settings)

@@ -37,6 +37,7 @@ from central.console.deps import Console, Forbidden, NotSignedIn, PasswordChange
 from central.console.headers import SecurityHeaders, add_security_headers
 from central.console.refusals import refused_page
 from central.console.roles import home_for
+from central.console.url_privacy import SubjectInUrlRefused, install_access_log_filter
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
 from central.evidence_store import EvidenceStore
@@ -132,11 +133,14 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    install_access_log_filter()
     config = config or settings.console
     app.state.console = Console(settings, factory, store, config, make_templates())
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount(api_docs.ASSETS_PATH, StaticFiles(directory=str(api_docs.ASSETS)), name="api_docs_assets")
 
+    # Innermost, so that the security headers go on its answers too.
+    app.add_middleware(SubjectInUrlRefused, answer=lambda request, message: _error(request, 400, message))
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(SecurityHeaders)
 

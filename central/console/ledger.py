@@ -1,4 +1,6 @@
-"""The ledger page: a subject's entries and balance per site, the chain check, and filing an appeal."""
+"""The ledger page: a subject's entries and balance per site, the chain check, and filing an appeal. A subject
+reference is asked for by POST (the filter form, and each reference shown as a button): never in a URL, where
+the browser's history, proxies and the server's access log would keep it (central/console/url_privacy.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from central.ledger.tables import Appeal, LedgerEntry
 from central.settings import CentralSettings
 
 router = APIRouter(include_in_schema=False)
-SubjectParam = Annotated[str, Query(pattern=OPTIONAL_SUBJECT, max_length=64, description="Subject reference.")]
+SubjectField = Annotated[str, Form(pattern=OPTIONAL_SUBJECT, max_length=64)]
 SiteParam = Annotated[str, Query(pattern=OPTIONAL_IDENT, max_length=64, description="Site id; empty for all.")]
 RECENT = 200
 
@@ -76,11 +78,20 @@ def refused(request: Request, live: LiveSession, message: str) -> HTMLResponse:
 
 @router.get("/ledger", response_class=HTMLResponse)
 def ledger_view(
-    request: Request,
-    live: Annotated[LiveSession, Depends(require(READ_LEDGER))],
-    subject: SubjectParam = "",
-    site: SiteParam = "",
+    request: Request, live: Annotated[LiveSession, Depends(require(READ_LEDGER))], site: SiteParam = ""
 ) -> HTMLResponse:
+    """The most recent entries (of one site when given)."""
+    return ledger_page(request, live, "", site)
+
+
+@router.post("/ledger", response_class=HTMLResponse)
+def ledger_search(
+    request: Request,
+    live: Annotated[LiveSession, Depends(require_change(READ_LEDGER))],
+    subject: SubjectField = "",
+    site: Annotated[str, Form(pattern=OPTIONAL_IDENT, max_length=64)] = "",
+) -> HTMLResponse:
+    """A subject's entries and balances, the reference in the form body."""
     return ledger_page(request, live, subject, site)
 
 

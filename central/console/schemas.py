@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from central.console.filters import OPTIONAL_IDENT, OPTIONAL_SUBJECT
 from central.timeutil import as_utc
 from models.base import StrictModel
 
@@ -160,6 +161,18 @@ class LedgerEntryOut(Out):
     second_by: str | None = None
     reason: str
     hash: str
+
+
+class LedgerSearchIn(StrictModel):
+    """A ledger search: the subject reference goes in this body, never in a URL."""
+
+    subject: str = Field(
+        "",
+        pattern=OPTIONAL_SUBJECT,
+        max_length=64,
+        description="Subject reference; empty for the most recent entries.",
+    )
+    site: str = Field("", pattern=OPTIONAL_IDENT, max_length=64, description="Site id; empty for all.")
 
 
 class LedgerOut(Out):
