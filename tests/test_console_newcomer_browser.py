@@ -218,3 +218,35 @@ def test_appeals_read_granted_or_refused_everywhere_and_the_form_starts_empty(
     assert ",appeals_granted,1" in csv and "appeals_refused" in csv and "upheld" not in csv
     html = audrey.request.get("/reports/download?site=main-st&threshold=1&format=html").text()
     assert "granted: the deduction was reversed; refused: the deduction stands" in html and "upheld" not in html
+
+
+def test_an_error_page_says_it_once_as_an_error_with_the_navigation(browser: Browser, console: Console) -> None:
+    """Issue 24 §7: a 403 said it in a green success box, then "Not allowed", then the same in red; the 404 page
+    read "Not Found / Not found / Not Found" without the navigation bar."""
+    root = login(browser, console.base, "root")
+    answer = root.goto("/queue")
+    assert answer is not None and answer.status == 403
+    expect(root.locator("p.notice")).to_have_count(0)
+    page = root.locator("section.error-page")
+    expect(page.locator("h1")).to_have_text("Not allowed")
+    expect(page).to_contain_text("The admin role may not see this.")
+    assert root.locator("main").inner_text().count("may not see this") == 1
+    expect(root.locator("header.top nav a", has_text="Users")).to_be_visible()
+    expect(page.locator("p.error")).to_have_count(1)  # the one message, in the error style
+    red, green, _ = rgb(page.locator("p.error"))
+    assert red > green + 60
+    shot(root, "error-403")
+
+    answer = root.goto("/no-such-page")
+    assert answer is not None and answer.status == 404
+    assert root.locator("main").inner_text().lower().count("not found") == 1
+    expect(root.locator("section.error-page")).to_contain_text("There is no page at /no-such-page.")
+    expect(root.locator("header.top nav a", has_text="Zones")).to_be_visible()
+    expect(root).to_have_title("Not found · curbwatch console")
+    shot(root, "error-404")
+
+    # Signed out there is no navigation to show, and still one message.
+    stranger = browser.new_context(base_url=console.base).new_page()
+    answer = stranger.goto("/no-such-page")
+    assert answer is not None and answer.status == 404
+    assert stranger.locator("main").inner_text().lower().count("not found") == 1

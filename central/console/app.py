@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central.console import (
@@ -37,6 +38,7 @@ from central.console.deps import Console, Forbidden, NotSignedIn, PasswordChange
 from central.console.headers import SecurityHeaders, add_security_headers
 from central.console.refusals import refused_page
 from central.console.roles import home_for
+from central.console.sessions import LiveSession
 from central.console.url_privacy import SubjectInUrlRefused, install_access_log_filter
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
@@ -52,14 +54,29 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _viewer(request: Request) -> LiveSession | None:
+    """The signed-in caller of a page that ends in an error, for its navigation bar; None when there is none
+    (signed out, a password to change) or it cannot be looked up (the failure may be the database's)."""
+    try:
+        return signed_in(request)[0]
+    except Exception:
+        return None
+
+
+def _error(request: Request, status: int, message: str, live: LiveSession | None = None) -> Response:
     """The error answer, with the security headers set here too: an unexpected failure is answered from
-    outside the middleware that sets them on every other response."""
+    outside the middleware that sets them on every other response. A page gets `live`'s navigation bar."""
     if _is_api(request):
         response: Response = JSONResponse({"detail": message}, status_code=status)
     else:
-        response = render(request, "error.html", None, status_code=status, status=status, message=message)
+        response = render(request, "error.html", live, status_code=status, status=status, message=message)
     return add_security_headers(request, response)
+
+
+async def _error_page(request: Request, status: int, message: str) -> Response:
+    """`_error`, looking the caller up off the event loop for a page (the API's answer needs no one)."""
+    live = None if _is_api(request) else await run_in_threadpool(_viewer, request)
+    return _error(request, status, message, live)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -79,21 +96,21 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return _error(request, 403, exc.message)
+        return await _error_page(request, 403, exc.message)
 
     @app.exception_handler(ReviewError)
     def refused(request: Request, exc: ReviewError) -> Response:
         # The transaction has rolled back; the message says why and what to do. Sync: a page reads the database.
         page = refused_page(request)
         if _is_api(request) or page is None:
-            return _error(request, 409, str(exc))
+            return _error(request, 409, str(exc), None if _is_api(request) else _viewer(request))
         live, _cookie = signed_in(request)
         return page(request, live, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
-        response = _error(request, exc.status_code, message)
+        response = await _error_page(request, exc.status_code, message)
         response.headers.update(exc.headers or {})  # e.g. a 416's Content-Range
         return response
 
@@ -106,13 +123,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": problems}, status_code=422)
         summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'request'}: {p['msg']}" for p in problems)
-        return _error(request, 422, f"invalid input: {summary}")
+        return await _error_page(request, 422, f"invalid input: {summary}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # The trace goes to the log only; the caller learns nothing about the internals.
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error(request, 500, "internal error; it has been logged")
+        return await _error_page(request, 500, "internal error; it has been logged")
 
 
 def create_app(
