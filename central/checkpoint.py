@@ -19,8 +19,12 @@ from central.hashchain import GENESIS, ChainRecord, link_hash
 from central.timeutil import iso_z
 from models.signing import sign, verify
 
-SCHEMA = "curbwatch.checkpoint/1"
-FIELDS = {"schema", "chain", "seq", "hash", "at", "key_id", "signature"}
+SCHEMA = "curbwatch.checkpoint/2"
+FIELDS = {"schema", "chain", "seq", "hash", "at", "key_id", "ledger", "signature"}
+"""/2 names the ledger (the database's ledger id) the checkpoint is about; /1, written before ledgers had ids,
+does not, and is still read."""
+SCHEMA_V1 = "curbwatch.checkpoint/1"
+FIELDS_V1 = FIELDS - {"ledger"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class Checkpoint:
     at: str
     key_id: str
     line: int
+    ledger: str | None = None
+    """The ledger id it names; None for a /1 checkpoint."""
 
     def describe(self) -> str:
         return f"checkpoint line {self.line} ({self.at}, key {self.key_id})"
@@ -46,10 +52,23 @@ class LogProblem:
     message: str
 
 
-def signed(chain: str, seq: int, head_hash: str, at: datetime, key_id: str, key: Ed25519PrivateKey) -> dict:
-    """The checkpoint record for entry `seq` with hash `head_hash`, signed by `key` (named `key_id`)."""
-    record = {"schema": SCHEMA, "chain": chain, "seq": seq, "hash": head_hash, "at": iso_z(at), "key_id": key_id}
+def signed(
+    chain: str, seq: int, head_hash: str, at: datetime, key_id: str, key: Ed25519PrivateKey, ledger: str | None = None
+) -> dict:
+    """The checkpoint record for entry `seq` with hash `head_hash` of ledger `ledger`, signed by `key` (named
+    `key_id`); without a ledger id, a /1 record as written before ledgers had one."""
+    record = {"schema": SCHEMA_V1, "chain": chain, "seq": seq, "hash": head_hash, "at": iso_z(at), "key_id": key_id}
+    if ledger is not None:
+        record |= {"schema": SCHEMA, "ledger": ledger}
     return sign(record, key)
+
+
+def _well_formed(record: object) -> bool:
+    if not isinstance(record, dict):
+        return False
+    if record.get("schema") == SCHEMA:
+        return set(record) == FIELDS and isinstance(record["ledger"], str) and _is_seq(record)
+    return record.get("schema") == SCHEMA_V1 and set(record) == FIELDS_V1 and _is_seq(record)
 
 
 def parse(lines: Iterable[str], keys: Mapping[str, Ed25519PublicKey]) -> tuple[list[Checkpoint], list[LogProblem]]:
@@ -65,7 +84,7 @@ def parse(lines: Iterable[str], keys: Mapping[str, Ed25519PublicKey]) -> tuple[l
         except json.JSONDecodeError:
             problems.append(LogProblem(None, f"checkpoint line {number}: not JSON"))
             continue
-        if not isinstance(record, dict) or set(record) != FIELDS or record["schema"] != SCHEMA or not _is_seq(record):
+        if not _well_formed(record):
             problems.append(LogProblem(None, f"checkpoint line {number}: not a {SCHEMA} record"))
             continue
         chain, key_id = str(record["chain"]), str(record["key_id"])
@@ -74,7 +93,11 @@ def parse(lines: Iterable[str], keys: Mapping[str, Ed25519PublicKey]) -> tuple[l
         elif not verify(record, keys[key_id]):
             problems.append(LogProblem(chain, f"checkpoint line {number}: its signature does not verify (forged)"))
         else:
-            checkpoints.append(Checkpoint(chain, record["seq"], str(record["hash"]), str(record["at"]), key_id, number))
+            checkpoints.append(
+                Checkpoint(
+                    chain, record["seq"], str(record["hash"]), str(record["at"]), key_id, number, record.get("ledger")
+                )
+            )
     return checkpoints, problems
 
 

@@ -56,10 +56,10 @@ def central() -> None:
 )
 @click.option(
     "--data-dir",
-    default="data",
-    show_default=True,
     type=click.Path(file_okay=False),
-    help="Evidence files go under DATA_DIR/evidence, unless the settings name an object store.",
+    help="Data folder: the SQLite database (without --db), evidence under DATA_DIR/evidence (unless the settings "
+    "name an evidence_dir or object store) and, without a settings file, the checkpoint folder "
+    "DATA_DIR/checkpoints; default the settings' data_dir (./data).",
 )
 @click.option("--prefix", default="curbwatch/v1", show_default=True, help="Topic prefix.")
 @click.option("--username", help="Broker user name.")
@@ -86,7 +86,7 @@ def run(
     keys_dir: str,
     share_group: str,
     client_id: str,
-    data_dir: str,
+    data_dir: str | None,
     prefix: str,
     username: str | None,
     password_file: str | None,
@@ -101,7 +101,7 @@ def run(
 
     from pydantic import ValidationError
 
-    from central.db import default_db_url
+    from central.data_dir import with_data_dir
     from central.ingest import IngestWorker
     from central.migrate import migrate_new_sqlite
     from central.receipts import ReceiptSigner
@@ -123,11 +123,12 @@ def run(
             client_id=client_id,
         )
         verifier = Verifier(keys, prefix=prefix, max_age=timedelta(days=max_age_days))
-        db_url = db_url or default_db_url()
+        settings = with_data_dir(load_settings(settings_path), data_dir)
+        db_url = db_url or settings.database_url
         migrate_new_sqlite(db_url)
-        evidence = load_settings(settings_path).open_evidence(Path(data_dir) / "evidence")
+        evidence = settings.open_evidence()
         worker = IngestWorker(
-            db_url, config, verifier, Path(data_dir), client_id, share_group, evidence=evidence, receipts=receipts
+            db_url, config, verifier, settings.data_dir, client_id, share_group, evidence=evidence, receipts=receipts
         )
     except ValidationError as exc:
         fail("; ".join(format_validation_error(exc, MqttConfig)))
@@ -150,7 +151,9 @@ def run(
             console.should_exit = True
 
 
-def _start_console(db_url: str | None, settings_path: str | None, data_dir: str, http_bind: str) -> uvicorn.Server:
+def _start_console(
+    db_url: str | None, settings_path: str | None, data_dir: str | None, http_bind: str
+) -> uvicorn.Server:
     """The console in a thread beside the ingest loop, which keeps the main thread and its signal handlers."""
     import threading
 
@@ -159,7 +162,7 @@ def _start_console(db_url: str | None, settings_path: str | None, data_dir: str,
     from central.console.cli import build_console, parse_bind
 
     host, port = parse_bind(http_bind)
-    app = build_console(db_url, settings_path, str(Path(data_dir) / "evidence"), insecure_cookies=False)
+    app = build_console(db_url, settings_path, None, insecure_cookies=False, data_dir=data_dir)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False))
     threading.Thread(target=server.run, name="console", daemon=True).start()
     return server

@@ -25,7 +25,20 @@ SETTINGS_HELP = "Central settings file (YAML); defaults when omitted."
 T = TypeVar("T")
 
 db_option = click.option("--db", "db_url", help=DB_HELP)
-settings_option = click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help=SETTINGS_HELP)
+_settings_file_option = click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help=SETTINGS_HELP)
+_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Data folder (the SQLite database, evidence and, without a settings file, checkpoints); default the "
+    "settings' data_dir.",
+)
+
+
+def settings_option(command: Callable[..., T]) -> Callable[..., T]:
+    """--settings and --data-dir, which every command that reads the settings takes."""
+    return _settings_file_option(_data_dir_option(command))
+
+
 checkpoints_option = click.option(
     "--checkpoints",
     "log_path",
@@ -48,25 +61,35 @@ def _cli_actor() -> str:
         return "cli"
 
 
-def _settings(settings_path: str | None) -> CentralSettings:
-    """The settings, imported here so that `--help` loads none of their dependencies; ConfigError exits 2."""
+def _settings(settings_path: str | None, data_dir: str | None) -> CentralSettings:
+    """The settings (with `data_dir` when given), imported here so that `--help` loads none of their
+    dependencies; ConfigError exits 2."""
+    from central.data_dir import with_data_dir
     from central.settings import load_settings
 
-    return load_settings(settings_path)
+    return with_data_dir(load_settings(settings_path), data_dir)
 
 
-def _in_transaction(settings: CentralSettings, db_url: str | None, work: Callable[[Session], T]) -> T:
-    """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line."""
+def _in_transaction(
+    settings: CentralSettings, db_url: str | None, work: Callable[[Session], T], *, check_folder: bool = True
+) -> T:
+    """Run `work` in one transaction on the chosen database; a database that cannot be used is one error line,
+    and so is a checkpoint folder that belongs to another database's ledger (unless `check_folder` is off:
+    a check against an auditor's copy of the log does not use the folder)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from central.checkpoint_log import watch
+    from central.checkpoint_log import CheckpointFolder, FolderOfAnotherLedger, ledger_id, watch
     from central.db import make_engine, session_factory, transaction
 
     engine = make_engine(db_url or settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:
+            if check_folder:
+                CheckpointFolder(settings.checkpoint_path).check(ledger_id(session))
             watch(session, settings.checkpoint_path)
             return work(session)
+    except (FolderOfAnotherLedger, LookupError) as exc:
+        fail(str(exc))
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)  # the driver's own error, on StatementError and its subclasses
         first = str(orig if orig else exc).strip().splitlines()[0]
@@ -84,18 +107,33 @@ class _Anchors:
     problems: list[str]
 
 
-def _anchors(settings: CentralSettings, log_path: str | None, keys_dir: str | None, chain: str) -> _Anchors:
+def _anchors(
+    settings: CentralSettings, log_path: str | None, keys_dir: str | None, chain: str, ledger: str
+) -> _Anchors:
+    """The checkpoints of `chain` in the log; a log (or folder) of another ledger than `ledger` is refused
+    with one line, not compared: its checkpoints are about another database."""
     from central.checkpoint import parse
-    from central.checkpoint_log import CheckpointFolder, read_lines
+    from central.checkpoint_log import CheckpointFolder, FolderOfAnotherLedger, read_lines
     from models.signing import SigningKeyError
 
     folder = CheckpointFolder(settings.checkpoint_path)
     path = Path(log_path) if log_path else folder.log
     try:
+        if not log_path:
+            folder.check(ledger)
         keys = CheckpointFolder(Path(keys_dir) if keys_dir else folder.path).trusted_keys()
         checkpoints, problems = parse(read_lines(path) or [], keys)
+    except FolderOfAnotherLedger as exc:
+        fail(str(exc))
     except (SigningKeyError, OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read the checkpoints: {exc}")
+    others = sorted({c.ledger for c in checkpoints if c.ledger is not None and c.ledger != ledger})
+    if others:
+        fail(
+            f"checkpoint log {path} signs ledger {', '.join(others)}, and this database is ledger {ledger}: its "
+            "checkpoints say nothing about this database, so they are not compared with it. Check this database "
+            "against its own checkpoint log, or this log against the database of that ledger"
+        )
     return _Anchors(
         path,
         [c for c in checkpoints if c.chain == chain],
@@ -129,18 +167,28 @@ def _report(problems: list[str], intact: str, anchors: _Anchors, count: int) -> 
 @checkpoint_keys_option
 @click.option("--expect-head", metavar="HASH", help="A head hash printed by an earlier run: it must still be there.")
 def verify_ledger(
-    db_url: str | None, settings_path: str | None, log_path: str | None, keys_dir: str | None, expect_head: str | None
+    db_url: str | None,
+    settings_path: str | None,
+    data_dir: str | None,
+    log_path: str | None,
+    keys_dir: str | None,
+    expect_head: str | None,
 ) -> None:
     """Check the ledger's hash chain against itself and against the signed checkpoints of its head. Exit 0
     when intact (prints the entry count, the head hash and the newest checkpoint); exit 1 with one line per
     edited, removed or reordered entry, entry changed since a checkpoint signed it, entries deleted after a
     checkpoint, or checkpoint that is not validly signed by a trusted key."""
+    from central.checkpoint_log import ledger_id
     from central.ledger.service import CHAIN, head, verify_chain
 
-    settings = _settings(settings_path)
-    anchors = _anchors(settings, log_path, keys_dir, CHAIN)
+    settings = _settings(settings_path, data_dir)
+    ledger = _in_transaction(settings, db_url, ledger_id, check_folder=False)
+    anchors = _anchors(settings, log_path, keys_dir, CHAIN, ledger)
     problems, (count, last_hash) = _in_transaction(
-        settings, db_url, lambda s: (verify_chain(s, expect_head, anchors.checkpoints), head(s))
+        settings,
+        db_url,
+        lambda s: (verify_chain(s, expect_head, anchors.checkpoints), head(s)),
+        check_folder=log_path is None,
     )
     noun = "entry" if count == 1 else "entries"
     _report(problems, f"ledger intact: {count} {noun}, head {last_hash}", anchors, count)
@@ -151,16 +199,23 @@ def verify_ledger(
 @settings_option
 @checkpoints_option
 @checkpoint_keys_option
-def verify_audit(db_url: str | None, settings_path: str | None, log_path: str | None, keys_dir: str | None) -> None:
+def verify_audit(
+    db_url: str | None, settings_path: str | None, data_dir: str | None, log_path: str | None, keys_dir: str | None
+) -> None:
     """Check the audit log's hash chain against itself and against the signed checkpoints of its head: exit 0
     when intact, 1 with one line per problem (as verify-ledger)."""
     from central import audit
     from central.chain_store import chain_head
+    from central.checkpoint_log import ledger_id
 
-    settings = _settings(settings_path)
-    anchors = _anchors(settings, log_path, keys_dir, audit.CHAIN)
+    settings = _settings(settings_path, data_dir)
+    ledger = _in_transaction(settings, db_url, ledger_id, check_folder=False)
+    anchors = _anchors(settings, log_path, keys_dir, audit.CHAIN, ledger)
     problems, (count, last_hash) = _in_transaction(
-        settings, db_url, lambda s: (audit.verify(s, anchors.checkpoints), chain_head(s, audit.AuditEntry))
+        settings,
+        db_url,
+        lambda s: (audit.verify(s, anchors.checkpoints), chain_head(s, audit.AuditEntry)),
+        check_folder=log_path is None,
     )
     noun = "entry" if count == 1 else "entries"
     _report(problems, f"audit log intact: {count} {noun}, head {last_hash}", anchors, count)
@@ -175,21 +230,23 @@ def verify_audit(db_url: str | None, settings_path: str | None, log_path: str | 
     help="First make a new signing key and delete the old private key; its public key stays, so the "
     "checkpoints it signed still verify. The rotation is audited.",
 )
-def checkpoint_command(db_url: str | None, settings_path: str | None, rotate_key: bool) -> None:
+def checkpoint_command(db_url: str | None, settings_path: str | None, data_dir: str | None, rotate_key: bool) -> None:
     """Sign checkpoints of the ledger's and the audit log's current heads into the checkpoint log, unless
     one already signs them. Central signs one at every ledger change; run this every few minutes (cron, a
     timer) so the audit log's newest entries are vouched for too. Makes the signing key if there is none."""
     from central import audit
     from central.chain_store import Head, chain_head
     from central.checkpoint import parse
-    from central.checkpoint_log import CheckpointFolder, read_lines
+    from central.checkpoint_log import CheckpointFolder, FolderOfAnotherLedger, ledger_id, read_lines
     from central.ledger.service import CHAIN
     from central.ledger.tables import LedgerEntry
     from models.signing import SigningKeyError
 
-    settings = _settings(settings_path)
+    settings = _settings(settings_path, data_dir)
     folder = CheckpointFolder(settings.checkpoint_path)
     now = datetime.now(UTC)
+    # Before the key is touched: a folder of another ledger is neither rotated nor signed into.
+    ledger = _in_transaction(settings, db_url, ledger_id)
 
     def heads(session: Session, rotation: tuple[str, list[str]] | None) -> list[Head]:
         if rotation is not None:
@@ -206,7 +263,9 @@ def checkpoint_command(db_url: str | None, settings_path: str | None, rotate_key
         current = _in_transaction(settings, db_url, lambda s: heads(s, rotation))
         signed = {(c.chain, c.seq, c.hash) for c in parse(read_lines(folder.log) or [], folder.trusted_keys())[0]}
         due = [h for h in current if h.seq > 0 and tuple(h) not in signed]
-        folder.append(due, now)
+        folder.append(due, now, ledger)
+    except FolderOfAnotherLedger as exc:
+        fail(str(exc))
     except (SigningKeyError, OSError) as exc:
         fail(f"checkpoint folder {folder.path}: {exc}")
     for h in due:
@@ -224,13 +283,15 @@ def checkpoint_command(db_url: str | None, settings_path: str | None, rotate_key
     help="Evidence folder; default from the settings. Unused when the settings name an object store.",
 )
 @click.option("--dry-run", is_flag=True, help="List what would be purged and change nothing.")
-def purge(db_url: str | None, settings_path: str | None, evidence_dir: str | None, dry_run: bool) -> None:
+def purge(
+    db_url: str | None, settings_path: str | None, data_dir: str | None, evidence_dir: str | None, dry_run: bool
+) -> None:
     """Purge evidence past its retention: rejected events after retention_rejected_days, confirmed ones
     once the appeal window has closed. Each purge goes to the purge log and the audit log."""
     from central.retention import purge as run_purge
     from central.settings_audit import audit_settings
 
-    settings = _settings(settings_path)
+    settings = _settings(settings_path, data_dir)
     try:
         store = settings.open_evidence(Path(evidence_dir) if evidence_dir else None)
     except ValueError as exc:
@@ -269,6 +330,7 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
 def audit_export(
     db_url: str | None,
     settings_path: str | None,
+    data_dir: str | None,
     out: str,
     since: datetime | None,
     actor: str | None,
@@ -287,7 +349,7 @@ def audit_export(
         return count
 
     try:
-        count = _in_transaction(_settings(settings_path), db_url, export)
+        count = _in_transaction(_settings(settings_path, data_dir), db_url, export)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     click.echo(f"{count} audit entries written to {out}")
@@ -314,7 +376,9 @@ def _parse_points(_ctx: click.Context, _param: click.Parameter, values: tuple[st
     metavar="TYPE=POINTS",
     help="Publish a new catalogue version; give every infraction type once.",
 )
-def catalogue_command(db_url: str | None, settings_path: str | None, points: dict[str, int]) -> None:
+def catalogue_command(
+    db_url: str | None, settings_path: str | None, data_dir: str | None, points: dict[str, int]
+) -> None:
     """Print the points catalogue, every version; with --set, first append a new version (audited).
     Versions are never edited: deductions keep the version that priced them."""
     from central.ledger import catalogue
@@ -324,7 +388,7 @@ def catalogue_command(db_url: str | None, settings_path: str | None, points: dic
             catalogue.publish(session, points, _cli_actor(), datetime.now(UTC))
         return catalogue.versions(session)
 
-    versions = _in_transaction(_settings(settings_path), db_url, work)
+    versions = _in_transaction(_settings(settings_path, data_dir), db_url, work)
     for version in versions:
         priced = ", ".join(f"{kind} {value}" for kind, value in sorted(version.points.items()))
         click.echo(f"version {version.version} ({version.created_at:%Y-%m-%d} by {version.created_by}): {priced}")

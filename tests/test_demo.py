@@ -214,11 +214,27 @@ def test_demo_with_the_embedded_broker(tmp_path: Path) -> None:
     demo = RunningDemo(tmp_path / "demo-data", "--broker-impl", "python", "--video", str(video), "--max-frames", FRAMES)
     try:
         demo.wait_for(r"embedded Python MQTT 5 broker", 180)
+        one_time = demo.wait_for(r"one-time password (\S+)", 180).group(1)
         pending = int(demo.wait_for(r"review queue: (\d+) pending").group(1))
         assert pending >= 1
+        # A deduction signs a checkpoint: into the demo's data folder, not ./data (issue 23 §3).
+        admin_adds_reviewer(demo.url, one_time)
+        event_id = queue_as_reviewer(demo.url, "rita-password-1")[0]["event_id"]
+        with httpx.Client(base_url=demo.url, timeout=30) as client:
+            token = client.post("/api/v1/session", json={"username": "rita", "password": "rita-password-1"}).json()
+            decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-1"}
+            decided = client.post(
+                f"/api/v1/infractions/{event_id}/decision",
+                json=decision,
+                headers={"Authorization": f"Bearer {token['token']}"},
+            )
+            assert decided.json()["review_state"] == "confirmed", decided.text
     finally:
         assert demo.interrupt() == 0, demo.output
     assert_nothing_left(demo)
+    checkpoints = tmp_path / "demo-data" / "checkpoints"
+    assert '"ledger_entries"' in (checkpoints / "checkpoints.jsonl").read_text()
+    assert (checkpoints / "LEDGER_ID").exists() and not (ROOT / "data" / "checkpoints").exists()
     listed = run_cli("central", "list", "--db", f"sqlite:///{tmp_path / 'demo-data' / 'curbwatch.db'}", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(rows) == pending and all(row["signature"] and row["evidence"] for row in rows)

@@ -99,38 +99,62 @@ def reset_password_command(username: str, db_url: str | None) -> None:
     help="Evidence folder; default DATA/evidence. Unused when the settings name an object store.",
 )
 @click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Data folder (SQLite database, evidence and, without a settings file, checkpoints); default the settings' "
+    "data_dir.",
+)
+@click.option(
     "--insecure-cookies",
     is_flag=True,
     help="Send cookies without the Secure flag even off localhost (only behind a TLS proxy on the same host).",
 )
 def serve(
-    db_url: str | None, http_bind: str, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
+    db_url: str | None,
+    http_bind: str,
+    settings_path: str | None,
+    evidence_dir: str | None,
+    data_dir: str | None,
+    insecure_cookies: bool,
 ) -> None:
     """Serve the reviewer console alone (no ingest) until interrupted."""
     import uvicorn
 
     host, port = parse_bind(http_bind)
-    app = build_console(db_url, settings_path, evidence_dir, insecure_cookies)
+    app = build_console(db_url, settings_path, evidence_dir, insecure_cookies, data_dir)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def build_console(
-    db_url: str | None, settings_path: str | None, evidence_dir: str | None, insecure_cookies: bool
+    db_url: str | None,
+    settings_path: str | None,
+    evidence_dir: str | None,
+    insecure_cookies: bool,
+    data_dir: str | None = None,
 ) -> FastAPI:
-    """The console app on a migrated database; settings errors (ConfigError) end the command with one line each."""
+    """The console app on a migrated database; settings errors (ConfigError) end the command with one line each,
+    and so does a checkpoint folder that belongs to another database's ledger."""
     from pathlib import Path
 
+    from central.checkpoint_log import CheckpointFolder, FolderOfAnotherLedger, ledger_id
     from central.console.app import create_app
+    from central.data_dir import with_data_dir
     from central.db import make_engine, session_factory
     from central.migrate import upgrade
     from central.settings import load_settings
 
-    settings = load_settings(settings_path)
+    settings = with_data_dir(load_settings(settings_path), data_dir)
     url = db_url or settings.database_url
     upgrade(url)
+    factory = session_factory(make_engine(url))
+    try:
+        with factory() as session:
+            CheckpointFolder(settings.checkpoint_path).check(ledger_id(session))
+    except FolderOfAnotherLedger as exc:
+        fail(str(exc))
     try:
         store = settings.open_evidence(Path(evidence_dir) if evidence_dir else None)
     except ValueError as exc:
         fail(str(exc))
     config = settings.console.model_copy(update={"cookie_secure": False}) if insecure_cookies else settings.console
-    return create_app(settings, session_factory(make_engine(url)), store, config)
+    return create_app(settings, factory, store, config)

@@ -43,6 +43,11 @@ def _actor() -> str:
 )
 @click.option("--db", "db_url", help="SQLAlchemy URL; default from --settings, else ./data.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Central settings file (YAML).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Data folder (SQLite database and, without a settings file, checkpoints); default the settings' data_dir.",
+)
 def report(
     site: str,
     first: date | None,
@@ -52,6 +57,7 @@ def report(
     threshold: int,
     db_url: str | None,
     settings_path: str | None,
+    data_dir: str | None,
 ) -> None:
     """Write SITE's transparency report: per camera and rule, events received and quarantined, decisions,
     rejections by reason, second reviews that disagreed, appeals, points deducted, reversed and expired,
@@ -59,14 +65,15 @@ def report(
     hidden. Making it is recorded in the audit log."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from central.checkpoint_log import watch
+    from central.checkpoint_log import CheckpointFolder, FolderOfAnotherLedger, ledger_id, watch
+    from central.data_dir import with_data_dir
     from central.db import make_engine, session_factory, transaction
     from central.settings import load_settings
     from central.transparency import service
     from models.errors import ConfigError
 
     try:
-        settings = load_settings(settings_path)
+        settings = with_data_dir(load_settings(settings_path), data_dir)
     except ConfigError as exc:
         raise click.ClickException("; ".join(f"{exc.origin}: {p}" for p in exc.problems)) from None
     now = datetime.now(UTC)
@@ -78,8 +85,11 @@ def report(
     engine = make_engine(db_url or settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:
+            CheckpointFolder(settings.checkpoint_path).check(ledger_id(session))
             watch(session, settings.checkpoint_path)
             text = service.produce(session, span, settings, _actor(), form, now, threshold)
+    except (FolderOfAnotherLedger, LookupError) as exc:
+        raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
         first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise click.ClickException(f"cannot read the database: {first_line}") from None
