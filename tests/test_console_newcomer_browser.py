@@ -250,3 +250,31 @@ def test_an_error_page_says_it_once_as_an_error_with_the_navigation(browser: Bro
     answer = stranger.goto("/no-such-page")
     assert answer is not None and answer.status == 404
     assert stranger.locator("main").inner_text().lower().count("not found") == 1
+
+
+def test_the_header_names_the_role_in_words_and_a_deduction_is_the_red_badge(
+    browser: Browser, console: Console
+) -> None:
+    """Issue 24 §17: the header read "admin admin"; the ledger showed a reversal red and a deduction green."""
+    root = login(browser, console.base, "root")
+    expect(root.locator("header.top .who .user")).to_have_text("root (administrator)")
+    confirm(console.central, console.ids[0], "case-0001")
+    appeal(console.central, console.ids[0])
+    with transaction(console.central.factory) as session:
+        [open_appeal] = ledger.appeals(session)
+        ledger.decide_appeal(
+            session, open_appeal.id, Actor("sam", "supervisor"), False, "wrong subject reference", "",
+            datetime.now(UTC), console.central.settings,
+        )  # fmt: skip
+    sam = login(browser, console.base, "sam")
+    expect(sam.locator("header.top .who .user")).to_have_text("sam (supervisor)")
+    ledger_of(sam, "case-0001")
+
+    red, green, _ = rgb(sam.locator("table.ledger .state", has_text="deduction"))
+    assert red > green + 60, "a deduction is the serious one: red"
+    red, green, _ = rgb(sam.locator("table.ledger .state", has_text="reversal"))
+    assert green > red + 40, "a reversal gives the points back: green"
+    sam.goto("/appeals")
+    red, green, _ = rgb(sam.locator("section.panel h2 .state"))
+    assert green > red + 40, "a granted appeal (the deduction reversed) is green"
+    shot(sam, "ledger-badges")

@@ -16,6 +16,9 @@ READ_LITTER = frozenset({"reviewer", "supervisor"})
 """Who sees the litter still on the ground, to send street crews."""
 ADMIN = frozenset({"admin"})
 
+ROLE_WORDS = {"reviewer": "reviewer", "supervisor": "supervisor", "auditor": "auditor", "admin": "administrator"}
+"""A role as the header names it beside the user's name: "admin (administrator)", "alice (reviewer)"."""
+
 NAVIGATION = (
     ("Queue", "/queue", REVIEW),
     ("Appeals", "/appeals", READ_LEDGER),

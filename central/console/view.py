@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from central.console.appeal_words import action_words, appeal_state
 from central.console.deps import CSRF_FIELD, console
 from central.console.event_time import utc_text
-from central.console.roles import NAVIGATION
+from central.console.roles import NAVIGATION, ROLE_WORDS
 from central.console.sessions import LiveSession
 from central.timeutil import as_utc
 
@@ -51,6 +51,7 @@ def render(
         template,
         {
             "user": None if live is None else live.principal,
+            "role_words": None if live is None else ROLE_WORDS.get(live.principal.role, live.principal.role),
             "nav": nav,
             "csrf_field": CSRF_FIELD,
             "csrf_token": "" if live is None else live.csrf_token,
