@@ -229,7 +229,7 @@ def test_an_error_page_says_it_once_as_an_error_with_the_navigation(browser: Bro
     expect(root.locator("p.notice")).to_have_count(0)
     page = root.locator("section.error-page")
     expect(page.locator("h1")).to_have_text("Not allowed")
-    expect(page).to_contain_text("The admin role may not see this.")
+    expect(page.locator("p.error")).to_have_text("the admin role may not see this")
     assert root.locator("main").inner_text().count("may not see this") == 1
     expect(root.locator("header.top nav a", has_text="Users")).to_be_visible()
     expect(page.locator("p.error")).to_have_count(1)  # the one message, in the error style
