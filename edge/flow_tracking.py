@@ -44,7 +44,11 @@ MIN_FLOW_POINTS = 3
 FORWARD_BACKWARD_PX = 1.0
 """A point whose flow, run back, lands further than this from where it started is not trusted."""
 FLOW_STEP_S = 1.0 / 15.0
-"""Least source time between two flow steps: more often costs CPU and adds nothing at walking speed."""
+"""Least source time between two flow steps (every other frame at 30 fps): more often costs CPU and adds nothing at
+walking speed."""
+FLOW_MARGIN_PX = 48
+"""Pixels around the tracks' points that the flow looks at: more than anyone walks in a flow step, plus the
+Lucas-Kanade window at the coarsest level of its pyramid."""
 LK_WINDOW = (15, 15)
 LK_LEVELS = 3
 LK_STOP = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
@@ -110,9 +114,14 @@ class FlowTracker:
         height, width = before.shape
         scale = np.array([width, height], np.float32)
         grids = [_grid(track.box) for track in tracks]
-        start = (np.concatenate(grids) * scale).astype(np.float32).reshape(-1, 1, 2)
-        moved, status, _ = _flow(before, after, start)
-        back, status_back, _ = _flow(after, before, moved)
+        points = np.concatenate(grids) * scale
+        # The flow is worked out on the part of the frame around the tracks only: its cost grows with the pixels.
+        x0, y0 = np.maximum(points.min(axis=0) - FLOW_MARGIN_PX, 0).astype(int)
+        x1, y1 = np.minimum(points.max(axis=0) + FLOW_MARGIN_PX, (width, height)).astype(int)
+        start = (points - (x0, y0)).astype(np.float32).reshape(-1, 1, 2)
+        first, second = before[y0:y1, x0:x1], after[y0:y1, x0:x1]
+        moved, status, _ = _flow(first, second, start)
+        back, status_back, _ = _flow(second, first, moved)
         good = (status.ravel() == 1) & (status_back.ravel() == 1)
         good &= np.linalg.norm((back - start).reshape(-1, 2), axis=1) <= FORWARD_BACKWARD_PX
         shift = ((moved - start).reshape(-1, 2)) / scale
