@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +50,23 @@ class Evidence:
     keyframes: list[bytes]
     item_crop: bytes | None = None
     """A littering item's before/after picture (schema /2 role item_crop), listed first as the edge lists it."""
+
+
+def wait_console(
+    base: str, process: subprocess.Popen | None = None, why: Callable[[], str] = str, timeout: float = 60
+) -> None:
+    """Until the console at `base` answers its sign-in page; fails with `why()` when `process` (the server) ends
+    first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        alive = process is None or process.poll() is None
+        assert alive and time.monotonic() < deadline, f"no console at {base}: {why()}"
+        time.sleep(0.2)
 
 
 def cut_evidence(frames: int = 24, width: int = 320) -> Evidence:

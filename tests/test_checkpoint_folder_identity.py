@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -26,7 +25,7 @@ from central.review import service as review
 from central.review.roles import Actor
 from central.settings import load_settings
 from tests.conftest import ROOT, run_cli
-from tests.console_support import PASSWORDS, cut_evidence, free_port, make_central, seed
+from tests.console_support import PASSWORDS, cut_evidence, free_port, make_central, seed, wait_console
 from tests.review_support import T0, add_infraction
 
 
@@ -164,15 +163,7 @@ def test_central_run_keeps_its_checkpoints_under_its_data_dir(tmp_path: Path) ->
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+            wait_console(base, worker, log_path.read_text)
             with httpx.Client(base_url=base, timeout=30) as api:
                 token = api.post("/api/v1/session", json={"username": "alice", "password": PASSWORDS["alice"]})
                 alice = {"Authorization": f"Bearer {token.json()['token']}"}

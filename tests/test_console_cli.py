@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import ROOT, run_cli
-from tests.console_support import free_port
+from tests.console_support import free_port, wait_console
 
 
 def test_user_add_then_sign_in_to_the_served_console(db_url: str, tmp_path: Path) -> None:
@@ -76,15 +75,7 @@ def test_user_add_then_sign_in_to_the_served_console(db_url: str, tmp_path: Path
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.2)
+        wait_console(base, server, lambda: "serve did not come up")
         signed = httpx.post(f"{base}/api/v1/session", json={"username": "rita", "password": "rita-password-1"})
         assert signed.status_code == 200 and signed.json()["role"] == "reviewer"
         spec = httpx.get(f"{base}/openapi.json").json()

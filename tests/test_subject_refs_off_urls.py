@@ -8,14 +8,13 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from central.console.url_privacy import SubjectRedactingFilter, names_subject, redact_text
 from tests.conftest import ROOT
-from tests.console_support import PASSWORDS, cut_evidence, free_port, make_central, seed
+from tests.console_support import PASSWORDS, cut_evidence, free_port, make_central, seed, wait_console
 
 SUBJECT = "SUBJ-M2"
 
@@ -68,15 +67,7 @@ def test_a_subject_record_session_leaves_the_reference_in_no_url_and_no_log_line
         )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+            wait_console(base, server, log_path.read_text)
             _session(base, event_id)
         finally:
             server.terminate()

@@ -4,7 +4,6 @@ shared S3-compatible object store. Every event is stored once, and the console e
 every evidence file, whichever worker received it."""
 
 import hashlib
-import time
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ from central.db import transaction
 from central.tables import EvidenceLink
 from curbwatch.local_broker import LocalBroker, free_port
 from edge.loadgen import synthetic_event_id, synthetic_evidence
-from tests.console_support import PASSWORDS
+from tests.console_support import PASSWORDS, wait_console
 from tests.object_store_kit import object_store, s3_endpoint, settings_file, stored_keys  # noqa: F401
 from tests.test_transport_faults import listed_ids, worker_totals
 from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_worker, stop, wait_subscribed
@@ -23,18 +22,6 @@ from tests.transport_kit import Db, make_camera, migrate, start_loadgen, start_w
 pytestmark = pytest.mark.timeout(150)
 COUNT = 120
 HOSTS = ("host-a", "host-b")
-
-
-def wait_console(base: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no console at {base}")
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -69,7 +56,7 @@ def test_two_hosts_store_each_event_once_and_serve_all_evidence(tmp_path, db_url
                 links = list(session.execute(select(EvidenceLink.event_id, EvidenceLink.sha256)))
             assert len(links) == COUNT
             for host in HOSTS:
-                wait_console(consoles[host])
+                wait_console(consoles[host], timeout=30)
                 with httpx.Client(base_url=consoles[host], timeout=30) as client:
                     token = client.post("/api/v1/session", json={"username": "audrey", "password": PASSWORDS["audrey"]})
                     auth = {"Authorization": f"Bearer {token.json()['token']}"}
