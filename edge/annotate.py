@@ -13,6 +13,7 @@ from edge.drawing import draw_zone, to_pixels
 from edge.samples import Detection
 from models.config.zones import Zone
 from models.errors import InputError
+from models.geometry import point_in_polygon
 from models.infraction import InfractionMessage
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG", ".webm": "VP80"}
@@ -51,6 +52,8 @@ class Annotator:
         for zone in self.zones:
             draw_zone(image, zone, 1)
         for det in detections:
+            if self._private(det):
+                continue
             (x1, y1), (x2, y2) = to_pixels([det.box[:2], det.box[2:]], width, height)
             colour = PERSON_COLOUR if det.cls == "person" else OTHER_COLOUR
             cv2.rectangle(image, (int(x1), int(y1)), (int(x2), int(y2)), colour, 1)
@@ -63,6 +66,11 @@ class Annotator:
             cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 4, cv2.LINE_AA)
             cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 255), 2, cv2.LINE_AA)
         self._writer.write(image)
+
+    def _private(self, det: Detection) -> bool:
+        """Whether a detection stands in a privacy zone: those places show blocks only, with nothing drawn over
+        them (a labelled box would say who is there, and its lines bring back the detail the blocks took away)."""
+        return any(zone.kind == "privacy" and point_in_polygon(det.foot, zone.polygon) for zone in self.zones)
 
     def close(self) -> None:
         self._writer.release()
