@@ -240,7 +240,7 @@ def test_an_error_page_says_it_once_as_an_error_with_the_navigation(browser: Bro
     answer = root.goto("/no-such-page")
     assert answer is not None and answer.status == 404
     assert root.locator("main").inner_text().lower().count("not found") == 1
-    expect(root.locator("section.error-page")).to_contain_text("There is no page at /no-such-page.")
+    expect(root.locator("section.error-page")).to_contain_text("There is no page at this address.")
     expect(root.locator("header.top nav a", has_text="Zones")).to_be_visible()
     expect(root).to_have_title("Not found · curbwatch console")
     shot(root, "error-404")

@@ -147,7 +147,8 @@ def seed_month(central) -> Month:  # type: ignore[no-untyped-def]
 
 def report(central, tmp_path: Path, form: str, threshold: int) -> str:  # type: ignore[no-untyped-def]
     settings = tmp_path / "central.yaml"
-    settings.write_text(yaml.safe_dump({"checkpoint_dir": str(CHECKPOINT_DIR)}))
+    # A checkpoint folder belongs to one ledger: this database's own, not the one the other tests share.
+    settings.write_text(yaml.safe_dump({"checkpoint_dir": str(tmp_path / "checkpoints")}))
     result = run_cli(
         "central", "report", "--site", "north", "--from", "2026-03-01", "--to", "2026-03-31", "--format", form,
         "--threshold", str(threshold), "--db", central.url, "--settings", str(settings),
