@@ -21,7 +21,7 @@ from edge.detect.model_file import ModelError, ModelFileMissing, is_native, mode
 from edge.detect.yolo_io import RawDetections
 from edge.rules.people import RIDDEN_CLASSES
 from edge.samples import Box, Detection
-from edge.tracking import Tracker
+from edge.tracking import open_tracker
 from models.config.detector import DetectorConfig
 from models.infraction import ModelRef
 
@@ -85,7 +85,7 @@ class Detector:
         self.stride = config.stride or 1
         self.rate = config.fps
         self._period: float | None = None
-        self._tracker = Tracker(config.tracker, self.rate)
+        self._tracker = open_tracker(config.tracker, self.rate)
         self._frames_seen = 0
         self._last_run_t: float | None = None
         self._last: tuple[Detection, ...] = ()
@@ -115,7 +115,7 @@ class Detector:
         if live:
             frame_s = 1.0 / source_fps if source_fps > 0 else 0.0
             self._period = max(0.0, 1.0 / self.rate - frame_s / 2)
-        self._tracker = Tracker(self.config.tracker, self.rate)
+        self._tracker = open_tracker(self.config.tracker, self.rate)
         self.reset()
         if frame_size and all(frame_size) and frame_size != self._fitted_for:
             self._fit(frame_size)

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from edge.boxes import bottom_centre
 from edge.detect.yolo_io import RawDetections
 from edge.rules.people import WALK_BH_PER_S, reach
 
@@ -60,7 +61,6 @@ class _Track:
     """The class of the detection that started it: a person's track never continues on a car's box."""
     box: np.ndarray
     """x1, y1, x2, y2 normalised: the last detection's box, carried along by flow since."""
-    score: float
     seen_t: float
     """When a detection last matched it."""
     seen_box: np.ndarray
@@ -69,7 +69,6 @@ class _Track:
     """The box's shift per second (x, y, x, y), from the feet of the detections that matched it."""
     moved_t: float
     """The time `box` stands for (the last detection, or the last flow step)."""
-    hits: int = 1
     track_id: int = -1
     """-1 until a second detection confirms it (one stray box makes no track)."""
 
@@ -163,11 +162,11 @@ class FlowTracker:
         ids = np.full(len(boxes), -1, dtype=int)
         for det, track_index in enumerate(rows):
             if track_index >= 0:
-                ids[det] = self._matched(self._tracks[track_index], boxes[det], float(scores[det]), t)
+                ids[det] = self._matched(self._tracks[track_index], boxes[det], t)
         # A track that was still unconfirmed and missed its second detection was one stray box.
         self._tracks = [track for track in self._tracks if track.track_id > 0 or track.seen_t == t]
         for new in strong[rows[strong] < 0]:
-            self._tracks.append(_new_track(int(classes[new]), boxes[new], float(scores[new]), t))
+            self._tracks.append(_new_track(int(classes[new]), boxes[new], t))
         self._gray, self._gray_t, self._detected_t = _gray(image), t, t
         return ids
 
@@ -193,10 +192,7 @@ class FlowTracker:
         predicted = np.array([track.predicted(t) for track in tracks], np.float32)
         seen = np.array([track.seen_box for track in tracks], np.float32)
         elapsed = np.array([t - track.seen_t for track in tracks], np.float32)[:, None]
-        offset = _feet(boxes)[None, :, :] - _feet(predicted)[:, None, :]
-        share = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1]) / reach(
-            seen[:, 3:4] - seen[:, 1:2], elapsed, WALK_BH_PER_S
-        )
+        share = _apart(predicted, boxes, aspect) / reach(seen[:, 3:4] - seen[:, 1:2], elapsed, WALK_BH_PER_S)
         share[~self._gate(tracks, boxes, classes, t, aspect)] = np.inf
         # Longer gone, someone else is as likely to be there: only the overlap stages may take the track up again.
         share[elapsed[:, 0] > NEAREST_S, :] = np.inf
@@ -211,42 +207,42 @@ class FlowTracker:
         seen = np.array([track.seen_box for track in tracks], np.float32)
         heights = (seen[:, 3] - seen[:, 1])[:, None]
         elapsed = np.array([t - track.seen_t for track in tracks], np.float32)[:, None]
-        offset = _feet(boxes)[None, :, :] - _feet(seen)[:, None, :]
-        # in frame heights, as the boxes' heights are
-        distance = np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1])
-        within = distance <= reach(heights, elapsed, WALK_BH_PER_S)
+        within = _apart(seen, boxes, aspect) <= reach(heights, elapsed, WALK_BH_PER_S)
         ratio = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)[None, :] / np.maximum(heights, 1e-6)
         same = np.array([track.cls for track in tracks])[:, None] == classes[None, :]
         limit = HEIGHT_RATIO + HEIGHT_RATIO_PER_S * elapsed
         return same & within & (ratio <= limit) & (ratio >= 1.0 / limit)
 
-    def _matched(self, track: _Track, box: np.ndarray, score: float, t: float) -> int:
+    def _matched(self, track: _Track, box: np.ndarray, t: float) -> int:
         elapsed = t - track.seen_t
         seen_height, height = track.seen_box[3] - track.seen_box[1], box[3] - box[1]
         # A box cut short by someone in front (or grown back) moves its feet without any walking.
         whole = 1.0 / PARTIAL_HEIGHT <= height / max(seen_height, 1e-6) <= PARTIAL_HEIGHT
         if elapsed > 0 and whole:
-            (fx, fy), (sx, sy) = _feet(box[None, :])[0], _feet(track.seen_box[None, :])[0]
+            (fx, fy), (sx, sy) = bottom_centre(tuple(box)), bottom_centre(tuple(track.seen_box))
             walked = np.array([fx - sx, fy - sy, fx - sx, fy - sy], np.float32) / elapsed
             track.velocity = 0.5 * track.velocity + 0.5 * walked
         track.box, track.seen_box = box.copy(), box.copy()
-        track.score, track.seen_t, track.moved_t = score, t, t
-        track.hits += 1
+        track.seen_t, track.moved_t = t, t
         if track.track_id < 0:
             track.track_id = self._next_id
             self._next_id += 1
         return track.track_id
 
 
-def _new_track(cls: int, box: np.ndarray, score: float, t: float) -> _Track:
-    return _Track(
-        cls=cls, box=box.copy(), score=score, seen_t=t, seen_box=box.copy(), velocity=np.zeros(4, np.float32), moved_t=t
-    )
+def _new_track(cls: int, box: np.ndarray, t: float) -> _Track:
+    return _Track(cls=cls, box=box.copy(), seen_t=t, seen_box=box.copy(), velocity=np.zeros(4, np.float32), moved_t=t)
 
 
-def _feet(boxes: np.ndarray) -> np.ndarray:
-    """Bottom centres of (N, 4) boxes."""
-    return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+def _apart(tracks: np.ndarray, boxes: np.ndarray, aspect: float) -> np.ndarray:
+    """How far the feet of each of `boxes` are from those of each of `tracks`' boxes, in frame heights (the unit of
+    the boxes' heights, so that reach in body heights compares): rows are tracks, columns boxes."""
+
+    def feet(of: np.ndarray) -> np.ndarray:
+        return np.stack([(of[:, 0] + of[:, 2]) / 2, of[:, 3]], axis=1)
+
+    offset = feet(boxes)[None, :, :] - feet(tracks)[:, None, :]
+    return np.hypot(offset[:, :, 0] / aspect, offset[:, :, 1])
 
 
 def _flow(before: np.ndarray, after: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Tracking without torch: Roboflow's `trackers` (ByteTrack, OC-SORT, BoT-SORT without re-identification),
+"""Tracking without torch: the flow tracker (`edge.flow_tracking`, the default), which carries boxes through the
+frames between detections, or Roboflow's `trackers` (ByteTrack, OC-SORT, BoT-SORT without re-identification),
 fed the detector's boxes with their source timestamps, so a lost track is kept for a time in seconds and
 the motion model steps by the real gap between two detections, whatever the detection rate.
 
@@ -7,6 +8,7 @@ No appearance features are used by any of them (DESIGN.md section 6): boxes, sco
 from __future__ import annotations
 
 import warnings
+from typing import Protocol
 
 import numpy as np
 
@@ -48,24 +50,41 @@ def _build(kind: str, rate: float) -> object:
     return cls(**common, **own)
 
 
-class Tracker:
-    """One camera's tracks. `rate` is the nominal detections per second (the motion model's unit step)."""
-
-    def __init__(self, kind: str, rate: float) -> None:
-        self.kind = kind
-        self._flow = FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU) if kind == "flow" else None
-        self._tracker = None if self._flow is not None else _build(kind, rate)
-        self._needs_frame = kind == "botsort"  # its camera-motion compensation looks at the frame
+class Tracker(Protocol):
+    """One camera's tracks, whichever kind."""
 
     def between(self, image: np.ndarray, t: float) -> None:
-        """A frame the detector skips: the flow tracker carries its boxes along; the others ignore it."""
-        if self._flow is not None:
-            self._flow.between(image, t)
+        """A frame the detector skips."""
+        ...
 
     def update(self, raw: RawDetections, t: float, image: np.ndarray) -> np.ndarray:
         """Track ids for the rows of `raw`, in its order; -1 where a row belongs to no (confirmed) track."""
-        if self._flow is not None:
-            return self._flow.update(raw, t, image)
+        ...
+
+    def reset(self) -> None: ...
+
+
+def open_tracker(kind: str, rate: float) -> Tracker:
+    """`flow` (edge.flow_tracking), or one of Roboflow's; `rate` is the nominal detections per second."""
+    if kind == "flow":
+        return FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU)
+    return RoboflowTracker(kind, rate)
+
+
+class RoboflowTracker:
+    """ByteTrack, OC-SORT or BoT-SORT from `trackers`; `rate` is the motion model's unit step in detections a
+    second. They see the detections only."""
+
+    def __init__(self, kind: str, rate: float) -> None:
+        self.kind = kind
+        self._tracker = _build(kind, rate)
+        self._needs_frame = kind == "botsort"  # its camera-motion compensation looks at the frame
+
+    def between(self, image: np.ndarray, t: float) -> None:
+        """Nothing to do: these trackers step their motion model by the time between detections."""
+
+    def update(self, raw: RawDetections, t: float, image: np.ndarray) -> np.ndarray:
+        """Track ids for the rows of `raw`, in its order; -1 where a row belongs to no (confirmed) track."""
         import supervision as sv
 
         ids = np.full(len(raw), -1, dtype=int)
@@ -91,7 +110,4 @@ class Tracker:
         return ids
 
     def reset(self) -> None:
-        if self._flow is not None:
-            self._flow.reset()
-        else:
-            self._tracker.reset()  # type: ignore[attr-defined]
+        self._tracker.reset()  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ import numpy as np
 
 from edge.detect.yolo_io import RawDetections
 from edge.flow_tracking import FlowTracker
-from edge.tracking import ACTIVATION_SCORE, LOST_TRACK_S, MIN_IOU, Tracker
+from edge.tracking import ACTIVATION_SCORE, LOST_TRACK_S, MIN_IOU, Tracker, open_tracker
 
 WIDTH, HEIGHT = 640, 360
 FPS = 30.0
@@ -60,7 +60,7 @@ def walker_turns_back_beside_another() -> list[list[tuple[float, float]]]:
 
 
 def test_a_walker_who_turns_back_keeps_their_id_and_the_bystander_theirs() -> None:
-    ids = run(Tracker("flow", FPS / STRIDE), walker_turns_back_beside_another())
+    ids = run(open_tracker("flow", FPS / STRIDE), walker_turns_back_beside_another())
     confirmed = ids[1]
     assert all(i > 0 for i in confirmed) and confirmed[0] != confirmed[1]
     assert all(row == confirmed for row in ids[1:]), f"ids changed between detections: {ids}"

@@ -204,10 +204,9 @@ class JaywalkingRule:
             track = self._tracks.get(person.track_id)  # type: ignore[arg-type]
             if track is not None and person.track_id not in seen:
                 track.look(sample.t, is_riding(person, vehicles) or is_occupant(person, vehicles))
-        aspect = sample.height / sample.width if sample.width else 1.0
         for person in people:
             track = self._tracks.get(person.track_id)  # type: ignore[arg-type]
-            if track is not None and not self._walked(track, person, sample.t, aspect):
+            if track is not None and not self._walked(track, person, sample.t):
                 # The tracker moved this id onto someone else (two people swapped ids, or one took another's):
                 # the crossing so far stays with the person who made it, set aside where they were last seen, for
                 # whichever track turns up there next (as after any id switch); this id starts afresh.
@@ -216,7 +215,7 @@ class JaywalkingRule:
         for person in people:
             track_id = person.track_id
             assert track_id is not None
-            track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person, sample, seen, aspect)
+            track = self._tracks.get(track_id) or self._adopt_or_create(track_id, person, sample, seen)
             track.height = person.box[3] - person.box[1]
             track.look(sample.t, is_riding(person, vehicles) or is_occupant(person, vehicles))
             self._step(track, person.foot, person.confidence, sample, phase)
@@ -258,16 +257,14 @@ class JaywalkingRule:
         self._tracks.clear()
         return hits
 
-    @staticmethod
-    def _walked(track: _Track, person: Detection, t: float, aspect: float) -> bool:
+    def _walked(self, track: _Track, person: Detection, t: float) -> bool:
         """Whether the track's last feet can have walked to this detection's in the time."""
         elapsed = t - track.last_t
         speed = _speed(track)
+        aspect = self.ground.aspect
         return track.height <= 0 or within_reach(track.last_foot, person.foot, track.height, elapsed, aspect, speed)
 
-    def _adopt_or_create(
-        self, track_id: int, person: Detection, sample: FrameSample, seen: set[int], aspect: float
-    ) -> _Track:
+    def _adopt_or_create(self, track_id: int, person: Detection, sample: FrameSample, seen: set[int]) -> _Track:
         """A new track id: continue the crossing of a track that vanished just before, close by and within the
         vanished person's walking reach in the time (a person further away is someone else, whose crossing is their
         own event). The old track keeps its share of the crossing (the tracker may find it again); the crossing
@@ -278,7 +275,9 @@ class JaywalkingRule:
             gap = sample.t - old.last_t
             if old.crossing is None or old_id in seen or not 0.0 < gap <= self.config.id_switch_s:
                 continue
-            if old.height > 0 and not within_reach(old.last_foot, foot, old.height, gap, aspect, _speed(old)):
+            if old.height > 0 and not within_reach(
+                old.last_foot, foot, old.height, gap, self.ground.aspect, _speed(old)
+            ):
                 continue
             predicted = (old.last_foot[0] + old.velocity[0] * gap, old.last_foot[1] + old.velocity[1] * gap)
             near = min(self._image_distance(foot, old.last_foot), self._image_distance(foot, predicted))
