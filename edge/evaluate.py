@@ -11,7 +11,7 @@ import cv2
 
 from edge.detector import Detector
 from edge.replay import replay_file
-from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, joined, load_labels, pair
+from edge.scoring import Counts, LabelledClip, Pairing, PathPoint, Span, count, joined, load_labels, pair, ratio_text
 from edge.sink import MemorySink
 from models.config import load_camera_config
 from models.config.detector import DetectorConfig
@@ -229,8 +229,8 @@ def rates_table(by_rate: list[tuple[float | None, list[ClipResult]]]) -> str:
     def row(rate: str, clip: str, kind: str, counts: Counts, joins: int | None) -> str:
         figures = (counts.true_positives, counts.false_positives, counts.false_negatives)
         return (
-            f"| {rate} | {clip} | {kind} | {' | '.join(str(n) for n in figures)} | {_ratio(counts.precision)} | "
-            f"{_ratio(counts.recall)} | {'-' if joins is None else joins} |"
+            f"| {rate} | {clip} | {kind} | {' | '.join(str(n) for n in figures)} | {ratio_text(counts.precision)} | "
+            f"{ratio_text(counts.recall)} | {'-' if joins is None else joins} |"
         )
 
     lines = [
@@ -250,7 +250,3 @@ def rates_table(by_rate: list[tuple[float | None, list[ClipResult]]]) -> str:
             joins = sum(known) if kind == "jaywalking" and known else None
             lines.append(row(f"**{rate_name(rate)}**", "**all clips**", kind, counts, joins))
     return "\n".join(lines)
-
-
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"

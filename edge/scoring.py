@@ -260,7 +260,8 @@ def match(predicted: Iterable[Span], expected: Iterable[Span]) -> dict[str, Coun
     return count(pair(predicted, expected))
 
 
-def _fmt(value: float | None) -> str:
+def ratio_text(value: float | None) -> str:
+    """A precision, recall or F1 to two places; '-' where it is undefined (nothing predicted or labelled)."""
     return "-" if value is None else f"{value:.2f}"
 
 
@@ -271,6 +272,6 @@ def score_table(counts: dict[str, Counts]) -> str:
         c = counts[kind]
         rows.append(
             f"{kind:<11} {c.true_positives:>3} {c.false_positives:>3} {c.false_negatives:>3} "
-            f"{_fmt(c.precision):>9} {_fmt(c.recall):>6} {_fmt(c.f1):>5}"
+            f"{ratio_text(c.precision):>9} {ratio_text(c.recall):>6} {ratio_text(c.f1):>5}"
         )
     return "\n".join(rows)

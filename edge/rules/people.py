@@ -33,7 +33,7 @@ half hidden behind another)."""
 Heights = TypeVar("Heights", float, npt.NDArray[np.float32])
 
 
-def reach(height: Heights, elapsed: Heights, speed: float = RIDE_BH_PER_S) -> Heights:
+def reach(height: Heights, elapsed: Heights, speed: float) -> Heights:
     """How far (in the units of `height`, a person's box height) their feet can get in `elapsed` (>= 0) seconds
     at `speed` body heights a second; for one person, or for arrays of heights and times (the tracker's gate)."""
     return height * (JITTER_BH + speed * elapsed)
