@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -41,6 +42,8 @@ DEFAULT_APPEAL_REFUSE_REASONS = [
     "other",
 ]
 """Why an appeal is refused: the deduction stands."""
+ReasonList = Annotated[list[str], Field(min_length=1, max_length=50)]
+"""The reasons a reviewer picks from for one kind of decision: at least one, at most 50."""
 SUBJECT_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
 
 
@@ -107,28 +110,20 @@ class CentralSettings(StrictModel):
     retention_rejected_days: int = Field(
         30, ge=0, le=3650, description="Evidence of rejected or reversed events is purged after this many days."
     )
-    confirm_reasons: list[str] = Field(
+    confirm_reasons: ReasonList = Field(
         default_factory=lambda: list(DEFAULT_CONFIRM_REASONS),
-        min_length=1,
-        max_length=50,
         description="Reasons a reviewer picks from when confirming.",
     )
-    reject_reasons: list[str] = Field(
+    reject_reasons: ReasonList = Field(
         default_factory=lambda: list(DEFAULT_REJECT_REASONS),
-        min_length=1,
-        max_length=50,
         description="Reasons a reviewer picks from when rejecting.",
     )
-    appeal_grant_reasons: list[str] = Field(
+    appeal_grant_reasons: ReasonList = Field(
         default_factory=lambda: list(DEFAULT_APPEAL_GRANT_REASONS),
-        min_length=1,
-        max_length=50,
         description="Reasons a reviewer picks from when granting an appeal (the deduction is reversed).",
     )
-    appeal_refuse_reasons: list[str] = Field(
+    appeal_refuse_reasons: ReasonList = Field(
         default_factory=lambda: list(DEFAULT_APPEAL_REFUSE_REASONS),
-        min_length=1,
-        max_length=50,
         description="Reasons a reviewer picks from when refusing an appeal (the deduction stands).",
     )
     subject_ref_pattern: str = Field(
