@@ -56,7 +56,7 @@ def verify(message: dict[str, Any], key: Ed25519PublicKey) -> bool:
 
 def generate_keypair(camera_id: str, out_dir: Path) -> tuple[Path, Path]:
     """Write `CAMERA_ID.key` (mode 0600) and `CAMERA_ID.pub` into `out_dir`; refuses to overwrite."""
-    if not _IDENT.match(camera_id):
+    if not _IDENT.fullmatch(camera_id):
         raise SigningKeyError(f"camera id {camera_id!r} is not valid (letters, digits, '_' or '-', at most 64)")
     out_dir.mkdir(parents=True, exist_ok=True)
     private_path, public_path = out_dir / f"{camera_id}.key", out_dir / f"{camera_id}.pub"

@@ -21,7 +21,7 @@ class TopicError(InputError, ValueError):
 
 
 def _check_ident(kind: str, value: str) -> str:
-    if not _IDENT.match(value):
+    if not _IDENT.fullmatch(value):
         raise TopicError(f"{kind} {value!r} is not a valid id (letters, digits, '_' or '-', at most 64)")
     return value
 
@@ -35,7 +35,7 @@ def infraction_topic(site: str, camera: str, prefix: str = DEFAULT_PREFIX) -> st
 
 
 def evidence_topic(site: str, camera: str, sha256: str, prefix: str = DEFAULT_PREFIX) -> str:
-    if not _SHA256.match(sha256):
+    if not _SHA256.fullmatch(sha256):
         raise TopicError(f"evidence sha256 {sha256!r} is not 64 lowercase hex digits")
     return f"{_base(prefix, site, camera)}/evidence/{sha256}"
 
@@ -89,7 +89,7 @@ def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> Topic:
     if kind in ("infraction", "status", "item") and not rest:
         return Topic(cast(TopicKind, kind), site, camera)
     if kind == "evidence" and len(rest) == 1:
-        if not _SHA256.match(rest[0]):
+        if not _SHA256.fullmatch(rest[0]):
             raise TopicError(f"evidence topic {topic!r} does not end in a sha256")
         return Topic("evidence", site, camera, rest[0])
     raise TopicError(f"topic {topic!r} is not an infraction, evidence, status or item topic")

@@ -13,6 +13,8 @@ from central.console.zone_editor.draft import file_path
 from central.db import transaction
 from central.editor_settings import EditorStream
 from central.evidence_store import EvidenceError, key_of
+from models.signing import SigningKeyError, generate_keypair
+from models.topics import TopicError, evidence_topic, infraction_topic, parse_topic
 from tests.review_support import factory_fixture  # noqa: F401  (fixture "factory")
 
 USUAL = "username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -34,3 +36,16 @@ def test_other_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None
         key_of("ab" * 32 + "\n")
     with pytest.raises(ValidationError, match="must be a stream URL"):
         EditorStream(name="gate", url="rtsp://camera/stream\n")
+
+
+def test_topic_and_key_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:
+    """Issue 23 §8 follow-up: models/topics.py and models/signing.py checked ids and digests with re.match too."""
+    with pytest.raises(TopicError, match="camera 'cam1\\\\n' is not a valid id"):
+        infraction_topic("site", "cam1\n")
+    with pytest.raises(TopicError, match="is not 64 lowercase hex digits"):
+        evidence_topic("site", "cam1", "ab" * 32 + "\n")
+    with pytest.raises(TopicError, match="site 'site\\\\n' is not a valid id"):
+        parse_topic("curbwatch/v1/site\n/cam1/infraction")
+    with pytest.raises(SigningKeyError, match="camera id 'cam1\\\\n' is not valid"):
+        generate_keypair("cam1\n", tmp_path)
+    assert not list(tmp_path.iterdir())
