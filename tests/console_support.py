@@ -219,7 +219,8 @@ def make_central(db_url: str, tmp_path: Path) -> Central:
     factory = session_factory(make_engine(db_url))
     with transaction(factory) as session:
         for name, role in ROLES.items():
-            add_user(session, name, PASSWORDS[name], role)
+            # Five people, each account issued by someone else, so any two of them may give the two reviews.
+            add_user(session, name, PASSWORDS[name], role, issued_by=f"issuer-of-{name}")
     return Central(db_url, factory, FolderEvidenceStore(tmp_path / "evidence"), CentralSettings(data_dir=tmp_path))
 
 

@@ -98,14 +98,15 @@ def test_each_drawn_layer_switches_off_and_the_item_picture_stays_apart(browser:
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     expect(page.locator("#drawing-note")).to_contain_text(
         "Drawn by the console from the event's message: the outline of zone litter-corner, "
-        "the track's whole trajectory (yellow, green start, red end), the item's box."
+        "the track's whole trajectory (yellow, green start, red end), on each keyframe the feet of the person the "
+        "event is about (a magenta ring and arrow, where the track was at that moment), the item's box."
     )
     expect(page.locator("#drawing-note")).not_to_contain_text("drawn by the camera")
     page.evaluate("document.getElementById('clip').pause()")
     shot(page, "item_layers")
 
     toggles = page.locator("#layers input[type=checkbox]")
-    expect(toggles).to_have_count(3)
+    expect(toggles).to_have_count(4)
     page.uncheck("#layers input[data-layer=zone]")
     for index in range(3):
         expect(page.locator(".layer-zone").nth(index)).to_be_hidden()
@@ -133,5 +134,6 @@ def test_an_old_v1_event_says_its_drawings_were_made_by_the_camera(browser: Brow
     expect(note).to_contain_text("by the camera")
     expect(note).to_contain_text("The message names zone roadway-main without its outline.")
     expect(page.locator("#evidence .layer-zone")).to_have_count(0)
-    expect(page.locator("#layers input[type=checkbox]")).to_have_count(1)  # the trajectory only
+    # The trajectory, and the mark of the person on each keyframe (issue 24 §15): both come from the track.
+    expect(page.locator("#layers input[type=checkbox]")).to_have_count(2)
     page.context.close()

@@ -107,7 +107,7 @@ def test_a_password_reset_counts_like_a_creation_for_the_two_reviewer_warning(tm
     with transaction(central.factory) as session:
         # Created by two different admins with passwords they chose (before one-time passwords): no warning.
         for name, role, creator in (("rev1", "reviewer", "ann"), ("sup1", "supervisor", "ben")):
-            add_user(session, name, f"{name}-chosen-by-{creator}", role)
+            add_user(session, name, f"{name}-chosen-by-{creator}", role, issued_by=creator)
             audit.record(session, creator, "user.add", target=name, details={"role": role})
     later = datetime.now(UTC) + timedelta(minutes=1)
     history = [

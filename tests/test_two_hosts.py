@@ -29,7 +29,7 @@ def test_two_hosts_store_each_event_once_and_serve_all_evidence(tmp_path, db_url
     migrate(db_url)
     db = Db(db_url)
     with transaction(db.factory) as session:
-        add_user(session, "audrey", PASSWORDS["audrey"], "auditor")
+        add_user(session, "audrey", PASSWORDS["audrey"], "auditor", issued_by="root")
     settings = settings_file(tmp_path / "central.yaml", object_store)
     consoles = {host: f"http://127.0.0.1:{free_port()}" for host in HOSTS}
     with LocalBroker(tmp_path / "broker") as broker:

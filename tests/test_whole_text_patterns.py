@@ -23,9 +23,9 @@ USUAL = "username must be 1-64 letters, digits, '.', '_' or '-', starting with a
 def test_a_username_with_a_trailing_newline_is_refused(factory) -> None:
     """Issue 23 §8: "rev1\\n" was a second account beside rev1, shown as rev1."""
     with transaction(factory) as s:
-        add_user(s, "rev1", "plenty-long-pass-91", "reviewer")
+        add_user(s, "rev1", "plenty-long-pass-91", "reviewer", issued_by="root")
     with transaction(factory) as s, pytest.raises(AuthError, match=USUAL):
-        add_user(s, "rev1\n", "plenty-long-pass-92", "reviewer")
+        add_user(s, "rev1\n", "plenty-long-pass-92", "reviewer", issued_by="root")
 
 
 def test_other_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ from central.console.sessions import LiveSession, close_session
 from central.console.tables import ConsoleUser
 from central.ledger import service as ledger
 from central.review import service as review
+from central.review.separation import second_review_barrier
 from central.tables import Infraction
 from models.base import SHA256_PATTERN
 
@@ -182,7 +183,8 @@ def get_infraction(
 ) -> s.InfractionDetail:
     with console(request).tx() as session:
         item = load_item(session, event_id)
-        return detail(item, shared_creator_warning(session, item.history))
+        warning = shared_creator_warning(session, item.history)
+        return detail(item, warning or second_review_barrier(session, item.infraction, live.principal.actor))
 
 
 @router.get(

@@ -98,8 +98,9 @@ def find_user(session: Session, username: str) -> ConsoleUser | None:
 
 
 def add_user(
-    session: Session, username: str, password: str, role: str, *, must_change_password: bool = False
+    session: Session, username: str, password: str, role: str, *, issued_by: str, must_change_password: bool = False
 ) -> ConsoleUser:
+    """`issued_by` is who chose or was shown the password: the creating admin's username, or HOST_OPERATOR."""
     if not re.fullmatch(USERNAME_PATTERN, username):
         raise AuthError("username must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if role not in ROLES:
@@ -115,6 +116,7 @@ def add_user(
         role=role,
         active=True,
         must_change_password=must_change_password,
+        credential_issuer=issued_by,
     )
     session.add(user)
     session.flush()
@@ -126,11 +128,13 @@ def one_time_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def add_user_with_one_time_password(session: Session, username: str, role: str) -> tuple[ConsoleUser, str]:
+def add_user_with_one_time_password(
+    session: Session, username: str, role: str, issued_by: str
+) -> tuple[ConsoleUser, str]:
     """A new account whose random password its holder must replace at the first sign-in; returns it and the
     password, which is shown once and stored only as its hash."""
     password = one_time_password()
-    return add_user(session, username, password, role, must_change_password=True), password
+    return add_user(session, username, password, role, issued_by=issued_by, must_change_password=True), password
 
 
 def _failures(session: Session, since: datetime, *conditions: ColumnElement[bool]) -> tuple[int, datetime | None]:

@@ -43,6 +43,7 @@ def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> N
 
     from central import audit
     from central.console.auth import add_user
+    from central.console.tables import HOST_OPERATOR
     from central.db import default_db_url, make_engine, session_factory, transaction
 
     if password_stdin:
@@ -52,8 +53,14 @@ def add(username: str, role: str, db_url: str | None, password_stdin: bool) -> N
     engine = make_engine(db_url or default_db_url())
     try:
         with transaction(session_factory(engine)) as session:
-            add_user(session, username, password, role)
-            audit.record(session, CLI_ACTOR, "user.add", target=username, details={"role": role})
+            add_user(session, username, password, role, issued_by=HOST_OPERATOR)
+            audit.record(
+                session,
+                CLI_ACTOR,
+                "user.add",
+                target=username,
+                details={"role": role, "credential_issuer": HOST_OPERATOR},
+            )
     except (OperationalError, ProgrammingError) as exc:
         fail(f"cannot write to the database ({exc.orig.__class__.__name__}); run `curbwatch central migrate` first?")
     finally:
@@ -68,16 +75,18 @@ def reset_password_command(username: str, db_url: str | None) -> None:
     """Give USERNAME a new one-time password, printed once: they must choose their own at the next sign-in.
 
     For a lost password. The account's open sessions end, and the audit log names the reset; an account reset
-    by someone counts as theirs, as one they created does, in the two-reviewer check."""
+    by someone counts as theirs, as one they created does, in the two-reviewer check: from here, the host
+    operator's."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from central.console.accounts import reset_password
+    from central.console.tables import HOST_OPERATOR
     from central.db import default_db_url, make_engine, session_factory, transaction
 
     engine = make_engine(db_url or default_db_url())
     try:
         with transaction(session_factory(engine)) as session:
-            user, password = reset_password(session, CLI_ACTOR, username)
+            user, password = reset_password(session, CLI_ACTOR, username, issued_by=HOST_OPERATOR)
             name, active = user.username, user.active
     except (OperationalError, ProgrammingError) as exc:
         fail(f"cannot write to the database ({exc.orig.__class__.__name__}); run `curbwatch central migrate` first?")

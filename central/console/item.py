@@ -24,6 +24,7 @@ from central.console.tables import ConsoleUser
 from central.console.view import render
 from central.review import service as review
 from central.review.errors import ReviewError
+from central.review.separation import second_review_barrier
 from central.settings import CentralSettings
 from central.timeutil import as_utc
 from models.base import SHA256_PATTERN
@@ -79,7 +80,9 @@ def item_page(
             )
         )
         next_id = next_in_queue(session, item.infraction.event_id)
-        warning = shared_creator_warning(session, item.history)
+        warning = shared_creator_warning(session, item.history) or second_review_barrier(
+            session, item.infraction, live.principal.actor
+        )
     state = item.infraction.review_state
     claim_live = item.claim is not None and as_utc(item.claim.expires_at) > at
     mine = claim_live and item.claim is not None and item.claim.reviewer == live.principal.username

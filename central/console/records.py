@@ -4,7 +4,7 @@ its time, rule trace, claim and review history."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from central.console.event_time import EventTime, event_time
 from central.console.item_life import ItemLife, item_life
 from central.review import service as review
 from central.review.tables import Claim
+from central.subject_mark import Point, in_listed_order, is_unit, keyframe_marks
 from central.tables import CameraStatus, EvidenceLink, Infraction
 from models.infraction import INFRACTION_SCHEMA_V1
 from models.rule_trace import TraceLine, trace_lines
@@ -30,6 +31,8 @@ class ItemRecord:
     item_crops: list[EvidenceLink]
     """Composite pictures cut around a littering item (schema /2): not whole frames, so nothing is drawn over them."""
     trajectory: list[tuple[float, float]]
+    marks: list[Point | None]
+    """Per keyframe, where the event's person stood in it (central/subject_mark.py), or None."""
     zone_polygon: list[tuple[float, float]]
     item_box: tuple[float, float, float, float] | None
     when: EventTime
@@ -49,17 +52,13 @@ class ItemRecord:
         return self.infraction.payload.get("schema") == INFRACTION_SCHEMA_V1
 
 
-def _unit(value: object) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-
-
 def trajectory_points(payload: dict[str, Any]) -> list[tuple[float, float]]:
     """The track's coarse trajectory as (x, y) pairs normalised to the frame; malformed points are skipped."""
     points = (payload.get("track") or {}).get("trajectory") or []
     result = []
     for point in points:
         x, y = (point or {}).get("x"), (point or {}).get("y")
-        if _unit(x) and _unit(y):
+        if is_unit(x) and is_unit(y):
             result.append((float(x), float(y)))
     return result
 
@@ -70,14 +69,16 @@ def zone_outline(payload: dict[str, Any]) -> list[tuple[float, float]]:
     if not isinstance(points, list):
         return []
     pairs = [point for point in points if isinstance(point, list) and len(point) == 2]
-    outline = [(float(x), float(y)) for x, y in pairs if _unit(x) and _unit(y)]
+    outline = [(float(x), float(y)) for x, y in pairs if is_unit(x) and is_unit(y)]
     return outline if len(outline) >= 3 else []
 
 
 def item_box(payload: dict[str, Any]) -> tuple[float, float, float, float] | None:
     """A littering item's [x1, y1, x2, y2] from a /2 message, or None."""
     box = payload.get("item_box")
-    if isinstance(box, list) and len(box) == 4 and all(_unit(v) for v in box) and box[0] <= box[2] and box[1] <= box[3]:
+    if not (isinstance(box, list) and len(box) == 4 and all(is_unit(v) for v in box)):
+        return None
+    if box[0] <= box[2] and box[1] <= box[3]:
         return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
     return None
 
@@ -112,17 +113,17 @@ def load_item(session: Session, event_id: str) -> ItemRecord:
             select(EvidenceLink).where(EvidenceLink.event_id == infraction.event_id).order_by(EvidenceLink.sha256)
         )
     )
-    # Keep the order the camera listed its evidence in (first keyframe = the moment the rule fired).
-    listed = [ref.get("sha256") for ref in infraction.payload.get("evidence") or []]
-    links.sort(key=lambda link: listed.index(link.sha256) if link.sha256 in listed else len(listed))
+    links = in_listed_order(infraction.payload, links)
     rule = infraction.payload.get("rule") or {}
     offsets = clock_offsets(session, {(infraction.site, infraction.camera_id)})
+    keyframes = [link for link in links if link.role == "keyframe"]
     return ItemRecord(
         infraction=infraction,
-        keyframes=[link for link in links if link.role == "keyframe"],
+        keyframes=keyframes,
         clips=[link for link in links if link.role == "clip"],
         item_crops=[link for link in links if link.role == "item_crop"],
         trajectory=trajectory_points(infraction.payload),
+        marks=keyframe_marks(infraction.payload, infraction.started_at, infraction.ended_at, len(keyframes)),
         zone_polygon=zone_outline(infraction.payload),
         item_box=item_box(infraction.payload),
         when=when_of(infraction, offsets),

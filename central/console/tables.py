@@ -11,6 +11,9 @@ from central.db import Base
 from central.timeutil import UTCDateTime
 
 ROLES = ("reviewer", "supervisor", "auditor", "admin")
+HOST_OPERATOR = "(host operator)"
+"""The credential issuer of an account made or reset from the shell (`curbwatch central user`, the demo): whoever
+runs commands on the host, who owns the database anyway. No username can take this value (no spaces or brackets)."""
 
 
 class ConsoleUser(Base):
@@ -29,6 +32,10 @@ class ConsoleUser(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Set for a one-time password: every page but the change-password form waits for a new one."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    credential_issuer: Mapped[str] = mapped_column(String(64))
+    """Who last gave this account a password someone else could know: the admin who created it or last reset it
+    (a username), or HOST_OPERATOR for the shell. The two reviews of a deduction may not both trace to one person
+    through it (central.review.separation)."""
 
 
 class ConsoleSession(Base):

@@ -16,6 +16,7 @@ from central.console.deps import CSRF_FIELD, console
 from central.console.event_time import utc_text
 from central.console.roles import NAVIGATION, ROLE_WORDS
 from central.console.sessions import LiveSession
+from central.subject_mark import mark_svg
 from central.timeutil import as_utc
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -39,6 +40,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["age"] = _age
     templates.env.filters["appeal_state"] = appeal_state
     templates.env.filters["action_words"] = action_words
+    templates.env.filters["subject_mark"] = mark_svg
     return templates
 
 

@@ -18,6 +18,7 @@ from central.db import rows_changed
 from central.ledger import catalogue
 from central.ledger import service as ledger
 from central.ledger.subject import validate_subject_ref
+from central.review import separation
 from central.review.errors import ReviewError
 from central.review.moves import current_round, history, last_of, load_item, move
 from central.review.roles import REVIEW_ROLES, SUPERVISOR_ROLES, Actor, require_role
@@ -262,6 +263,7 @@ def decide(
             referral = last_of(current_round(session, event_id), Action.REFER)
             if referral is None or referral.actor == reviewer:
                 raise ReviewError("a second review must come from a different reviewer than the first")
+            separation.require_separate(session, referral.actor, reviewer)
             if subject_ref is not None and subject_ref != referral.subject_ref:
                 raise ReviewError(
                     "this subject reference differs from the first reviewer's; reject the item or ask a supervisor "

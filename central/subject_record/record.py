@@ -18,6 +18,7 @@ from central.ledger import service as ledger
 from central.ledger.tables import Appeal, LedgerEntry
 from central.review.tables import ReviewAction
 from central.settings import CentralSettings
+from central.subject_mark import Point, in_listed_order, keyframe_marks
 from central.tables import EvidenceBlob, EvidenceLink, Infraction
 from models.rule_trace import TraceLine, trace_lines
 
@@ -43,6 +44,8 @@ class Keyframe:
     data_uri: str | None
     purged_at: datetime | None
     """Set when retention removed the image; None with no data_uri means it could not be read."""
+    mark: Point | None = None
+    """Where the person the event is about stood in it (central/subject_mark.py): the page points at them."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class SubjectRecord:
     entries: list[EntryRecord]
 
 
-def _keyframe(store: EvidenceStore, blob: EvidenceBlob | None, link: EvidenceLink) -> Keyframe:
+def _keyframe(store: EvidenceStore, blob: EvidenceBlob | None, link: EvidenceLink, mark: Point | None) -> Keyframe:
     if blob is not None and blob.purged_at is not None:
         return Keyframe(None, blob.purged_at)
     try:
@@ -85,7 +88,23 @@ def _keyframe(store: EvidenceStore, blob: EvidenceBlob | None, link: EvidenceLin
     except (EvidenceError, EvidenceUnavailable, OSError) as exc:
         log.warning("keyframe %s of %s not readable for a subject record: %s", link.sha256, link.event_id, exc)
         return Keyframe(None, None)
-    return Keyframe(f"data:{link.media_type};base64,{base64.b64encode(data).decode('ascii')}", None)
+    return Keyframe(f"data:{link.media_type};base64,{base64.b64encode(data).decode('ascii')}", None, mark)
+
+
+def _keyframes(session: Session, store: EvidenceStore, event: Infraction | None, event_id: str) -> list[Keyframe]:
+    """The event's keyframes in the order the camera listed them (the order their times are worked out in), each
+    with its mark."""
+    links = list(
+        session.scalars(select(EvidenceLink).where(EvidenceLink.event_id == event_id, EvidenceLink.role == "keyframe"))
+    )
+    if event is None:
+        return [_keyframe(store, session.get(EvidenceBlob, link.sha256), link, None) for link in links]
+    links = in_listed_order(event.payload, links)
+    marks = keyframe_marks(event.payload, event.started_at, event.ended_at, len(links))
+    return [
+        _keyframe(store, session.get(EvidenceBlob, link.sha256), link, mark)
+        for link, mark in zip(links, marks, strict=True)
+    ]
 
 
 def gather(
@@ -112,9 +131,6 @@ def gather(
                 .order_by(ReviewAction.id)
             )
         ]
-        links = session.scalars(
-            select(EvidenceLink).where(EvidenceLink.event_id == entry.event_id, EvidenceLink.role == "keyframe")
-        )
         standing = entry.kind == "deduction" and entry.seq not in reversed_seqs
         records.append(
             EntryRecord(
@@ -125,7 +141,7 @@ def gather(
                 appeal=appeals.get(entry.seq),
                 appeal_closes=entry.created_at + timedelta(days=settings.appeal_window_days) if standing else None,
                 standing=standing,
-                keyframes=[_keyframe(store, session.get(EvidenceBlob, link.sha256), link) for link in links],
+                keyframes=_keyframes(session, store, event, entry.event_id),
             )
         )
     return SubjectRecord(subject, site, at, ledger.balance(session, subject, site, at, settings), records)

@@ -63,3 +63,34 @@
     apply();
   });
 })();
+
+// Keyframes open large: a click shows the keyframe with what is drawn over it in a dialog, as large as the
+// window allows (Esc, Close or a click beside it closes it). Without this script the link opens the image alone.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("large-frame");
+  if (!dialog || !dialog.showModal) return;
+  var holder = dialog.querySelector(".large-holder");
+  document.querySelectorAll("a.open-large").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      var frame = document.createElement("div");
+      frame.className = "frame";
+      link.childNodes.forEach(function (node) { frame.appendChild(node.cloneNode(true)); });
+      holder.replaceChildren(frame);
+      var image = frame.querySelector("img");
+      function fit() {
+        var width = image.naturalWidth || 16, height = image.naturalHeight || 9;
+        var scale = Math.min(window.innerWidth * 0.92 / width, window.innerHeight * 0.8 / height);
+        frame.style.width = Math.round(width * scale) + "px";
+      }
+      fit();
+      image.addEventListener("load", fit);
+      dialog.showModal();
+    });
+  });
+  dialog.addEventListener("click", function (event) {
+    if (event.target === dialog) dialog.close();
+  });
+})();
