@@ -171,22 +171,35 @@ def _start_console(
 @central.command("list")
 @click.option("--db", "db_url", help=DB_HELP)
 @click.option("--quarantine", is_flag=True, help="List quarantined messages instead of stored infractions.")
+@click.option(
+    "--invalid",
+    is_flag=True,
+    help="List stored infractions and item statuses that today's ingest would refuse (stored by older versions), "
+    "with what each breaks; exit 1 when there are any.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def list_command(db_url: str | None, quarantine: bool, as_json: bool) -> None:
-    """Print every stored infraction (or quarantined message)."""
+def list_command(db_url: str | None, quarantine: bool, invalid: bool, as_json: bool) -> None:
+    """Print every stored infraction (or quarantined message, or stored message that breaks the checks)."""
     import json
 
     from sqlalchemy.exc import SQLAlchemyError
 
     from central.db import default_db_url, make_engine, session_factory
-    from central.listing import infraction_lines, quarantine_lines
+    from central.listing import infraction_lines, invalid_lines, quarantine_lines
 
+    if quarantine and invalid:
+        fail("--quarantine and --invalid list different things: give one of them")
     engine = make_engine(db_url or default_db_url())
+    found = 0
     try:
         with session_factory(engine)() as session:
-            for line in (quarantine_lines if quarantine else infraction_lines)(session):
+            lines = quarantine_lines if quarantine else invalid_lines if invalid else infraction_lines
+            for line in lines(session):
+                found += 1
                 if as_json:
                     click.echo(json.dumps(line, ensure_ascii=False, sort_keys=True))
+                elif invalid:
+                    click.echo(f"{line['kind']}  {line['camera_id']}  {line['id']}  {'; '.join(line['breaches'])}")
                 elif quarantine:
                     click.echo(f"{line['received_at']}  {line['topic']}  {line['reason']}")
                 else:
@@ -198,6 +211,8 @@ def list_command(db_url: str | None, quarantine: bool, as_json: bool) -> None:
         fail(f"cannot read the database: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
     finally:
         engine.dispose()
+    if invalid and found:
+        raise SystemExit(1)
 
 
 @central.command("migrate")

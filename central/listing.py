@@ -1,4 +1,5 @@
-"""What `central list` prints: stored infractions and quarantined messages, one JSON object a line."""
+"""What `central list` prints: stored infractions, quarantined messages, or stored messages that break today's
+checks (central/stored_check.py), one JSON object a line."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.tables import Infraction, QuarantinedMessage
-from models.infraction import utc_iso
+from central.stored_check import breaches, infraction_breaches
+from central.tables import Infraction, ItemStatus, QuarantinedMessage
+from models.item_status import ItemStatusMessage
+from models.wire import utc_iso
 
 
 def infraction_lines(session: Session) -> Iterator[dict]:
@@ -28,3 +31,15 @@ def quarantine_lines(session: Session) -> Iterator[dict]:
             "size": row.size,
             "payload_head_b64": base64.b64encode(row.payload_head).decode("ascii"),
         }
+
+
+def invalid_lines(session: Session) -> Iterator[dict]:
+    """Every stored infraction, then every item status, that breaks the checks, each with its breaches."""
+    for row in session.scalars(select(Infraction).order_by(Infraction.received_at, Infraction.event_id)):
+        found = infraction_breaches(row)
+        if found:
+            yield {"kind": "infraction", "id": row.event_id, "camera_id": row.camera_id, "breaches": found}
+    for item in session.scalars(select(ItemStatus).order_by(ItemStatus.received_at, ItemStatus.status_id)):
+        found = breaches(ItemStatusMessage, item.payload, item.received_at)
+        if found:
+            yield {"kind": "item", "id": item.status_id, "camera_id": item.camera_id, "breaches": found}

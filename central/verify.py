@@ -23,6 +23,11 @@ from models.status import STATUS_SCHEMA, StatusMessage
 from models.topics import DEFAULT_PREFIX, Topic, TopicError, parse_topic
 
 MAX_EVIDENCE_BYTES = 32 * 1024 * 1024
+MAX_AGE = timedelta(days=30)
+"""An event that ended longer ago is stale: an old capture must not be slipped in after its original was purged.
+The edge outbox keeps a message until its receipt, so this is also the oldest message it can still deliver."""
+MAX_SKEW = timedelta(minutes=10)
+"""How far ahead of central's clock a camera's may run."""
 Message = InfractionMessage | StatusMessage | ItemStatusMessage
 SCHEMAS: dict[str, tuple[tuple[str, ...], type[Message]]] = {
     "infraction": (INFRACTION_SCHEMAS, InfractionMessage),
@@ -56,8 +61,8 @@ class Verifier:
     prefix: str = DEFAULT_PREFIX
     max_message_bytes: int = MAX_MESSAGE_BYTES
     max_evidence_bytes: int = MAX_EVIDENCE_BYTES
-    max_age: timedelta = timedelta(days=30)
-    max_skew: timedelta = timedelta(minutes=10)
+    max_age: timedelta = MAX_AGE
+    max_skew: timedelta = MAX_SKEW
 
     def check(self, topic_name: str, payload: bytes, now: datetime | None = None) -> Accepted:
         try:
@@ -90,7 +95,9 @@ class Verifier:
         except ValidationError as exc:
             raise Refused("invalid message: " + "; ".join(format_validation_error(exc, model))[:500], camera) from None
         if isinstance(message, InfractionMessage | ItemStatusMessage):
-            self._fresh(message, camera, now or datetime.now(UTC))
+            late = implausible_time(message, now or datetime.now(UTC), self.max_age, self.max_skew)
+            if late:
+                raise Refused(late, camera)
         return Accepted(topic, payload, message, data)
 
     def _evidence(self, topic: Topic, payload: bytes) -> Accepted:
@@ -114,12 +121,22 @@ class Verifier:
             raise Refused(f"malformed: JSON {type(data).__name__}, not an object", camera)
         return data
 
-    def _fresh(self, message: InfractionMessage | ItemStatusMessage, camera: str, now: datetime) -> None:
-        if isinstance(message, ItemStatusMessage):
-            started, ended, at_end, at_start = message.at, message.at, "item status is from", "item status is from"
-        else:
-            started, ended, at_end, at_start = message.started_at, message.ended_at, "event ended", "event starts"
-        if ended < now - self.max_age:
-            raise Refused(f"stale: the {at_end} {ended.isoformat()}, older than the accepted age", camera)
-        if started > now + self.max_skew:
-            raise Refused(f"from the future: the {at_start} {started.isoformat()}", camera)
+
+def implausible_time(
+    message: InfractionMessage | ItemStatusMessage,
+    reference: datetime,
+    max_age: timedelta = MAX_AGE,
+    max_skew: timedelta = MAX_SKEW,
+) -> str | None:
+    """Why the message's times cannot be right when it reaches central at `reference`, or None."""
+    # The end is the latest moment a message names: past the skew it is from the future, and it alone says how old.
+    ended, past, future = (
+        (message.at, "item status is from", "item status is from")
+        if isinstance(message, ItemStatusMessage)
+        else (message.ended_at, "event ended", "event ends")
+    )
+    if ended < reference - max_age:
+        return f"stale: the {past} {ended.isoformat()}, older than the accepted age"
+    if ended > reference + max_skew:
+        return f"from the future: the {future} {ended.isoformat()}"
+    return None

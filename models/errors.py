@@ -120,6 +120,8 @@ def _describe(error: Any, root: type[BaseModel] | None) -> str:
         bound = error["ctx"].get("min_length" if kind == "too_short" else "max_length")
         need = "at least" if kind == "too_short" else "at most"
         return f"{path}: has {len(value)} items, needs {need} {bound}"
+    if not loc:  # a check across fields: the value is the whole input, which says nothing more
+        return f"{path}: {message}"
     return f"{path}: {message} (got {_show(value)})"
 
 

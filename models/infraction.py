@@ -6,15 +6,16 @@ the evidence role `item_crop`. A /1 message is still accepted, but never with an
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
 from models.config.zones import MAX_ZONE_POINTS
+from models.event_limits import MAX_EVENT_S
 from models.portable import whole_as_int
+from models.wire import Count, Flag, Seconds, Signature, Time, Unit, Uuid, WireModel
+from models.wire import Scalar as Scalar  # the rule trace's value type, imported from here by its readers
 
 INFRACTION_SCHEMA_V1: Final = "curbwatch.infraction/1"
 INFRACTION_SCHEMA: Final = "curbwatch.infraction/2"
@@ -26,28 +27,33 @@ MAX_EVIDENCE_ITEMS = 16
 MAX_RULE_ENTRIES = 32
 MAX_MESSAGE_BYTES = 64 * 1024
 """An infraction message larger than this is refused; evidence travels on its own topic."""
+RATIO_KEYS = frozenset(
+    {
+        "rider_share",
+        "mean_person_confidence",
+        "min_person_confidence",
+        "item_label_confidence",
+        "item_area",
+        "item_x",
+        "item_y",
+    }
+)
+"""Rule-trace entries that are shares, scores or normalised positions (edge/rules)."""
 
 InfractionType = Literal["jaywalking", "littering"]
 SignalPhase = Literal["walk", "dont_walk"]
-Scalar = float | int | str | bool | None
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-def utc_iso(value: datetime) -> str:
-    """ISO 8601 in UTC with a trailing Z, the one spelling every message uses."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class TrajectoryPoint(StrictModel):
     """A coarse sample of the track: seconds after `started_at`, position normalised to the frame."""
 
-    t: Annotated[float, Field(ge=0.0)]
+    t: Seconds
     x: Unit
     y: Unit
 
 
 class TrackInfo(StrictModel):
-    id: Annotated[int, Field(ge=0, description="Ephemeral track id, meaningful only inside one camera process.")]
+    id: Annotated[Count, Field(description="Ephemeral track id, meaningful only inside one camera process.")]
     trajectory: Annotated[list[TrajectoryPoint], Field(max_length=MAX_TRAJECTORY_POINTS)] = []
 
 
@@ -58,6 +64,18 @@ class RuleTrace(StrictModel):
     version: Annotated[str, Field(min_length=1, max_length=32)]
     thresholds: Annotated[dict[str, Scalar], Field(max_length=MAX_RULE_ENTRIES)] = {}
     measurements: Annotated[dict[str, Scalar], Field(max_length=MAX_RULE_ENTRIES)] = {}
+
+    @model_validator(mode="after")
+    def _in_range(self) -> RuleTrace:
+        for kind, values in (("thresholds", self.thresholds), ("measurements", self.measurements)):
+            for key, value in values.items():
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                if key in RATIO_KEYS and not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{kind}.{key} is {value}, a ratio must lie in [0, 1]")
+                if key.endswith("_s") and value < 0:
+                    raise ValueError(f"{kind}.{key} is {value}, a time or a speed is never negative")
+        return self
 
 
 class ModelRef(StrictModel):
@@ -86,7 +104,7 @@ class SourceRef(StrictModel):
 
     kind: Literal["live", "file"]
     clip: Annotated[str | None, Field(min_length=1, max_length=MAX_CLIP_NAME)] = None
-    offset_s: Annotated[float | None, Field(ge=0.0)] = None
+    offset_s: Seconds | None = None
 
     @field_validator("clip")
     @classmethod
@@ -108,18 +126,18 @@ class SourceRef(StrictModel):
 V2_FIELDS = ("zone_polygon", "item_box", "source")
 
 
-class InfractionMessage(StrictModel):
+class InfractionMessage(WireModel):
     schema_: Annotated[Literal["curbwatch.infraction/1", "curbwatch.infraction/2"], Field(alias="schema")] = (
         INFRACTION_SCHEMA
     )
-    event_id: uuid.UUID
+    event_id: Uuid
     type: InfractionType
     site: Annotated[str, Field(pattern=IDENT_PATTERN)]
     camera_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
-    frame_start: Annotated[int, Field(ge=0)]
-    frame_end: Annotated[int, Field(ge=0)]
+    started_at: Time
+    ended_at: Time
+    frame_start: Count
+    frame_end: Count
     zone: Annotated[str, Field(min_length=1, max_length=64)]
     confidence: Unit
     track: TrackInfo
@@ -127,7 +145,7 @@ class InfractionMessage(StrictModel):
     signal_phase: SignalPhase | None = None
     model: ModelRef
     evidence: Annotated[list[EvidenceRef], Field(max_length=MAX_EVIDENCE_ITEMS)] = []
-    redacted: bool = True
+    redacted: Flag = True
     zone_polygon: Annotated[
         list[Point] | None, Field(min_length=3, max_length=MAX_ZONE_POINTS, description="/2: the zone's outline.")
     ] = None
@@ -135,27 +153,15 @@ class InfractionMessage(StrictModel):
         tuple[Unit, Unit, Unit, Unit] | None, Field(description="/2, littering: the item's [x1, y1, x2, y2].")
     ] = None
     source: SourceRef | None = None
-    signature: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=128)] = None
-
-    model_config = StrictModel.model_config | {"populate_by_name": True}
-
-    @field_validator("started_at", "ended_at")
-    @classmethod
-    def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
-
-    @field_serializer("started_at", "ended_at")
-    def _iso(self, value: datetime) -> str:
-        return utc_iso(value)
-
-    @field_serializer("event_id")
-    def _uuid(self, value: uuid.UUID) -> str:
-        return str(value)
+    signature: Signature = None
 
     @model_validator(mode="after")
     def _ordered(self) -> InfractionMessage:
         if self.ended_at < self.started_at:
             raise ValueError("ended_at is before started_at")
+        span = (self.ended_at - self.started_at).total_seconds()
+        if span > MAX_EVENT_S:
+            raise ValueError(f"the event lasts {span:.0f} s, longer than any rule reports ({MAX_EVENT_S:.0f} s)")
         if self.frame_end < self.frame_start:
             raise ValueError("frame_end is before frame_start")
         if self.item_box is not None and (self.item_box[2] < self.item_box[0] or self.item_box[3] < self.item_box[1]):

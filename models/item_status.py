@@ -8,59 +8,47 @@ nothing about any person: who removed an item is never recorded or inferred."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from models.base import IDENT_PATTERN, StrictModel
-from models.infraction import Unit, utc_iso
+from models.base import IDENT_PATTERN
+from models.event_limits import MAX_FOLLOW_S
 from models.portable import whole_as_int
+from models.wire import Seconds, Signature, Time, Unit, Uuid, WireModel
 
 ITEM_SCHEMA: Final = "curbwatch.item/1"
 ItemState = Literal["still_there", "removed", "unknown"]
 ITEM_STATES: Final[tuple[ItemState, ...]] = ("still_there", "removed", "unknown")
 
 
-class ItemStatusMessage(StrictModel):
+class ItemStatusMessage(WireModel):
     schema_: Annotated[Literal["curbwatch.item/1"], Field(alias="schema")] = ITEM_SCHEMA
-    status_id: Annotated[uuid.UUID, Field(description="The idempotency key: a resend is absorbed.")]
-    event_id: Annotated[uuid.UUID, Field(description="The littering event whose item this is.")]
+    status_id: Annotated[Uuid, Field(description="The idempotency key: a resend is absorbed.")]
+    event_id: Annotated[Uuid, Field(description="The littering event whose item this is.")]
     site: Annotated[str, Field(pattern=IDENT_PATTERN)]
     camera_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
     state: ItemState
     at: Annotated[
-        AwareDatetime,
+        Time,
         Field(
             description="Camera time: still_there, when it was seen there; removed, when it was last seen there "
             "(its place looked like the ground right after); unknown, when the edge stopped knowing."
         ),
     ]
-    since_event_s: Annotated[float, Field(ge=0.0, description="Seconds from the event's start (the drop) to `at`.")]
+    since_event_s: Annotated[Seconds, Field(description="Seconds from the event's start (the drop) to `at`.")]
     item_box: Annotated[tuple[Unit, Unit, Unit, Unit], Field(description="The item's [x1, y1, x2, y2], normalised.")]
-    signature: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=128)] = None
-
-    model_config = StrictModel.model_config | {"populate_by_name": True}
-
-    @field_validator("at")
-    @classmethod
-    def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
-
-    @field_serializer("at")
-    def _iso(self, value: datetime) -> str:
-        return utc_iso(value)
-
-    @field_serializer("status_id", "event_id")
-    def _uuid(self, value: uuid.UUID) -> str:
-        return str(value)
+    signature: Signature = None
 
     @model_validator(mode="after")
     def _box(self) -> ItemStatusMessage:
         x1, y1, x2, y2 = self.item_box
         if x2 < x1 or y2 < y1:
             raise ValueError("item_box must be [x1, y1, x2, y2] with x1 <= x2 and y1 <= y2")
+        if self.since_event_s > MAX_FOLLOW_S:
+            raise ValueError(
+                f"since_event_s is {self.since_event_s:.0f} s, later than an item is followed ({MAX_FOLLOW_S:.0f} s)"
+            )
         return self
 
     def to_payload(self) -> dict[str, Any]:

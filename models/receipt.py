@@ -8,13 +8,12 @@ release this one."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, Field, field_serializer
+from pydantic import Field
 
 from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
-from models.infraction import utc_iso
+from models.wire import Signature, Time, WireModel
 
 RECEIPT_SCHEMA: Final = "curbwatch.receipt/1"
 MAX_RECEIPT_BYTES = 1 << 20
@@ -28,24 +27,18 @@ class QuarantinedRef(StrictModel):
     reason: Annotated[str, Field(max_length=500)]
 
 
-class ReceiptMessage(StrictModel):
+class ReceiptMessage(WireModel):
     schema_: Annotated[Literal["curbwatch.receipt/1"], Field(alias="schema")] = RECEIPT_SCHEMA
     site: Annotated[str, Field(pattern=IDENT_PATTERN)]
     camera_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
-    at: AwareDatetime
+    at: Time
     stored: Annotated[
         list[Digest], Field(max_length=10_000, description="Payload digests central holds (new or duplicates).")
     ] = []
     quarantined: Annotated[
         list[QuarantinedRef], Field(max_length=10_000, description="Payload digests central refused, with why.")
     ] = []
-    signature: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=128)] = None
-
-    model_config = StrictModel.model_config | {"populate_by_name": True}
-
-    @field_serializer("at")
-    def _iso(self, value: datetime) -> str:
-        return utc_iso(value)
+    signature: Signature = None
 
     def to_payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -26,6 +26,7 @@ from central.review import service as review
 from central.review.errors import ReviewError
 from central.review.separation import second_review_barrier
 from central.settings import CentralSettings
+from central.stored_check import infraction_breaches
 from central.timeutil import as_utc
 from models.base import SHA256_PATTERN
 
@@ -98,6 +99,7 @@ def item_page(
         item=item,
         error=error,
         warning=warning,
+        breaches=infraction_breaches(item.infraction),
         message=message,
         previous=previous,
         next_id=next_id,
