@@ -156,6 +156,12 @@ def demo(
 @click.option("--stride", type=click.IntRange(1, 30), help="Detector on every Nth frame; overrides detector.stride.")
 @click.option("--tracker", type=click.Choice(TRACKER_KINDS), help="Tracker; overrides detector.tracker.")
 @click.option(
+    "--regions/--no-regions",
+    default=None,
+    help="Detect only in the zones' part of the frame and around people and motion, or on the whole frame; "
+    "overrides detector.regions.",
+)
+@click.option(
     "--rates",
     help="Evaluate at each of these detection rates, e.g. 3,4,6,12,every ('every': a detection on every frame) "
     "and print one Markdown table per rate, clip and type, with the events that joined two labelled people.",
@@ -167,6 +173,7 @@ def evaluate(
     fps: float | None,
     stride: int | None,
     tracker: str | None,
+    regions: bool | None,
     rates: str | None,
 ) -> None:
     """Replay each labelled clip in LABELS (one or more files) and print precision, recall and F1 per type.
@@ -178,7 +185,8 @@ def evaluate(
     from edge.evaluate import describe, evaluate, parse_rates, rate_overrides, rates_table, totals
     from edge.scoring import score_table
 
-    overrides = {k: v for k, v in (("fps", fps), ("stride", stride), ("tracker", tracker)) if v is not None}
+    given = (("fps", fps), ("stride", stride), ("tracker", tracker), ("regions", regions))
+    overrides = {k: v for k, v in given if v is not None}
     if rates is not None:
         if fps is not None or stride is not None:
             raise click.BadParameter("give either --rates or --fps/--stride", param_hint="--rates")
@@ -301,6 +309,13 @@ def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None)
     help="Overrides detector.tracker; repeat to measure each set with each tracker in turn, in this run (e.g. "
     "--tracker bytetrack --tracker flow: the tracker before issue 21 against today's).",
 )
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="Measure each set twice in turn, first with detector.regions off (the whole frame on every detection, "
+    "the defaults before issue 22), then as configured, and print cores per camera at 1x of the two and their "
+    "ratio, per camera and for the box.",
+)
 @click.option("--max-frames", type=click.IntRange(min=1), help="Each camera stops after this many frames.")
 @click.option("--repeat", type=click.IntRange(1, 20), default=1, show_default=True, help="Measure each set this often.")
 def bench_box(
@@ -311,6 +326,7 @@ def bench_box(
     fps: float | None,
     model_input: str | None,
     trackers: tuple[str, ...],
+    baseline: bool,
     max_frames: int | None,
     repeat: int,
 ) -> None:
@@ -322,7 +338,7 @@ def bench_box(
     import tempfile
     from pathlib import Path
 
-    from edge.bench_box import describe, plan_cameras, run_box, summary_table
+    from edge.bench_box import baseline_table, describe, plan_cameras, run_box, summary_table
     from edge.detector import ModelError, resolve_model
     from edge.source import SourceError, VideoSource, source_kind
 
@@ -340,17 +356,20 @@ def bench_box(
     for count in scale or [len(configs)]:
         for current in paces:
             for attempt in range(1, repeat + 1):
-                # Trackers alternate within each repeat, so a machine that slows down weighs on both alike.
+                # Variants alternate within each repeat, so a machine that slows down weighs on all alike.
                 for tracker in trackers or (None,):
-                    with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
-                        fit = None if model_input is None else model_input == "fitted"
-                        plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit, tracker)
-                        run = run_box(plans, current, max_frames)
-                    runs.append(run)
-                    title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
-                    click.echo(f"{title}{describe(run)}\n")
+                    for regions in (False, None) if baseline else (None,):
+                        with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
+                            fit = None if model_input is None else model_input == "fitted"
+                            plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit, tracker, regions)
+                            run = run_box(plans, current, max_frames)
+                        runs.append(run)
+                        title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
+                        click.echo(f"{title}{describe(run)}\n")
     if len(runs) > 1:
         click.echo(summary_table(runs))
+    if baseline:
+        click.echo("\n" + baseline_table(list(zip(runs[::2], runs[1::2], strict=True))))
 
 
 @bench.command("detect")

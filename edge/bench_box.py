@@ -135,6 +135,7 @@ def replay_camera(config_file: str, evidence_dir: str, events_out: str, realtime
         "stride": detector.stride,
         "threads": config.detector.threads,
         "tracker": config.detector.tracker,
+        "regions": detector.regions,
         "frames": stats.frames,
         "detected_frames": stats.detected_frames,
         "events": sum(stats.events.values()),
@@ -324,6 +325,7 @@ def plan_cameras(
     fps: float | None = None,
     fit_input: bool | None = None,
     tracker: str | None = None,
+    regions: bool | None = None,
 ) -> list[CameraPlan]:
     """`count` cameras from `configs`, repeated in turn; a repeated camera gets `-2`, `-3` ... on its id. Each
     copy is written to `workdir` with its own outbox file, the overrides applied and file paths made absolute
@@ -351,6 +353,8 @@ def plan_cameras(
             data["detector"]["fit_input"] = fit_input
         if tracker is not None:
             data["detector"]["tracker"] = tracker
+        if regions is not None:
+            data["detector"]["regions"] = regions
         path = workdir / f"{camera_id}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         plans.append(CameraPlan(camera_id, path, origin, folder))
@@ -506,6 +510,7 @@ CAMERA_COLUMNS = (
 SUMMARY_COLUMNS = (
     "cameras",
     "tracker",
+    "regions",
     "pace",
     "threads",
     "min ratio",
@@ -562,9 +567,11 @@ def summary_row(run: BoxRun) -> list[object]:
     threads = sorted({str(c.figures["threads"] or "default") for c in run.cameras})
     slowest = max(run.cameras, key=lambda c: c.run_s / c.clip_s if c.clip_s else 0.0)
     trackers = sorted({str(c.figures["tracker"]) for c in run.cameras})
+    regions = sorted({"on" if c.figures.get("regions") else "off" for c in run.cameras})
     return [
         len(run.cameras),
         ",".join(trackers),
+        ",".join(regions),
         run.pace,
         ",".join(threads),
         f"{run.min_ratio:.2f}",
@@ -580,6 +587,23 @@ def summary_row(run: BoxRun) -> list[object]:
 
 def summary_table(runs: Sequence[BoxRun]) -> str:
     return _table(SUMMARY_COLUMNS, [summary_row(r) for r in runs])
+
+
+def baseline_table(pairs: Sequence[tuple[BoxRun, BoxRun]]) -> str:
+    """Cores per camera at 1x, the baseline's over the new defaults', per camera and for the box, for each pair
+    of runs measured one after the other on the same cameras (`bench box --baseline`)."""
+    rows: list[list[object]] = []
+    for number, (before, after) in enumerate(pairs, 1):
+        for old, new in zip(before.cameras, after.cameras, strict=True):
+            rows.append([number, old.plan.camera_id, *_compared(old.cores_at_1x, new.cores_at_1x)])
+        old_total = sum(c.cores_at_1x for c in before.cameras)
+        new_total = sum(c.cores_at_1x for c in after.cameras)
+        rows.append([number, f"box ({len(before.cameras)} cameras)", *_compared(old_total, new_total)])
+    return _table(("pair", "camera", "baseline cores at 1x", "new cores at 1x", "baseline / new"), rows)
+
+
+def _compared(old: float, new: float) -> list[str]:
+    return [f"{old:.3f}", f"{new:.3f}", f"{old / new:.2f}x" if new > 0 else "-"]
 
 
 def describe(run: BoxRun) -> str:

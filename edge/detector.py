@@ -9,7 +9,9 @@ sample time."""
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +21,7 @@ import numpy as np
 
 from edge.detect.model_file import ModelError, ModelFileMissing, is_native, model_format, sha256_of
 from edge.detect.yolo_io import RawDetections
+from edge.regions import FULL_SHARE, FULL_WINDOW, area, around, blob_area, model_input, placed, region
 from edge.rules.people import RIDDEN_CLASSES
 from edge.samples import Box, Detection
 from edge.tracking import open_tracker
@@ -50,6 +53,9 @@ TRACKER_INPUT_CONFIDENCE = 0.1
 everything down to this score; new tracks still need `edge.tracking.ACTIVATION_SCORE`."""
 REDACT_CONFIDENCE = 0.1
 """Every person the model sees at this score or above is redacted, tracked or not: privacy errs wide."""
+FOLLOWED_CLASSES = ("person", *RIDDEN_CLASSES)
+"""What the detection regions follow: people and what they ride. Cars and items are seen by the whole looks, and
+items a person drops lie inside that person's region."""
 
 
 @dataclass
@@ -92,6 +98,17 @@ class Detector:
         self._raw: tuple[Detection, ...] = ()
         self.times = StageTimes()
         self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+        self.regions = config.regions and self._backend.resizable
+        if config.regions and not self.regions:
+            log.info("detector.regions needs a .tflite YOLO export: %s looks at whole frames", self.model_ref.name)
+        if self.regions:
+            # Regions run the pinned weights at inputs of many shapes; events name the weights.
+            self.model_ref = ModelRef(name=f"{self._file_ref.name}@regions", sha256=self.sha256)
+        self.window: Box = (0.0, 0.0, 1.0, 1.0)
+        self.looked: Box = self.window
+        """The part of the frame the last detector run looked at."""
+        self._full_t: float | None = None
+        self._region_size: tuple[int, int] | None = None
         log.info(
             "detector: %s (%s) on %s; tracker %s",
             self.model_ref.name,
@@ -117,7 +134,7 @@ class Detector:
             self._period = max(0.0, 1.0 / self.rate - frame_s / 2)
         self._tracker = open_tracker(self.config.tracker, self.rate)
         self.reset()
-        if frame_size and all(frame_size) and frame_size != self._fitted_for:
+        if frame_size and all(frame_size) and frame_size != self._fitted_for and not self.regions:
             self._fit(frame_size)
         log.debug("detector: stride %d on a %.2f fps source: %.2f detections/s", self.stride, source_fps, self.rate)
 
@@ -132,11 +149,21 @@ class Detector:
         self.model_ref = ModelRef(name=f"{self._file_ref.name}@{width}x{height}", sha256=sha256)
         log.info("detector: input fitted to %dx%d frames: %s (sha256 %s)", *frame_size, self.model_ref.name, sha256)
 
-    def process(self, image: np.ndarray, t: float, moved: bool = True) -> tuple[tuple[Detection, ...], bool]:
+    def look_within(self, window: Box) -> Box:
+        """Detect only inside `window` (`edge.regions.window_of` the camera's zones) when `detector.regions` is on;
+        returns the window in use (the whole frame when regions are off)."""
+        self.window = window if self.regions else FULL_WINDOW
+        self._full_t = None  # the next run looks at all of it
+        return self.window
+
+    def process(
+        self, image: np.ndarray, t: float, moved: bool = True, blobs: Sequence[Box] = ()
+    ) -> tuple[tuple[Detection, ...], bool]:
         """Detections for the frame at source time `t` (seconds) and whether the detector ran on it (False on
         frames the schedule skips). `moved` says whether anything moved since the last run: when nothing did, the
-        detector rests until `idle_fps` calls for a look."""
-        if self._fitted_for is None and self.config.fit_input:
+        detector rests until `idle_fps` calls for a look. `blobs` are the boxes of what moved since the last run
+        (`edge.motion`): with regions on, the detector looks there and around the people it follows."""
+        if self._fitted_for is None and self.config.fit_input and not self.regions:
             # A live source that was not reachable at start shows its frame size only now.
             self._fit((image.shape[1], image.shape[0]))
         idle, last = self.config.idle_fps, self._last_run_t
@@ -145,27 +172,27 @@ class Detector:
         self._frames_seen += 1
         if not moved and idle is not None and last is not None and t - last < 1.0 / idle - 1e-6:
             due = False
-        if not due:
+        # With regions, a due run with no one followed and nothing moved in the window has nothing to look for.
+        look = self._look(image, t, blobs) if due and self.regions else FULL_WINDOW
+        if not due or look is None:
             started = time.perf_counter()
             self._tracker.between(image, t)
             self.times = StageTimes(track=(time.perf_counter() - started) * 1000.0)
             return self._last, False
         self._last_run_t = t
         started = time.perf_counter()
-        raw = self._backend.detect(
-            self._for_model(image),
-            min(TRACKER_INPUT_CONFIDENCE, self.config.confidence),
-            self.config.iou,
-            self.class_ids,
-        )
+        raw = self._detect_in(image, look) if self.regions else self._run(image, None)
         detected_at = time.perf_counter()
         ids = self._tracker.update(raw, t, image)
         self.times = StageTimes(
             detect=(detected_at - started) * 1000.0, track=(time.perf_counter() - detected_at) * 1000.0
         )
         every = self._detections(raw, ids)
-        self._raw = tuple(d for d in every if d.confidence >= REDACT_CONFIDENCE)
-        self._last = tuple(
+        # What lies outside the part looked at stays as the last run saw it (parked cars, people beyond the window).
+        kept = tuple(d for d in self._last if not _centred_in(d.box, self.looked))
+        kept_raw = tuple(d for d in self._raw if not _centred_in(d.box, self.looked))
+        self._raw = kept_raw + tuple(d for d in every if d.confidence >= REDACT_CONFIDENCE)
+        self._last = kept + tuple(
             # Small, far bicycles score low and rarely start a track; their untracked boxes still tell a rider.
             d
             for d in every
@@ -173,9 +200,63 @@ class Detector:
         )
         return self._last, True
 
+    def _look(self, image: np.ndarray, t: float, blobs: Sequence[Box]) -> Box | None:
+        """The part of the window to detect in: all of it every 1 / `full_fps` seconds, else the region around the
+        people and ridden vehicles of the last run and what moved since; None when that is nothing."""
+        half_frame = 0.5 / (self.rate * self.stride) if self.rate > 0 else 0.0
+        if self._full_t is None or t - self._full_t >= 1.0 / self.config.full_fps - half_frame:
+            self._full_t = t
+            return self.window
+        aspect = image.shape[0] / image.shape[1]
+        elapsed = t - (self._last_run_t if self._last_run_t is not None else t)
+        wanted = [around(d.box, elapsed, aspect) for d in self._last if d.cls in FOLLOWED_CLASSES]
+        wanted += [blob_area(blob, aspect) for blob in blobs]
+        found = region(wanted, self.window)
+        if found is not None and area(found) >= FULL_SHARE * area(self.window):
+            self._full_t = t
+            return self.window
+        return found
+
+    def _detect_in(self, image: np.ndarray, look: Box) -> RawDetections:
+        """Detections in the part `look` of the frame, at the pixel scale the whole frame would have had, with
+        boxes normalised to the whole frame."""
+        height, width = image.shape[:2]
+        scale = self.config.imgsz / max(width, height)
+        whole = look == self.window
+        size = model_input((look[2] - look[0]) * width, (look[3] - look[1]) * height, scale, ladder=not whole)
+        if not whole:
+            size = self._steady(size)
+        left, top, right, bottom = placed(look, size, scale, (width, height))
+        self.looked = (left / width, top / height, right / width, bottom / height)
+        raw = self._run(image[top:bottom, left:right], size)
+        shift = np.array([left, top, left, top], np.float32)
+        span = np.array([right - left, bottom - top, right - left, bottom - top], np.float32)
+        frame = np.array([width, height, width, height], np.float32)
+        return RawDetections((raw.boxes * span + shift) / frame, raw.classes, raw.scores)
+
+    def _steady(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The last region's input when `size` fits in it without wasting more than half of it: each new shape is a
+        model to refit and load, so a walker's region keeps one shape while it moves."""
+        kept = self._region_size
+        if kept is not None and size[0] <= kept[0] and size[1] <= kept[1] and kept[0] * kept[1] <= 2 * math.prod(size):
+            return kept
+        self._region_size = size
+        return size
+
+    def _run(self, image: np.ndarray, size: tuple[int, int] | None) -> RawDetections:
+        return self._backend.detect(
+            self._for_model(image),
+            min(TRACKER_INPUT_CONFIDENCE, self.config.confidence),
+            self.config.iou,
+            self.class_ids,
+            size,
+        )
+
     def reset(self) -> None:
         """Forget every track and the schedule's phase (see `start`), keeping the schedule itself."""
         self._tracker.reset()
+        self._full_t = None
+        self.looked = self.window
         self._frames_seen = 0
         self._last_run_t = None
         self._last = ()
@@ -222,13 +303,26 @@ class DetectorBackend(Protocol):
     names: dict[int, str]
     description: str
 
+    @property
+    def resizable(self) -> bool:
+        """Whether `detect` can take any input `size` (detection regions need it)."""
+        ...
+
     def fit(self, frame_width: int, frame_height: int) -> tuple[str, tuple[int, int]] | None:
         """Run at an input fitted to frames of this size where the backend can: the sha256 of the model that now
         runs and its input (height, width); None where the model keeps its own input."""
         ...
 
-    def detect(self, image: np.ndarray, confidence: float, iou: float, classes: list[int] | None) -> RawDetections:
-        """Boxes normalised to the frame, best first; `classes` None keeps every class."""
+    def detect(
+        self,
+        image: np.ndarray,
+        confidence: float,
+        iou: float,
+        classes: list[int] | None,
+        size: tuple[int, int] | None = None,
+    ) -> RawDetections:
+        """Boxes normalised to the frame, best first; `classes` None keeps every class; `size` (height, width) runs
+        the model at that input instead of its own."""
         ...
 
 
@@ -241,6 +335,11 @@ def open_backend(model_name: str, path: Path, config: DetectorConfig, coco_names
     from edge.detect.ultralytics_backend import UltralyticsBackend
 
     return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)
+
+
+def _centred_in(box: Box, part: Box) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return part[0] <= cx <= part[2] and part[1] <= cy <= part[3]
 
 
 def _preview(names: dict[int, str]) -> str:

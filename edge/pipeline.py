@@ -27,6 +27,7 @@ from edge.messages import build_item_status, build_message
 from edge.motion import MotionDetector
 from edge.privacy_mask import PrivacyMask
 from edge.redact import Redactor, grow
+from edge.regions import window_of
 from edge.required_fps import required_fps
 from edge.rules import RULES, LitteringRule, Rule, RuleHit, build_rules
 from edge.samples import Box, FrameSample, StaticItem
@@ -195,6 +196,8 @@ class Pipeline:
         self._static_items: tuple[StaticItem, ...] = ()
         self.motion: MotionDetector | None = None
         self._moved = True
+        self._blobs: list[Box] = []
+        """What moved since the last detector run: where its regions look besides the people it follows."""
         self._kept_t = -math.inf
         self._static_t = -math.inf
         self._static_rebuilds = 0
@@ -225,7 +228,10 @@ class Pipeline:
         # Built without the signal: each sample carries its phase, read with the frame (a lamp needs the image),
         # and a rule holding the signal would ask it again whenever that phase is unknown.
         self.rules = [kept.get(rule.name, rule) for rule in build_rules(config)]
-        self.privacy = PrivacyMask(config.zones, config.redaction.block_px)
+        # What the detector never looks at cannot be redacted by it: it is pixelated whole, like a privacy zone.
+        window = self.detector.look_within(window_of(config.zones))
+        outside = window if config.redaction.mode != "off" else None
+        self.privacy = PrivacyMask(config.zones, config.redaction.block_px, outside=outside)
         if previous is None or previous.redaction != config.redaction:
             self.redactor = Redactor(config.redaction)
             if not self.redactor.enabled:
@@ -279,10 +285,12 @@ class Pipeline:
                 self.motion = MotionDetector(self.config.zones, (width, height))
             motion = self.motion.update(frame.image, frame.t)
             self._moved |= motion.moving
+            self._blobs += motion.blobs
         stage["motion"] += (time.perf_counter() - started) * 1000.0
-        detections, detected = self.detector.process(frame.image, frame.t, self._moved)
+        detections, detected = self.detector.process(frame.image, frame.t, self._moved, self._blobs)
         if detected:
             self._moved = False
+            self._blobs = []
         stage["detect"] += self.detector.times.detect
         stage["track"] += self.detector.times.track
 

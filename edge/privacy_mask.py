@@ -11,12 +11,17 @@ import numpy as np
 
 from edge.drawing import to_pixels
 from edge.redact import pixelate
+from edge.samples import Box
 from models.config.zones import Zone
 
 
 class PrivacyMask:
-    def __init__(self, zones: list[Zone], block_px: int) -> None:
+    def __init__(self, zones: list[Zone], block_px: int, outside: Box | None = None) -> None:
+        """`outside`, when given, is the part of the frame the detector looks at (`edge.regions`): everything
+        around it is pixelated too."""
         self.polygons = [zone.polygon for zone in zones if zone.kind == "privacy"]
+        if outside is not None:
+            self.polygons += _around(outside)
         self.block_px = block_px
         self._masks: dict[tuple[int, int], list[tuple[slice, slice, np.ndarray]]] = {}
 
@@ -34,6 +39,13 @@ class PrivacyMask:
         if key not in self._masks:
             self._masks[key] = [_mask(polygon, width, height) for polygon in self.polygons]
         return self._masks[key]
+
+
+def _around(window: Box) -> list[list[tuple[float, float]]]:
+    """The frame outside `window` as up to four rectangles: above, below, left and right of it."""
+    x1, y1, x2, y2 = window
+    parts = [(0.0, 0.0, 1.0, y1), (0.0, y2, 1.0, 1.0), (0.0, y1, x1, y2), (x2, y1, 1.0, y2)]
+    return [[(a, b), (c, b), (c, d), (a, d)] for a, b, c, d in parts if c - a > 0 and d - b > 0]
 
 
 def _mask(polygon: list[tuple[float, float]], width: int, height: int) -> tuple[slice, slice, np.ndarray]:

@@ -17,7 +17,7 @@ def frames():
 
 
 def test_stride_runs_the_model_every_nth_frame_and_carries_tracks(model_path, frames):
-    detector = Detector(DetectorConfig(model=str(model_path), stride=2))
+    detector = Detector(DetectorConfig(model=str(model_path), stride=2, regions=False))
     out = [detector.process(frame, i / 11.0) for i, frame in enumerate(frames)]
     assert [ran for _, ran in out] == [True, False, True, False, True, False]
     assert out[1][0] == out[0][0] and out[3][0] == out[2][0]
@@ -80,3 +80,30 @@ def test_dark_frames_have_their_contrast_evened_out_before_detection(model_path)
     found, missed = people(evened, dark), people(plain, dark)
     print(f"people in daylight {people(plain, frames)}, in the dark {missed} plain, {found} evened out")
     assert found > missed
+
+
+def test_regions_follow_a_walker_between_whole_looks_at_the_zones_window(model_path):
+    """ABODA video4: a man walks in at about frame 300. With regions the detector looks at the window once a
+    second and, between, only around him: his track keeps its id through both kinds of look, and before he comes,
+    with nothing followed and nothing moving, the runs between whole looks are skipped."""
+    from edge.regions import area
+
+    capture = cv2.VideoCapture(str(shared_file("media", "litter_aboda_video4_bag_left_outdoor.avi")))
+    frames = [capture.read()[1] for _ in range(400)]
+    height, width = frames[0].shape[:2]
+    detector = Detector(DetectorConfig(model=str(model_path), fps=6.0, idle_fps=None))
+    detector.start(29.97, frame_size=(width, height))
+    window = detector.look_within((0.0, 0.0, 0.76, 1.0))
+    looks = []
+    for i, frame in enumerate(frames):
+        detections, ran = detector.process(frame, i / 29.97, True, ())
+        if ran:
+            ids = {d.track_id for d in detections if d.cls == "person" and d.track_id is not None}
+            looks.append((i, area(detector.looked) / area(window), ids))
+    before = [i for i, _, _ in looks if i < 290]
+    assert before == [0, 30, 60, 90, 120, 150, 180, 210, 240, 270], "a whole look a second while no one is there"
+    with_him = [(share, ids) for i, share, ids in looks if i >= 320]
+    assert any(share < 0.7 for share, _ in with_him), "between whole looks, only the part around him"
+    assert any(share >= 1.0 for share, _ in with_him)
+    assert {frozenset(ids) for _, ids in with_him} == {frozenset({1})}, "one man, one track, through both looks"
+    assert detector.model_ref.name == f"{model_path.name}@regions" and detector.model_ref.sha256 == detector.sha256

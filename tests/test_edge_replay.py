@@ -58,8 +58,8 @@ def test_replay_reports_a_summary_and_writes_valid_messages(replay):
         assert message.to_payload() == payload, "each line is exactly the MQTT payload"
         assert message.type == "jaywalking" and message.site == "campus-ave" and message.camera_id == "intersection-01"
         assert message.redacted is True
-        # The model fitted to the clip's 640x352 frames, which `curbwatch model fit` rebuilds from the pinned one.
-        assert message.model.name == "yolov8n_int8.tflite@640x352" and message.model.sha256 != TFLITE_SHA
+        # Detection regions run the pinned weights at inputs of several shapes: the event names the weights.
+        assert message.model.name == "yolov8n_int8.tflite@regions" and message.model.sha256 == TFLITE_SHA
         assert 0 <= message.frame_start <= message.frame_end <= 142
         span = (message.ended_at - message.started_at).total_seconds()
         assert span == pytest.approx((message.frame_end - message.frame_start) / 11.028, abs=0.2)

@@ -49,7 +49,7 @@ def test_the_fitted_model_finds_the_square_models_people_on_every_clip(model_pat
 
 def test_a_camera_names_the_fitted_model_and_model_fit_writes_that_very_file(model_path, tmp_path):
     clip = shared_file("media", "ped_zebra_london_streetlevel.mp4")
-    detector = Detector(DetectorConfig(model=str(model_path)))
+    detector = Detector(DetectorConfig(model=str(model_path), regions=False))
     ok, frame = cv2.VideoCapture(str(clip)).read()
     assert ok
     detector.start(30.0, frame_size=(frame.shape[1], frame.shape[0]))

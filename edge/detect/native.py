@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Collection
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from edge.detect.yolo_io import RawDetections, decode, letterbox
 
 log = logging.getLogger(__name__)
 
+SIZES_KEPT = 8
+"""Models at other inputs kept loaded (detection regions, `edge.regions`): a refit and load takes 70-250 ms, a
+run 3-25 ms, and each kept model holds a few MB."""
+
 
 class NativeBackend:
     def __init__(self, path: Path, threads: int | None, imgsz: int, fit_input: bool = False) -> None:
@@ -26,6 +31,9 @@ class NativeBackend:
         self._session: Session | None = None if self._fits else open_session(path, threads, imgsz)
         self.names = self._session.names if self._session is not None else stored_names(path)
         self.description = self._describe() if self._session is not None else "LiteRT, input fitted to each source"
+        self._by_size: OrderedDict[tuple[int, int], Session] = OrderedDict()
+        self._bytes: bytes | None = None
+        self._resizable: bool | None = None
 
     def _describe(self) -> str:
         session = self._opened()
@@ -58,8 +66,47 @@ class NativeBackend:
         return hashlib.sha256(content).hexdigest(), size
 
     def detect(
-        self, image: np.ndarray, confidence: float, iou: float, classes: Collection[int] | None
+        self,
+        image: np.ndarray,
+        confidence: float,
+        iou: float,
+        classes: Collection[int] | None,
+        size: tuple[int, int] | None = None,
     ) -> RawDetections:
-        session = self._opened()
+        session = self._opened() if size is None else self._sized(size)
         tensor, placement = letterbox(image, session.input_size)
         return decode(session.run(tensor), placement, confidence, iou, classes)
+
+    @property
+    def resizable(self) -> bool:
+        """Whether the model can run at inputs of any shape (a LiteRT YOLO export, refitted): detection regions
+        need it. Found out once, by refitting it."""
+        if self._resizable is None:
+            self._resizable = model_format(self._path) == "tflite"
+            if self._resizable:
+                try:
+                    refit(self._content(), lambda side: (side, side))
+                except ModelError as exc:
+                    log.info("%s runs only at its own input: %s", self._path.name, exc)
+                    self._resizable = False
+        return self._resizable
+
+    def _content(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = self._path.read_bytes()
+        return self._bytes
+
+    def _sized(self, size: tuple[int, int]) -> Session:
+        """The model at input `size` (height, width): a LiteRT export refitted to it (kept for the next time, the
+        few most recent), any other format at its own input."""
+        if not self.resizable:
+            return self._opened()
+        if size in self._by_size:
+            self._by_size.move_to_end(size)
+            return self._by_size[size]
+        content, _ = refit(self._content(), lambda _side: size)
+        session = open_session(self._path, self._threads, self._imgsz, content)
+        self._by_size[size] = session
+        if len(self._by_size) > SIZES_KEPT:
+            self._by_size.popitem(last=False)
+        return session

@@ -29,19 +29,26 @@ class UltralyticsBackend:
             names = coco_class_names()
         self.names = names
         self.description = f"Ultralytics (torch), input {imgsz}"
+        self.resizable = False
+        """Detection regions run a .tflite export at many input shapes; Ultralytics looks at whole frames."""
 
     def fit(self, _frame_width: int, _frame_height: int) -> None:
         """Ultralytics' own letterbox already pads .pt models only to a multiple of 32 (its `auto` mode)."""
         return None
 
     def detect(
-        self, image: np.ndarray, confidence: float, iou: float, classes: Collection[int] | None
+        self,
+        image: np.ndarray,
+        confidence: float,
+        iou: float,
+        classes: Collection[int] | None,
+        size: tuple[int, int] | None = None,
     ) -> RawDetections:
         result = self._model.predict(  # type: ignore[attr-defined]
             image,
             conf=confidence,
             iou=iou,
-            imgsz=self._imgsz,
+            imgsz=list(size) if size is not None else self._imgsz,
             classes=list(classes) if classes is not None else None,
             device=self._device,
             verbose=False,

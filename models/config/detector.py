@@ -69,6 +69,24 @@ class DetectorConfig(StrictModel):
             "items on the ground stay seen at this rate); null runs at `fps` whatever moves.",
         ),
     ] = 1.0
+    regions: Annotated[
+        bool,
+        Field(
+            description="Detect only where it matters: inside the box around the rule zones (grown by a person's "
+            "height above them), and there, between whole looks, only around the people being followed and what "
+            "moved, at the same pixel scale; what the detector never looks at is pixelated in evidence. .tflite "
+            "models only (others look at the whole frame). false: the whole frame on every detection.",
+        ),
+    ] = True
+    full_fps: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=60.0,
+            description="With `regions`: looks a second at the whole of the zones' box, so a person who came in "
+            "without moving, or whom the regions missed, is found within this long.",
+        ),
+    ] = 1.0
     threads: Annotated[
         int | None,
         Field(
