@@ -145,7 +145,8 @@ def test_user_reset_password_gives_a_one_time_password_once_and_audits_it(db_url
             signed_in = authenticate(session, "rita", one_time, "10.0.0.1", now, **limits).user
             assert signed_in is not None and signed_in.must_change_password, "she must choose her own first"
             [entry] = audit.entries(session, action="user.password_reset", limit=None)
-            assert (entry.actor, entry.target, entry.details) == ("cli", "rita", {"one_time": True})
+            issued = {"one_time": True, "credential_issuer": "(host operator)"}
+            assert (entry.actor, entry.target, entry.details) == ("cli", "rita", issued)
             assert one_time not in str(entry.details)
     finally:
         engine.dispose()

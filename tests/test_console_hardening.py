@@ -98,7 +98,11 @@ def test_admin_made_accounts_get_one_time_passwords(db_url: str, tmp_path: Path)
     with transaction(central.factory) as session:
         [added] = audit.entries(session, action="user.add", limit=None)
         [change] = audit.entries(session, action="user.password_change", limit=None)
-    assert (added.actor, added.target, added.details) == ("root", "rex", {"role": "reviewer", "one_time": True})
+    assert (added.actor, added.target, added.details) == (
+        "root",
+        "rex",
+        {"role": "reviewer", "one_time": True, "credential_issuer": "root"},
+    )
     assert (change.actor, change.details) == ("rex", {"one_time": True})
 
 
