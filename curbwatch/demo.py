@@ -24,7 +24,7 @@ import click
 
 import curbwatch
 from curbwatch.children import Child
-from curbwatch.demo_camera import DemoCamera, ensure_receipt_key, write_edge_config
+from curbwatch.demo_camera import DemoCamera, ensure_receipt_key, write_central_settings, write_edge_config
 from curbwatch.demo_folder import DemoFolder, replay_key
 from curbwatch.embedded_broker import EmbeddedBroker
 from curbwatch.local_broker import LocalBroker, free_port, mosquitto_binary
@@ -46,8 +46,22 @@ REPLAY_DONE = (0, NotDelivered.exit_code)
 which the demo passes on instead of stopping everything."""
 
 
-def queue_line(pending: int, console_url: str) -> str:
-    return f"review queue: {pending} pending event{'' if pending == 1 else 's'} at {console_url}/queue"
+@dataclass(frozen=True)
+class QueueCounts:
+    pending: int
+    in_review: int = 0
+    """Claimed by a reviewer, or waiting for (or in) a second review."""
+    decided: int = 0
+
+
+IN_REVIEW_STATES = ("in_review", "awaiting_second", "second_review")
+
+
+def queue_line(counts: QueueCounts, console_url: str) -> str:
+    """What the queue holds: a rerun's events may all be decided already, and then "0 pending" says why."""
+    line = f"review queue: {counts.pending} pending event{'' if counts.pending == 1 else 's'} at {console_url}/queue"
+    more = [f"{n} {words}" for n, words in ((counts.in_review, "in review"), (counts.decided, "decided")) if n]
+    return f"{line} ({', '.join(more)})" if more else line
 
 
 class DemoFailed(UnavailableError):
@@ -118,7 +132,7 @@ def console_answers(url: str) -> bool:
         return False
 
 
-def pending_events(db_url: str) -> int:
+def queue_counts(db_url: str) -> QueueCounts:
     from sqlalchemy import func, select
 
     from central.db import make_engine, session_factory
@@ -127,12 +141,13 @@ def pending_events(db_url: str) -> int:
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
-            # COUNT(*) always returns one row, so scalar_one, not scalar's "None when no row".
-            return session.execute(
-                select(func.count()).select_from(Infraction).where(Infraction.review_state == "pending")
-            ).scalar_one()
+            rows = session.execute(select(Infraction.review_state, func.count()).group_by(Infraction.review_state))
+            by_state = {state: count for state, count in rows}
     finally:
         engine.dispose()
+    pending = by_state.pop("pending", 0)
+    in_review = sum(by_state.pop(state, 0) for state in IN_REVIEW_STATES)
+    return QueueCounts(pending, in_review, sum(by_state.values()))
 
 
 class Demo:
@@ -181,6 +196,9 @@ class Demo:
             if self.options.camera is not None:
                 # Central reads its key folder once at start: the camera's public key must be there first.
                 self.edge_config = write_edge_config(self.options.camera, self.folder, self.broker.url)
+                write_central_settings(self.options.camera, self.folder)
+            else:
+                self.folder.settings.unlink(missing_ok=True)  # an earlier run's camera is not this run's
             self._start_central()
             self._banner(admin_password)
             self._start_edge()
@@ -207,6 +225,7 @@ class Demo:
             "--share-group", "",  # one worker: a plain subscription, whose persistent session every broker keeps
             "--client-id", CENTRAL_CLIENT_ID,
             "--data-dir", str(self.folder.root),
+            *(["--settings", str(self.folder.settings)] if self.folder.settings.is_file() else []),
             "--prefix", prefix,
             "--http", f"127.0.0.1:{self.options.http_port}",
         ]  # fmt: skip
@@ -254,7 +273,7 @@ class Demo:
         done = self.folder.replayed(self.replay_key)
         if done and not self.options.replay_again:
             click.echo(f"{camera.video} was replayed into this data folder at {done['at']}: {done['summary']}")
-            click.echo("its events stay in the queue; --replay-again replays it once more")
+            click.echo("its events stay in this data folder; --replay-again replays it once more")
             self._report_queue()
             return
         argv = [
@@ -298,11 +317,11 @@ class Demo:
     def _report_queue(self, settle_s: float = 0.0) -> None:
         """Print the pending count once it has not changed for `settle_s` (central stores what the broker
         acknowledged to the edge a moment later), waiting 10 s at most."""
-        count, changed = pending_events(self.folder.db_url), time.monotonic()
+        count, changed = queue_counts(self.folder.db_url), time.monotonic()
         deadline = changed + 10.0
         while time.monotonic() - changed < settle_s and time.monotonic() < deadline:
             time.sleep(0.3)
-            latest = pending_events(self.folder.db_url)
+            latest = queue_counts(self.folder.db_url)
             if latest != count:
                 count, changed = latest, time.monotonic()
         click.echo(queue_line(count, self.console_url))

@@ -94,3 +94,21 @@ def write_edge_config(camera: DemoCamera, folder: DemoFolder, broker_url: str) -
     header = f"# Written by `curbwatch demo` from {camera.config_path} at each start; edit that file, not this one.\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def write_central_settings(camera: DemoCamera, folder: DemoFolder) -> Path:
+    """Central's settings for this camera, so that the console's zone editor opens the demo's clip and its
+    camera file and redacts with the camera's own model (its defaults, DATA_DIR/media, DATA_DIR/cameras and
+    yolov8n.pt, hold nothing in a demo). The camera file is the user's: the demo reads it at each start."""
+    detector = camera.config.detector.model_dump(mode="json", exclude_defaults=True)
+    # The edge finds a relative model path from the folder the demo runs in; central must find the same file.
+    detector["model"] = str(Path(camera.config.detector.model).resolve())
+    editor = {
+        "media_dirs": [str(camera.video.resolve().parent)],
+        "cameras_dir": str(camera.config_path.resolve().parent),
+        "detector": detector,
+    }
+    folder.root.mkdir(parents=True, exist_ok=True)
+    header = "# Written by `curbwatch demo` at each start for its camera; changes here do not last.\n"
+    folder.settings.write_text(header + yaml.safe_dump({"editor": editor}, sort_keys=False), encoding="utf-8")
+    return folder.settings

@@ -30,6 +30,8 @@ class DemoFolder:
         self.broker = self.root / "broker"
         self.logs = self.root / "logs"
         self.replays = self.root / "replays.json"
+        self.settings = self.root / "central-settings.yaml"
+        """Central's settings for the demo's camera (the zone editor's folders and detector), written at each start."""
         self._lock: IO[str] | None = None
 
     @property

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from curbwatch.demo import _PROGRESS, queue_line
+from curbwatch.demo import _PROGRESS, QueueCounts, queue_line
 from curbwatch.local_broker import free_port
 from edge.progress import PlainProgress
 from tests.conftest import ROOT, run_cli, shared_file
@@ -257,9 +257,15 @@ def test_a_part_that_fails_stops_the_demo_with_one_line(tmp_path: Path) -> None:
 
 
 def test_the_queue_count_reads_as_english():
-    assert queue_line(1, "http://127.0.0.1:8080") == "review queue: 1 pending event at http://127.0.0.1:8080/queue"
-    assert queue_line(0, "http://x").startswith("review queue: 0 pending events at ")
-    assert queue_line(2, "http://x").startswith("review queue: 2 pending events at ")
+    assert queue_line(QueueCounts(1), "http://127.0.0.1:8080") == (
+        "review queue: 1 pending event at http://127.0.0.1:8080/queue"
+    )
+    assert queue_line(QueueCounts(0), "http://x").startswith("review queue: 0 pending events at ")
+    assert queue_line(QueueCounts(2), "http://x").startswith("review queue: 2 pending events at ")
+    # Issue 24 §11: a rerun whose events were all decided says so instead of a bare "0 pending".
+    decided = queue_line(QueueCounts(0, 0, 1), "http://x")
+    assert decided == "review queue: 0 pending events at http://x/queue (1 decided)"
+    assert queue_line(QueueCounts(1, 2, 3), "http://x").endswith("/queue (2 in review, 3 decided)")
 
 
 def test_the_demo_follows_the_replay_progress_that_edge_logs_into_its_pipe(caplog):

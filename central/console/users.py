@@ -16,6 +16,7 @@ from central.console.deps import console, require, require_change
 from central.console.filters import NO_NUL, RowId
 from central.console.roles import ADMIN
 from central.console.sessions import LiveSession, close_sessions_of
+from central.console.settings_rows import settings_rows
 from central.console.tables import ROLES, ConsoleUser
 from central.console.view import render
 from central.ledger import catalogue
@@ -96,11 +97,5 @@ def config_page(request: Request, live: Annotated[LiveSession, Depends(require(A
     ctx = console(request)
     with ctx.tx() as session:
         versions = catalogue.versions(session)
-    settings = ctx.settings.model_dump(mode="json")
-    fields = type(ctx.settings).model_fields
-    rows = [
-        (name, value, fields[name].description or "")
-        for name, value in settings.items()
-        if name not in ("db_url", "console")
-    ]
+    rows = settings_rows(ctx.settings)
     return render(request, "config.html", live, rows=rows, versions=versions, console_config=ctx.config)
