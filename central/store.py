@@ -117,22 +117,26 @@ def update_status(session: Session, statuses: Iterable[StatusMessage], now: date
         key = (status.site, status.camera_id)
         if key not in latest or latest[key]["last_seen"] <= row["last_seen"]:
             latest[key] = row
-    if not latest:
-        return
     table = table_of(CameraStatus)
-    statement = _insert(session, table).values(list(latest.values()))
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.site, table.c.camera_id],
-        set_={
-            "state": statement.excluded.state,
-            "last_seen": statement.excluded.last_seen,
-            "heartbeat": statement.excluded.heartbeat,
-            # The Last Will carries no time: the last measured offset stays.
-            "clock_offset_s": func.coalesce(statement.excluded.clock_offset_s, table.c.clock_offset_s),
-        },
-        where=table.c.last_seen <= statement.excluded.last_seen,
-    )
-    session.execute(statement)
+    # The Last Will carries no heartbeat: a camera's last figures stay on the page once it is offline.
+    for beating in (True, False):
+        rows = [row for row in latest.values() if (row["heartbeat"] is not None) == beating]
+        if not rows:
+            continue
+        statement = _insert(session, table).values(rows)
+        kept = {"heartbeat": statement.excluded.heartbeat} if beating else {}
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.site, table.c.camera_id],
+            set_={
+                "state": statement.excluded.state,
+                "last_seen": statement.excluded.last_seen,
+                **kept,
+                # The Last Will carries no time: the last measured offset stays.
+                "clock_offset_s": func.coalesce(statement.excluded.clock_offset_s, table.c.clock_offset_s),
+            },
+            where=table.c.last_seen <= statement.excluded.last_seen,
+        )
+        session.execute(statement)
 
 
 def store_item_statuses(session: Session, messages: list[tuple[ItemStatusMessage, dict]], now: datetime) -> int:

@@ -121,6 +121,10 @@ class OutboxSink:
         after the next start."""
         if self.publisher is not None:
             self.publisher.wait_drained(drain_s)
+            # The run's last figures (a replay shorter than heartbeat_s sent none), which central keeps once the
+            # camera is offline.
+            self.publisher.send_heartbeat()
+            self.publisher.wait_drained(1.0)
             self.publisher.stop()
             self.last_error = self.publisher.last_error
         self.left = self.outbox.depth()

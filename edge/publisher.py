@@ -109,6 +109,10 @@ class Publisher:
             oldest_queued_s=self.outbox.oldest_age(),
         )
 
+    def send_heartbeat(self) -> None:
+        """Queue a heartbeat now, outside the timer: a replay's last figures before it stops."""
+        self._enqueue_status(self.heartbeat())
+
     def _enqueue_status(self, heartbeat: Heartbeat | None = None) -> None:
         payload = encode(self._status("online", heartbeat=heartbeat))
         self.outbox.enqueue(f"status-{time.time_ns()}", [(self.status_topic, payload, True)])

@@ -31,6 +31,22 @@ def _event_counts(session: Session, since: datetime) -> dict[tuple[str, str], in
     return {(site, camera): count for site, camera, count in rows}
 
 
+def _replayed(session: Session, cameras: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The recorded file each camera's newest event came from, for the cameras that replay one."""
+    found = {}
+    for site, camera in cameras:
+        payload = session.scalars(
+            select(Infraction.payload)
+            .where(Infraction.site == site, Infraction.camera_id == camera)
+            .order_by(Infraction.started_at.desc())
+            .limit(1)
+        ).first()
+        source = (payload or {}).get("source") or {}
+        if source.get("kind") == "file" and isinstance(source.get("clip"), str):
+            found[(site, camera)] = source["clip"]
+    return found
+
+
 def load_health(session: Session, at: datetime, limits: CameraHealthSettings) -> list[CameraHealth]:
     statuses = [
         StatusRow(row.site, row.camera_id, row.state, as_utc(row.last_seen), row.heartbeat)
@@ -42,6 +58,7 @@ def load_health(session: Session, at: datetime, limits: CameraHealthSettings) ->
         _event_counts(session, at - timedelta(hours=24)),
         at,
         limits,
+        _replayed(session, [(row.site, row.camera_id) for row in statuses if row.state == "offline"]),
     )
 
 

@@ -29,6 +29,13 @@ class CameraHealth:
     events_per_hour_24h: float
     heartbeat: dict
     warnings: tuple[str, ...] = ()
+    replayed: str | None = None
+    """The recorded file its newest event came from (a replay, as the demo runs), or None for a live camera."""
+
+    @property
+    def replay_ended(self) -> bool:
+        """A replaying camera goes offline when its file ends: that is its finish, not a fault."""
+        return self.state == "offline" and self.replayed is not None
 
     @property
     def oldest_queued(self) -> str:
@@ -61,6 +68,8 @@ def camera_warnings(health: CameraHealth, limits: CameraHealthSettings) -> list[
     grows (too many messages, or the oldest waiting too long: the uplink or the broker is failing), or fewer
     frames per second than its rules need. A heartbeat's figures count only while the camera is online."""
     since = span(health.seconds_since or 0)
+    if health.replay_ended:
+        return []
     if health.state == "offline":
         return [f"offline for {since}"]
     if health.state == "silent":
@@ -84,10 +93,11 @@ def camera_health(
     events_24h: dict[tuple[str, str], int],
     now: datetime,
     limits: CameraHealthSettings | None = None,
+    replayed: dict[tuple[str, str], str] | None = None,
 ) -> list[CameraHealth]:
     """One line per camera known from a status message or from events, sorted by site and camera.
     State is `online`, `offline`, `silent` (online but no heartbeat lately) or `unknown` (events, no status);
-    each line carries its warnings."""
+    each line carries its warnings. `replayed`: the file each replaying camera's newest event came from."""
     limits = limits or CameraHealthSettings()
     by_key = {(row.site, row.camera_id): row for row in statuses}
     keys = sorted(set(by_key) | set(events_1h) | set(events_24h))
@@ -109,6 +119,7 @@ def camera_health(
             events_last_hour=events_1h.get(key, 0),
             events_per_hour_24h=round(events_24h.get(key, 0) / 24.0, 2),
             heartbeat=heartbeat,
+            replayed=(replayed or {}).get(key),
         )
         result.append(replace(health, warnings=tuple(camera_warnings(health, limits))))
     return result
