@@ -48,6 +48,8 @@ def verify(message: dict[str, Any], key: Ed25519PublicKey) -> bool:
         return False
     try:
         raw = base64.b64decode(signature, validate=True)
+        if base64.b64encode(raw).decode("ascii") != signature:
+            return False  # the last character's unused bits can be set: one signature, many spellings
         key.verify(raw, canonical_json(message))
     except (InvalidSignature, binascii.Error, ValueError):
         return False

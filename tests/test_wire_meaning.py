@@ -4,6 +4,8 @@ times from the future) are refused, each with its own reason; what the edge buil
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -179,3 +181,16 @@ def test_what_the_edge_builds_is_accepted(keys: Path) -> None:
     message.track.id = np.int64(4)  # type: ignore[assignment]
     message.confidence = np.float64(0.7)
     assert message.to_payload()["track"]["id"] == 4
+
+
+def test_a_signature_spelt_another_way_is_refused(keys: Path) -> None:
+    """The fuzz found it: base64's last character before `==` carries 4 unused bits, so 16 spellings decode to one
+    signature; a byte flipped there was stored as a message central never saw."""
+    message = json.loads(signed(keys, infraction()))
+    signature = message["signature"]
+    assert signature.endswith("==") and len(signature) == 88
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".index(signature[85])
+    other = signature[:85] + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[last ^ 1] + "=="
+    assert base64.b64decode(other) == base64.b64decode(signature)
+    with pytest.raises(Refused, match="bad signature"):
+        Verifier(load_public_keys(keys)).check(infraction_topic(SITE, CAMERA), encode(message | {"signature": other}))
