@@ -181,7 +181,7 @@ def test_what_if_counts_events_that_change_sides_and_precision_by_month() -> Non
         reviewed(2, "reject", "not an infraction", 0.03),
         reviewed(3, "reject", "evidence unclear", 0.03),
     ]
-    outcome = what_if("jaywalking", events, {"min_depth": 0.1})
+    outcome = what_if("jaywalking", events, {"min_depth": 0.1}, "frame_widths")
     assert [r.changes_side for r in outcome.rows] == [False, True, True, True]
     assert outcome.now.precision == pytest.approx(2 / 3)
     assert outcome.kept.precision == 1.0 and outcome.still_caught == 0.5

@@ -21,7 +21,7 @@ from central.tuning import camera_change, precision
 from central.tuning.chart import what_if_figure
 from central.tuning.rejudge import RULES, current
 from central.tuning.reviewed import CameraRule, Reviewed, camera_rules, reviewed
-from central.tuning.whatif import Outcome, what_if
+from central.tuning.whatif import Outcome, unit_words, what_if
 from models.infraction import Scalar
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +29,6 @@ IDENT = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 SitePath = Annotated[str, Path(pattern=IDENT, max_length=64)]
 CameraPath = Annotated[str, Path(pattern=IDENT, max_length=64)]
 RulePath = Annotated[Literal["jaywalking", "littering"], Path()]
-UNIT_WORDS = {"frame_widths": "frame widths", "m": "metres"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,7 @@ class RuleView:
     @property
     def unit_words(self) -> str:
         """The trace's unit of distance in words ("frame widths", "metres"); "" when it names none."""
-        unit = self.thresholds.get("unit")
-        return "" if unit is None or unit == "" else UNIT_WORDS.get(str(unit), str(unit).replace("_", " "))
+        return unit_words(self.thresholds.get("unit"))
 
     def replay_only(self) -> list[tuple[str, str, str]]:
         """(threshold, its value in the newest trace, why only a replay can judge it), one row per threshold."""
@@ -156,7 +154,7 @@ async def _run(
         proposed = await _proposal(request, view)
     except ValueError as exc:
         return view, None, None, None, str(exc)
-    outcome = what_if(where.rule, view.events, proposed)
+    outcome = what_if(where.rule, view.events, _moved(view, proposed), view.thresholds.get("unit"))
     at = now()
     change = camera_change.camera_yaml(
         site=where.site,
@@ -182,6 +180,7 @@ async def _run(
                 "confirmed_dropped": outcome.dropped.confirmed,
                 "false_alarms_dropped": outcome.dropped.false_alarms,
                 "cannot_tell": outcome.unknown.count,
+                "other_unit": outcome.other_unit,
             },
             now=at,
         )

@@ -45,7 +45,9 @@ def _strip(outcome: Outcome, rule: str, name: str, old: float, new: float, y0: i
     values = [
         (row, float(v))
         for row in outcome.rows
-        if isinstance(v := row.event.measurements.get(knob.measurement), int | float) and not isinstance(v, bool)
+        if isinstance(v := row.event.measurements.get(knob.measurement), int | float)
+        and not isinstance(v, bool)
+        and not (knob.in_trace_unit and row.unit_note)  # a distance in the other unit has no place on this axis
     ]
     top = max([old, new, *(v for _, v in values)], default=1.0) * 1.1 or 1.0
 

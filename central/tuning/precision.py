@@ -1,6 +1,7 @@
 """Precision from reviews, pure: a confirmed event is a true alarm; one rejected as not an infraction or as the
 wrong type is a false alarm; other rejections (unclear evidence, a duplicate, an exemption, a camera fault)
-say nothing about the rule's thresholds and are left out of the ratio."""
+say nothing about the rule's thresholds and are left out of the ratio. A confirmation reversed on appeal is no
+longer a true alarm; it counts by the appeal's reason (a false alarm only for a reason above)."""
 
 from __future__ import annotations
 

@@ -44,6 +44,12 @@ class Knob:
     def config_key(self, unit: Scalar) -> str:
         return self.metric_config if unit == "m" and self.metric_config else self.config
 
+    @property
+    def in_trace_unit(self) -> bool:
+        """A distance in the trace's unit (frame widths, or metres on a calibrated camera): a value in one unit
+        says nothing about a trace in the other."""
+        return self.metric_config is not None
+
 
 @dataclass(frozen=True)
 class RuleSpec:

@@ -16,6 +16,8 @@ from central.tables import Infraction
 from central.timeutil import as_utc
 
 DECIDED = (State.CONFIRMED.value, State.APPEALED.value, State.REVERSED.value, State.REJECTED.value)
+STANDING = ("confirm", "reject", "reverse")
+"""Review actions that settle what an event is: a decision, or an appeal granted against a confirmation."""
 LIMIT = 2000
 """The newest decided events a what-if looks at: enough to tune with, bounded so a page stays quick."""
 
@@ -25,7 +27,8 @@ class Reviewed:
     event_id: str
     started_at: datetime
     decision: str
-    """The standing decision: "confirm" or "reject"."""
+    """The standing decision: "confirm", "reject", or "reverse" (an appeal granted: the confirmation no longer
+    stands, for the appeal's reason)."""
     reason: str | None
     thresholds: dict[str, Any]
     measurements: dict[str, Any]
@@ -69,7 +72,7 @@ def reviewed(session: Session, where: CameraRule, limit: int = LIMIT) -> list[Re
     for start in range(0, len(ids), 500):
         for event_id, action, reason in session.execute(
             select(ReviewAction.event_id, ReviewAction.action, ReviewAction.reason)
-            .where(ReviewAction.event_id.in_(ids[start : start + 500]), ReviewAction.action.in_(("confirm", "reject")))
+            .where(ReviewAction.event_id.in_(ids[start : start + 500]), ReviewAction.action.in_(STANDING))
             .order_by(ReviewAction.id)
         ):
             standing[event_id] = (action, reason)  # the last one read stands
