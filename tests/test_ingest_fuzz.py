@@ -121,8 +121,9 @@ def mutation(draw: st.DrawFn, kind: str, keys: Path) -> Mutation:
 
         def flip(message: dict[str, Any]) -> bytes:
             data = bytearray(signed(message))
-            for where, mask in spots:
-                data[int(where * len(data))] ^= mask
+            # one mask a byte: two equal flips of one byte would give the message back unchanged
+            for index, mask in {int(where * len(data)): mask for where, mask in spots}.items():
+                data[index] ^= mask
             return bytes(data)
 
         return Mutation(kind, True, flip)
