@@ -81,6 +81,13 @@ class CentralSettings(StrictModel):
     claim_ttl_s: int = Field(
         900, ge=60, le=86_400, description="How long a reviewer's claim on an item lasts before others may take it."
     )
+    disclosure_threshold: int = Field(
+        5,
+        ge=5,
+        le=1000,
+        description="A transparency report figure resting on fewer records than this reads 'hidden' (at least 5; "
+        "it comes from here, never from whoever asks for the report).",
+    )
     second_review_points: int = Field(
         2,
         ge=0,

@@ -99,9 +99,9 @@ def test_the_first_report_holds_this_months_events_and_says_what_is_empty_or_hid
     audrey.click("form.filters button")
     audrey.wait_for_load_state("networkidle")
     # The two events received minutes ago are in it, hidden as fewer than the threshold, and the page says why.
-    assert figure(audrey, "received") == "< 5"
+    assert figure(audrey, "received") == "hidden"
     note = audrey.locator("p.threshold-note")
-    expect(note).to_contain_text('A count under 5 shows as "< 5"')
+    expect(note).to_contain_text('A figure resting on fewer than 5 records reads "hidden"')
     expect(note).to_contain_text("no one can be picked out")
     # No decision yet: the median says so instead of a blank cell.
     assert figure(audrey, "median_decision_s") == "no data"
@@ -113,7 +113,7 @@ def test_the_first_report_holds_this_months_events_and_says_what_is_empty_or_hid
     download = audrey.request.get("/reports/download?site=main-st&from=2020-01-01&to=2020-01-31&format=html")
     page = download.text()
     assert '<td colspan="3">none</td>' in page
-    assert 'A count under 5 shows as "&lt; 5"' in page
+    assert 'A figure resting on fewer than 5 records reads "hidden"' in page
     assert "no data" in page
 
 
@@ -210,13 +210,13 @@ def test_appeals_read_granted_or_refused_everywhere_and_the_form_starts_empty(
     expect(sam.locator("table.ledger a[href^='/appeals']")).to_have_text("granted")
 
     audrey = login(browser, console.base, "audrey")
-    audrey.goto("/reports?site=main-st&threshold=1")
+    audrey.goto("/reports?site=main-st")
     expect(audrey.locator("tr[data-figure=appeals_granted] th")).to_have_text("appeals granted (deduction reversed)")
     expect(audrey.locator("tr[data-figure=appeals_refused] th")).to_have_text("appeals refused (deduction stands)")
-    assert figure(audrey, "appeals_granted") == "1"
-    csv = audrey.request.get("/reports/download?site=main-st&threshold=1&format=csv").text()
-    assert ",appeals_granted,1" in csv and "appeals_refused" in csv and "upheld" not in csv
-    html = audrey.request.get("/reports/download?site=main-st&threshold=1&format=html").text()
+    assert figure(audrey, "appeals_granted") == "hidden"  # one appeal: fewer than the settings' threshold
+    csv = audrey.request.get("/reports/download?site=main-st&format=csv").text()
+    assert ",appeals_granted,hidden" in csv and "appeals_refused" in csv and "upheld" not in csv
+    html = audrey.request.get("/reports/download?site=main-st&format=html").text()
     assert "granted: the deduction was reversed; refused: the deduction stands" in html and "upheld" not in html
 
 

@@ -102,7 +102,9 @@ def test_a_reviewer_cannot_second_an_account_they_issued_and_a_reset_moves_the_i
         ).raise_for_status()
         m3 = bearer(client, "m3", "m3-own-choice-after-reset-8")
         assert client.get(f"/api/v1/infractions/{event}", headers=m3).json()["warnings"] == []
-        again = client.post(f"/api/v1/infractions/{event}/decision", json={**DECISION, "subject_ref": "S-1"}, headers=m3)
+        again = client.post(
+            f"/api/v1/infractions/{event}/decision", json={**DECISION, "subject_ref": "S-1"}, headers=m3
+        )
         assert again.json().get("review_state") == "confirmed", again.text
     with transaction(central.factory) as session:
         [entry] = audit.entries(session, action="user.password_reset")

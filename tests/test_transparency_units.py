@@ -130,12 +130,12 @@ def test_small_figures_show_as_below_the_threshold_and_a_lone_hidden_part_hides_
     )
     shown = disclose(report, 5)
     cam1, cam2 = shown.rows
-    assert cam2.cells["received"].hidden == SMALL and cam2.cells["received"].text(5) == "< 5"
-    # 9 + hidden = 11 would give cam-2's figure away: the total is hidden too.
-    assert cam1.cells["received"].value == 9 and shown.total.cells["received"].hidden == DERIVABLE
-    # rejected 7 = 6 + hidden: the lone hidden reason hides the row's rejections ... and so the total's.
+    assert cam2.cells["received"].hidden == SMALL and cam2.cells["received"].text() == "hidden"
+    # 9 + hidden = 11 would give cam-2's figure away: one more figure of that sum is hidden too.
+    assert DERIVABLE in (cam1.cells["received"].hidden, shown.total.cells["received"].hidden)
+    # rejected 7 = 6 + hidden: the lone hidden reason takes another figure of its row with it.
     assert cam1.cells["rejected: evidence unclear"].hidden == SMALL
-    assert cam1.cells["rejected"].hidden == DERIVABLE
+    assert DERIVABLE in (cam1.cells["rejected"].hidden, cam1.cells["rejected: not an infraction"].hidden)
     assert shown.total.cells[fig.MEDIAN].value == 60 and cam1.cells[fig.MEDIAN].value == 60
     assert cam2.cells["confirmed"].value == 0 and cam2.cells["confirmed"].hidden is None
     assert disclose(report, 1).total.cells["received"].value == 11

@@ -19,13 +19,11 @@ from central.tables import Infraction
 from central.transparency import render as report_render
 from central.transparency import service
 from central.transparency.chart import bar_chart
-from central.transparency.disclosure import DEFAULT_THRESHOLD
 from central.transparency.queries import Period
 
 router = APIRouter(include_in_schema=False)
 SiteParam = Annotated[str, Query(pattern=OPTIONAL_IDENT, max_length=64, description="Site id.")]
 DayParam = Annotated[date | None, Query(description="A day, YYYY-MM-DD (UTC).")]
-ThresholdParam = Annotated[int, Query(ge=1, le=1000)]
 
 
 def _span(site: str, first: date | None, last: date | None) -> Period:
@@ -43,7 +41,6 @@ def reports_page(
     site: SiteParam = "",
     first: Annotated[date | None, Query(alias="from")] = None,
     last: Annotated[date | None, Query(alias="to")] = None,
-    threshold: ThresholdParam = DEFAULT_THRESHOLD,
 ) -> HTMLResponse:
     ctx = console(request)
     with ctx.tx() as session:
@@ -51,8 +48,8 @@ def reports_page(
         span = _span(site or (sites[0] if sites else "none"), first, last)
         report = None
         if site:
-            report = service.build(session, span, ctx.settings, now(), threshold)
-            service.audit_made(session, span, live.principal.username, "page", now(), threshold)
+            report = service.build(session, span, ctx.settings, now())
+            service.audit_made(session, span, ctx.settings, live.principal.username, "page", now())
     return render(
         request,
         "reports.html",
@@ -60,7 +57,7 @@ def reports_page(
         sites=sites,
         site=site,
         span=span,
-        threshold=threshold,
+        threshold=ctx.settings.disclosure_threshold,
         report=report,
         chart=bar_chart(report) if report else None,
         cell_text=(lambda key, shown: report_render.cell_text(report, key, shown)) if report else None,
@@ -75,12 +72,11 @@ def download(
     form: Annotated[Literal["html", "csv", "json"], Query(alias="format")] = "html",
     first: Annotated[date | None, Query(alias="from")] = None,
     last: Annotated[date | None, Query(alias="to")] = None,
-    threshold: ThresholdParam = DEFAULT_THRESHOLD,
 ) -> Response:
     ctx = console(request)
     span = _span(site, first, last)
     with ctx.tx() as session:
-        text = service.produce(session, span, ctx.settings, live.principal.username, form, now(), threshold)
+        text = service.produce(session, span, ctx.settings, live.principal.username, form, now())
     name = f"transparency-{site}-{span.start:%Y-%m-%d}-{span.last_day}.{form}"
     return Response(
         text,

@@ -41,13 +41,12 @@ def bar_chart(report: Disclosed) -> Markup:
                 length = max(1.0, BAR_W * shown.value / top)
                 parts.append(
                     f'<rect class="series-{key}" x="{LABEL_W}" y="{y}" width="{length:.1f}" height="{BAR_H - 2}">'
-                    f"<title>{escape(key)}: {shown.text(report.threshold)}</title></rect>"
+                    f"<title>{escape(key)}: {shown.text()}</title></rect>"
                 )
             else:
                 length = 0.0
             parts.append(
-                f'<text class="value" x="{LABEL_W + length + 4:.1f}" y="{y + BAR_H - 2}">'
-                f"{escape(shown.text(report.threshold))}</text>"
+                f'<text class="value" x="{LABEL_W + length + 4:.1f}" y="{y + BAR_H - 2}">{escape(shown.text())}</text>'
             )
     legend_y = len(rows) * cluster + 22
     for j, (key, name) in enumerate(SERIES):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from central.transparency.disclosure import DEFAULT_THRESHOLD
 from central.transparency.render import FORMATS
 
 
@@ -34,13 +33,6 @@ def _actor() -> str:
 @click.option("--to", "last", callback=_day, help="Last day included; default: the end of --from's month.")
 @click.option("--format", "form", type=click.Choice(FORMATS), default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write; default standard output.")
-@click.option(
-    "--threshold",
-    type=click.IntRange(1, 1000),
-    default=DEFAULT_THRESHOLD,
-    show_default=True,
-    help='Figures resting on fewer records than this are shown as "< N".',
-)
 @click.option("--db", "db_url", help="SQLAlchemy URL; default from --settings, else ./data.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), help="Central settings file (YAML).")
 @click.option(
@@ -54,7 +46,6 @@ def report(
     last: date | None,
     form: str,
     out: str | None,
-    threshold: int,
     db_url: str | None,
     settings_path: str | None,
     data_dir: str | None,
@@ -87,7 +78,7 @@ def report(
         with transaction(session_factory(engine)) as session:
             CheckpointFolder(settings.checkpoint_path).check(ledger_id(session))
             watch(session, settings.checkpoint_path)
-            text = service.produce(session, span, settings, _actor(), form, now, threshold)
+            text = service.produce(session, span, settings, _actor(), form, now)
     except (FolderOfAnotherLedger, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:

@@ -1,22 +1,32 @@
 """Which figures the published report may show. Pure.
 
-A figure that rests on 1 to `threshold - 1` records is hidden ("< 5") so that nobody can be singled out: a
-count, a points sum over that few ledger entries, a median over that few decisions. A sum in the report
-(a column's total over cameras and rules, a rejection count over its reasons) with exactly one hidden cell
-would give that cell back by subtraction, so each such sum gets a second hidden cell: its total if that is
-still shown, else its smallest shown part. This stops plain subtraction; it does not promise that no
-combination of several sums could narrow a hidden cell down (see docs/review-ledger.md)."""
+A figure that rests on 1 to `threshold - 1` records (a count, a points sum over that few ledger entries, a
+median over that few decisions) is hidden so that nobody can be singled out. The report also publishes sums: a
+column's total over cameras and rules, a rejection count over its reasons. Hiding one cell of a sum is undone by
+subtraction, and hiding a few can still be undone by combining several sums (issue 23 §4: a hidden cell linking
+two groups of hidden cells). So hiding is checked the way a reader would attack it: for every hidden cell of a
+sum, the smallest and the largest value it can take given every figure shown, every published sum and that a
+hidden figure is at least 1 (zeros are shown) are found by linear programming, and while one of them is not at
+least `threshold` apart, the smallest shown figure it shares a sum with is hidden too. The sums form a network
+(each cell is in one column sum and at most one row sum), so these bounds are whole numbers a reader could reach.
+
+Every hidden figure reads "hidden", whatever the reason: "< 5" would itself narrow the figure down, and for a
+points sum or a median it reads as a value."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from scipy.optimize import linprog
 
 from central.transparency.figures import MEDIAN, REJECTED_PREFIX, Figures, Group
 
 SMALL = "small"
 DERIVABLE = "derivable"
 DEFAULT_THRESHOLD = 5
+HIDDEN = "hidden"
 
 Key = tuple[int, str]
 """(row, metric): rows are the groups in order, then the total."""
@@ -29,12 +39,8 @@ class Shown:
     hidden: str | None = None
     """SMALL or DERIVABLE when hidden."""
 
-    def text(self, threshold: int) -> str:
-        if self.hidden == SMALL:
-            return f"< {threshold}"
-        if self.hidden == DERIVABLE:
-            return "hidden"
-        return _number(self.value)
+    def text(self) -> str:
+        return HIDDEN if self.hidden else _number(self.value)
 
 
 def _number(value: float | None) -> str:
@@ -69,6 +75,35 @@ def _sums(groups: list[Group], metric_keys: list[str]) -> Iterator[tuple[Key, li
         yield (row, "rejected"), [(row, k) for k in reasons]
 
 
+def _range(values: dict[Key, float], hidden: set[Key], relations: list[tuple[Key, list[Key]]], cell: Key) -> float:
+    """How far apart the smallest and the largest value of hidden `cell` are, given everything shown."""
+    unknown = sorted(k for k in hidden if k in values)
+    column = {key: i for i, key in enumerate(unknown)}
+    equations, rhs = [], []
+    for whole, parts in relations:
+        if not any(k in column for k in (whole, *parts)):
+            continue
+        coefficients = [0.0] * len(unknown)
+        constant = 0.0
+        for key, sign in ((whole, -1.0), *((p, 1.0) for p in parts)):
+            if key in column:
+                coefficients[column[key]] += sign
+            else:
+                constant += sign * values[key]
+        equations.append(coefficients)
+        rhs.append(-constant)
+    bounds = [(min(1.0, values[k]), None) for k in unknown]
+    target = [0.0] * len(unknown)
+    target[column[cell]] = 1.0
+    low = linprog(target, A_eq=equations or None, b_eq=rhs or None, bounds=bounds, method="highs")
+    high = linprog([-t for t in target], A_eq=equations or None, b_eq=rhs or None, bounds=bounds, method="highs")
+    if high.status == 3:  # unbounded above: nothing published caps it
+        return math.inf
+    if low.status != 0 or high.status != 0:
+        return 0.0  # cannot be told apart from pinned down: hide more
+    return float(-high.fun - low.fun)
+
+
 def disclose(figures: Figures, threshold: int = DEFAULT_THRESHOLD) -> Disclosed:
     if threshold < 1:
         raise ValueError("the threshold must be at least 1")
@@ -78,22 +113,21 @@ def disclose(figures: Figures, threshold: int = DEFAULT_THRESHOLD) -> Disclosed:
         (i, key): SMALL for i, row in enumerate(rows) for key in keys if 0 < row.cells[key].basis < threshold
     }
     relations = list(_sums(figures.groups, keys))
-    changed = True
-    while changed:
-        changed = False
-        for whole, parts in relations:
-            cells = [whole, *parts]
-            if sum(cell in hidden for cell in cells) != 1:
-                continue
-            if whole not in hidden:
-                hidden[whole] = DERIVABLE
-            else:
-                shown = [p for p in parts if p not in hidden and rows[p[0]].cells[p[1]].value]
-                if not shown:
-                    continue  # every other part is zero: the hidden whole equals the hidden part, still hidden
-                smallest = min(shown, key=lambda p: rows[p[0]].cells[p[1]].value)
-                hidden[smallest] = DERIVABLE
-            changed = True
+    values = {cell: rows[cell[0]].cells[cell[1]].value for _, parts in relations for cell in parts}
+    values.update({whole: rows[whole[0]].cells[whole[1]].value for whole, _ in relations})
+    while True:
+        exposed = next(
+            (c for c in sorted(hidden) if c in values and _range(values, set(hidden), relations, c) < threshold), None
+        )
+        if exposed is None:
+            break
+        beside = {k for whole, parts in relations if exposed in (whole, *parts) for k in (whole, *parts)}
+        shown = [k for k in beside if k not in hidden and values[k]] or [
+            k for k in values if k not in hidden and values[k]
+        ]
+        if not shown:
+            break  # every figure of every sum is hidden already
+        hidden[min(shown, key=lambda k: (values[k], k))] = DERIVABLE
 
     def shown_row(index: int, group: Group) -> DisclosedRow:
         cells = {}

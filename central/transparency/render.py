@@ -44,12 +44,12 @@ NO_DATA = "no data"
 def cell_text(report: Disclosed, key: str, shown: Shown) -> str:
     if key == MEDIAN and shown.hidden is None:
         return NO_DATA if shown.value is None else duration(shown.value)
-    return shown.text(report.threshold)
+    return shown.text()
 
 
 def _json_value(report: Disclosed, key: str, shown: Shown) -> Any:
     if shown.hidden is not None:
-        return shown.text(report.threshold)
+        return shown.text()
     if shown.value is None:
         return None
     return round(shown.value, 1) if key == MEDIAN else int(shown.value)

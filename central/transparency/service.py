@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from central import audit
 from central.settings import CentralSettings
 from central.transparency import figures, queries, render
-from central.transparency.disclosure import DEFAULT_THRESHOLD, Disclosed, disclose
+from central.transparency.disclosure import Disclosed, disclose
 
 AUDIT_ACTION = "report.transparency"
 # A period ends at the start of the day after its last: the day after date.max does not exist.
@@ -65,9 +65,11 @@ def requested_period(
     return period(site, first_day, last_day or month_of(first_day)[1])
 
 
-def audit_made(session: Session, span: queries.Period, actor: str, form: str, as_of: datetime, threshold: int) -> None:
+def audit_made(
+    session: Session, span: queries.Period, settings: CentralSettings, actor: str, form: str, as_of: datetime
+) -> None:
     """Record that a report was made: who, for which site and days, in which form (the console's page is "page")."""
-    details = {"from": span.start, "to": span.end, "format": form, "threshold": threshold}
+    details = {"from": span.start, "to": span.end, "format": form, "threshold": settings.disclosure_threshold}
     audit.record(session, actor, AUDIT_ACTION, f"site:{span.site}", details, now=as_of)
 
 
@@ -76,10 +78,10 @@ def build(
     span: queries.Period,
     settings: CentralSettings,
     as_of: datetime,
-    threshold: int = DEFAULT_THRESHOLD,
 ) -> Disclosed:
+    """The figures of the period with the settings' threshold: the one who asks does not choose it."""
     rows = queries.load(session, span)
-    return disclose(figures.compute(rows, settings.reject_reasons, as_of), threshold)
+    return disclose(figures.compute(rows, settings.reject_reasons, as_of), settings.disclosure_threshold)
 
 
 def produce(
@@ -89,10 +91,9 @@ def produce(
     actor: str,
     form: str,
     as_of: datetime,
-    threshold: int = DEFAULT_THRESHOLD,
 ) -> str:
     """The report in `form` (html, csv, json), with an audit entry saying who made which one."""
-    report = build(session, span, settings, as_of, threshold)
+    report = build(session, span, settings, as_of)
     text = render.write(report, form)
-    audit_made(session, span, actor, form, as_of, threshold)
+    audit_made(session, span, settings, actor, form, as_of)
     return text
