@@ -128,7 +128,8 @@ def test_an_auditor_makes_the_sites_transparency_report(browser: Browser, replay
     assert figure(audrey, "rejected: not an infraction") in (str(len(replayed.rejected)), "hidden")
     assert figure(audrey, "points_deducted") in (str(2 * len(replayed.confirmed)), "hidden")
     assert figure(audrey, "quarantined") == "0"
-    expect(audrey.locator("figure.chart svg rect.series-received")).to_have_count(2)  # the bar and its legend
+    bars = 1 if figure(audrey, "received") == "hidden" else 2  # the bar, when shown, and its legend
+    expect(audrey.locator("figure.chart svg rect.series-received")).to_have_count(bars)
 
     expect(audrey.locator("table.report-figures tr[data-figure='rejected: not an infraction'] td").first).to_have_text(
         "hidden"
@@ -140,11 +141,7 @@ def test_an_auditor_makes_the_sites_transparency_report(browser: Browser, replay
     assert "Transparency report: site campus-ave" in page and "jaywalking version 1.0" in page
     assert "<script" not in page and "<img" not in page and "case-" not in page
     made = audited(replayed.central, "report.transparency")
-    assert [(e.actor, e.details["format"]) for e in made][-3:] == [
-        ("audrey", "page"),
-        ("audrey", "page"),
-        ("audrey", "html"),
-    ]
+    assert [(e.actor, e.details["format"]) for e in made][-2:] == [("audrey", "page"), ("audrey", "html")]
 
     alice = login(browser, replayed.base, "alice")
     assert alice.goto("/reports").status == 403
