@@ -216,6 +216,10 @@ def run_camera(
         realtime=config.source.realtime,
         reconnect_initial_s=config.source.reconnect_initial_s,
         reconnect_max_s=config.source.reconnect_max_s,
+        open_timeout_s=config.source.open_timeout_s,
+        read_timeout_s=config.source.read_timeout_s,
+        rtsp_transport=config.source.rtsp_transport,
+        ffmpeg_options=config.source.ffmpeg_options,
         start_wall=origin,
         sleep=lifecycle.sleep,
     )
@@ -231,6 +235,9 @@ def run_camera(
         frame_size=(source.width, source.height),
         clip=config.source.uri if source.kind == "file" else None,
     )
+    for sink in sinks:
+        # The heartbeat says when the camera is reconnecting, besides the pipeline's figures.
+        sink.attach_health(lambda: {**pipeline.health(), **source.health()})  # type: ignore[attr-defined]
     frames = itertools.islice(source, max_frames) if max_frames else source
     watched = lifecycle.frames(
         frames,

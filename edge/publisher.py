@@ -100,7 +100,7 @@ class Publisher:
             uptime_s=time.monotonic() - self.started,
             fps=figures.get("fps", 0.0),
             queue_depth=self.outbox.depth(),
-            last_error=(self.last_error or "")[:500] or None,
+            last_error="; ".join(filter(None, (figures.get("last_error"), self.last_error)))[:500] or None,
             model=figures.get("model", ""),
             frames=figures.get("frames", 0),
             events=figures.get("events", 0),

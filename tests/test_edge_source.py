@@ -146,6 +146,9 @@ def test_a_live_source_drops_its_oldest_frames_when_the_pipeline_falls_behind():
             self.sent += 1
             return True, np.full((8, 8, 3), self.sent % 255, np.uint8)
 
+        def release(self) -> None:
+            pass
+
     import time
 
     reader = LiveReader(Camera(), time.monotonic(), 0, lambda index, why: None)  # type: ignore[arg-type]

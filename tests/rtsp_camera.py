@@ -1,0 +1,89 @@
+"""Start and fault `tests/rtsp_server.py`, a real GStreamer RTSP server, from the tests (it runs under the
+system python3, which has python3-gi; `.ci/setup` installs both)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SERVER = Path(__file__).with_name("rtsp_server.py")
+READY_S = 60.0
+"""Decoding the clip into memory comes first; on a busy two-core machine that can take a while."""
+
+
+def check_gstreamer() -> None:
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        pytest.fail(f"GStreamer's RTSP server is missing ({probe.stderr.strip()[-200:]}): run .ci/setup")
+
+
+class RtspCamera:
+    """One server process serving one clip at rtsp://127.0.0.1:PORT/cam; `restart` keeps the port."""
+
+    def __init__(self, clip: Path, *, loop: bool = True, codec: str = "h264", size: str | None = None) -> None:
+        self.clip, self.loop, self.codec, self.size = clip, loop, codec, size
+        self.port = 0
+        self.process: subprocess.Popen[str] | None = None
+        self.lines: list[str] = []
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/cam"
+
+    def start(self, size: str | None = None) -> None:
+        self.size = size or self.size
+        command = [SYSTEM_PYTHON, str(SERVER), str(self.clip), "--port", str(self.port), "--codec", self.codec]
+        command += ["--loop"] if self.loop else []
+        command += ["--size", self.size] if self.size else []
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        ready = threading.Event()
+        threading.Thread(target=self._listen, args=(self.process, ready), daemon=True).start()
+        if not ready.wait(READY_S):
+            self.kill()
+            pytest.fail(f"the RTSP server did not start in {READY_S:.0f} s: {self.lines[-5:]}")
+
+    def _listen(self, process: subprocess.Popen[str], ready: threading.Event) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.append(line.strip())
+            if line.startswith("ready "):
+                self.port = int(line.split()[1])
+                ready.set()
+
+    def wait_for(self, line: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while line not in self.lines:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the RTSP server never said {line!r}: {self.lines[-5:]}")
+            time.sleep(0.05)
+
+    def stall(self) -> None:
+        """Stop sending frames, every connection kept open."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGUSR1)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGUSR2)
+
+    def kill(self) -> None:
+        """As a camera losing power: no goodbye to its clients."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def restart(self, size: str | None = None) -> None:
+        self.kill()
+        self.start(size)
