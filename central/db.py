@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from central.db_outage import watch
 from models.errors import UnavailableError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -41,16 +42,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; a SQLite file's folder is created if needed."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+    """An engine for `url`; a SQLite file's folder is created if needed. Its outages are recorded
+    (`central.db_outage.outage_of`)."""
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else _server_engine(url)
+    watch(engine)
+    return engine
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 10})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _server_engine(url: str) -> Engine:
     try:
         # SQLAlchemy imports the driver here: a missing one fails now, before any command has done anything.
+        # Pre-ping replaces a pooled connection that died with its server (a failover) before it is used.
         return create_engine(url, pool_pre_ping=True)
     except ImportError as exc:
         backend = make_url(url).get_backend_name()  # never the URL itself: it may hold a password

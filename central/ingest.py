@@ -20,9 +20,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import inspect
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from central.db import make_engine, session_factory, transaction
+from central.db_outage import first_line, is_unavailable
 from central.evidence_store import EvidenceStore, EvidenceUnavailable, FolderEvidenceStore
 from central.receipts import ReceiptSigner
 from central.store import Quarantine, write_batch
@@ -47,6 +48,12 @@ class Received:
     payload: bytes
     epoch: int
     """Which connection delivered it: a PUBACK only makes sense on that same connection."""
+
+
+def _unavailable(error: Exception) -> str:
+    if isinstance(error, EvidenceUnavailable):
+        return f"evidence store unavailable ({error})"
+    return f"database unavailable ({first_line(error)})"
 
 
 class IngestWorker:
@@ -136,22 +143,36 @@ class IngestWorker:
         """Commit the batch and return what became of each message; None if stopped while the database was
         unreachable (nothing is acknowledged then, so the broker delivers it again). A message the store
         itself rejects is quarantined alone."""
-        delay = 0.5
+        delay, outage_began = 0.5, None
         while True:
             try:
                 with transaction(self.factory) as session:
                     self.counts.update(write_batch(session, self.blobs, checked))
+                if outage_began is not None:
+                    log.warning(
+                        "storage is back after %.1f s: the batch of %d messages is stored",
+                        time.monotonic() - outage_began,
+                        len(checked),
+                    )
                 return checked
-            except (OperationalError, EvidenceUnavailable) as exc:  # an outage: acknowledge nothing, retry
-                log.error("storage unavailable (%s); retrying in %.1f s", getattr(exc, "orig", exc), delay)
+            except (SQLAlchemyError, EvidenceUnavailable, OSError, ValueError) as exc:
+                if not (isinstance(exc, EvidenceUnavailable) or is_unavailable(exc)):
+                    if len(batch) > 1:
+                        return self._commit_one_by_one(batch, checked)
+                    log.error("storing a message on %s failed: %s", batch[0].topic, exc)
+                    checked = [Quarantine(batch[0].topic, batch[0].payload, f"store failed: {exc}"[:500], None)]
+                    continue
+                # An outage (a failover, a restarting server, an unreachable bucket): the whole batch is retried
+                # as it is until it commits, and only then receipted. One line when it begins, one when it ends.
+                if outage_began is None:
+                    outage_began = time.monotonic()
+                    log.error(
+                        "%s; retrying the batch of %d messages, acknowledging none", _unavailable(exc), len(batch)
+                    )
+                self.counts["storage_retries"] += 1
                 if self.stop.wait(delay):
                     return None
-                delay = min(delay * 2, 10.0)
-            except (SQLAlchemyError, OSError, ValueError) as exc:
-                if len(batch) > 1:
-                    return self._commit_one_by_one(batch, checked)
-                log.error("storing a message on %s failed: %s", batch[0].topic, exc)
-                checked = [Quarantine(batch[0].topic, batch[0].payload, f"store failed: {exc}"[:500], None)]
+                delay = min(delay * 2, 2.0)
 
     def _commit_one_by_one(
         self, batch: list[Received], checked: list[Accepted | Quarantine]

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,6 +22,7 @@ from central.console import (
     appeals,
     audit_log,
     cameras,
+    db_health,
     item,
     ledger,
     litter,
@@ -42,6 +44,7 @@ from central.console.sessions import LiveSession
 from central.console.url_privacy import SubjectInUrlRefused, install_access_log_filter
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
+from central.db_outage import is_unavailable
 from central.evidence_store import EvidenceStore
 from central.review.errors import ReviewError
 
@@ -131,6 +134,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return await _error_page(request, 500, "internal error; it has been logged")
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        # A lost database (a failover) is no bug: the transaction rolled back, and the same request succeeds
+        # once the database is back. Any other refusal by the database is one.
+        if not is_unavailable(exc):
+            return await unexpected(request, exc)
+        # No navigation bar: looking the caller up would wait on the missing database a second time.
+        response = _error(request, 503, db_health.unavailable_message(request.app.state.console))
+        response.headers.update(db_health.retry_after())
+        return response
+
 
 def create_app(
     settings: Any,
@@ -178,6 +192,7 @@ def create_app(
     for module in (*pages, users, zone_editor):
         app.include_router(module.router)
     app.include_router(password.router)
+    app.include_router(db_health.router)
     app.include_router(api_docs.router)
     app.include_router(api.router)
     _install_error_handlers(app)
