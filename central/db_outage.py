@@ -80,8 +80,17 @@ def outage_of(engine: Engine) -> Outage | None:
     return _OUTAGES.get(engine)
 
 
+READ_ONLY_SQLSTATE = "25006"
+"""PostgreSQL's refusal to write in a read-only transaction: what a standby, or a demoted primary, answers."""
+
+
+def is_read_only(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == READ_ONLY_SQLSTATE
+
+
 def is_unavailable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot be reached (as opposed to a refused statement)."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    """Whether `error` says the database cannot take the work now (unreachable, or a standby that takes no writes),
+    as opposed to a refusal of this statement; work refused for this reason succeeds when tried again later."""
+    if is_read_only(error) or (isinstance(error, DBAPIError) and error.connection_invalidated):
         return True
     return isinstance(error, OperationalError | InterfaceError)

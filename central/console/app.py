@@ -141,7 +141,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if not is_unavailable(exc):
             return await unexpected(request, exc)
         # No navigation bar: looking the caller up would wait on the missing database a second time.
-        response = _error(request, 503, db_health.unavailable_message(request.app.state.console))
+        response = _error(request, 503, db_health.unavailable_message(request.app.state.console, exc))
         response.headers.update(db_health.retry_after())
         return response
 

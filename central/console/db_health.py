@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from central.console.deps import Console, console
 from central.console.health import span
-from central.db_outage import Down, is_unavailable, outage_of
+from central.db_outage import Down, is_read_only, is_unavailable, outage_of
 
 router = APIRouter(include_in_schema=False)
 RETRY_AFTER_S = 5
@@ -25,8 +25,11 @@ def _down(ctx: Console) -> Down | None:
     return None if outage is None else outage.down
 
 
-def unavailable_message(ctx: Console, at: datetime | None = None) -> str:
-    """What a caller is told while the database is away: that it is, since when, and to try again."""
+def unavailable_message(ctx: Console, error: BaseException, at: datetime | None = None) -> str:
+    """What a caller is told while the database cannot take the request: that it is so, since when if known, and
+    to try again."""
+    if is_read_only(error):
+        return "database unavailable: it takes no writes now (a standby); try again in a moment"
     down = _down(ctx)
     if down is None:
         return "database unavailable; try again in a moment"
