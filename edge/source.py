@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
+from edge.stream_clock import StreamClock
 from models.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ class SourceError(InputError):
 class SourceFrame:
     index: int
     t: float
-    """Seconds from the source: file position, or wall-clock seconds since the source started."""
+    """Seconds from the source: file position, or for a live source its stream's clock since the source started
+    (edge.stream_clock)."""
     wall: datetime
     image: np.ndarray
 
@@ -236,19 +238,21 @@ class VideoSource:
 
     def _live_frames(self) -> Iterator[SourceFrame]:
         started = time.monotonic()
-        index = 0
+        index, last_t = 0, 0.0
         backoff = self.reconnect_initial_s
         while True:
             why = "cannot connect"
             cap, self._cap = self._cap, None  # the reader releases it, once its last read has returned
             if cap is not None:
-                reader = LiveReader(cap, started, index, self._skip, self.read_timeout_s, self._frame_size(cap))
+                reader = LiveReader(
+                    cap, started, index, self._skip, self.read_timeout_s, self._frame_size(cap), not_before=last_t
+                )
                 for frame in reader.frames():
                     if self.problem is not None:
                         log.warning("%s: frames flow again", self.name)
                         self.problem = None
                     yield frame
-                index = reader.next_index
+                index, last_t = reader.next_index, reader.last_t
                 self.dropped_frames += reader.dropped
                 if reader.delivered:
                     backoff = self.reconnect_initial_s
@@ -306,6 +310,7 @@ class LiveReader:
         skip: Callable[[int, str], None],
         read_timeout_s: float = 10.0,
         scale_to: tuple[int, int] | None = None,
+        not_before: float = 0.0,
     ) -> None:
         self.next_index = first_index
         self.dropped = 0
@@ -316,7 +321,11 @@ class LiveReader:
         self._started = started
         self._skip = skip
         self._scale_to = scale_to
-        self._waiting: deque[SourceFrame] = deque()
+        self._stream_clock = StreamClock(not_before)
+        self.last_t = not_before
+        self._waiting: deque[tuple[float, SourceFrame]] = deque()
+        """Frames with their arrival: what counts as stale is how long a frame waited here, not its stream time (the
+        burst FFmpeg probed before the first read is seconds of stream that arrived at once)."""
         self._ready = threading.Condition()
         self._ended = False
         self._last_frame = time.monotonic()
@@ -353,16 +362,17 @@ class LiveReader:
         if self._scale_to is not None:
             image = cv2.resize(image, self._scale_to, interpolation=cv2.INTER_AREA)
         now = time.monotonic()
-        frame = SourceFrame(self.next_index, now - self._started, datetime.now(UTC), image)
+        self.last_t = self._stream_clock.time_of(self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, now - self._started)
+        frame = SourceFrame(self.next_index, self.last_t, datetime.now(UTC), image)
         with self._ready:
             self._last_frame = now
-            self._waiting.append(frame)
-            self._drop_stale(frame.t)
+            self._waiting.append((now, frame))
+            self._drop_stale(now)
             self._ready.notify()
 
     def _drop_stale(self, now: float) -> None:
         waiting = self._waiting
-        while len(waiting) > LIVE_BUFFER_FRAMES or (len(waiting) > 1 and now - waiting[0].t > LIVE_BUFFER_S):
+        while len(waiting) > LIVE_BUFFER_FRAMES or (len(waiting) > 1 and now - waiting[0][0] > LIVE_BUFFER_S):
             waiting.popleft()
             self.dropped += 1
             if self.dropped in (1, 10) or self.dropped % 100 == 0:
@@ -382,7 +392,7 @@ class LiveReader:
                         self._ready.wait(left)
                     if not self._waiting:
                         return
-                    frame = self._waiting.popleft()
+                    _, frame = self._waiting.popleft()
                 self.delivered = True
                 yield frame
         finally:

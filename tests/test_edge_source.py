@@ -146,6 +146,9 @@ def test_a_live_source_drops_its_oldest_frames_when_the_pipeline_falls_behind():
             self.sent += 1
             return True, np.full((8, 8, 3), self.sent % 255, np.uint8)
 
+        def get(self, _prop: int) -> float:
+            return 0.0  # a camera without timestamps: its frames are timed on arrival
+
         def release(self) -> None:
             pass
 
