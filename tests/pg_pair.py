@@ -34,6 +34,20 @@ def server_bin() -> Path:
     return Path(on_path).parent
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid`, from /proc (no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name, in parentheses, may hold spaces: the parent's pid is the 2nd field after it.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 class PgPair:
     def __init__(self) -> None:
         self.bin = server_bin()
@@ -125,8 +139,7 @@ class PgPair:
     def kill_primary(self) -> None:
         """SIGKILL to the postmaster and every backend at once, as a power cut would leave it."""
         pid = int((self.data("a") / "postmaster.pid").read_text().split()[0])
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        for each in (pid, *map(int, children)):
+        for each in (pid, *_children(pid)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(each, signal.SIGKILL)
 
