@@ -50,9 +50,12 @@ def check_config(config_file: str) -> None:
     """Validate CONFIG_FILE and print the effective configuration (every default filled in).
 
     Prints one line per problem and exits 2 when the file is not valid."""
+    from edge.regions import describe as describe_regions
+
     config = load_camera_config(config_file)
     click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
     click.echo(f"# {config.detector.schedule()}")
+    click.echo(f"# {describe_regions(config.zones, config.detector)}")
 
 
 @cli.command("schema")

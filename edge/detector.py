@@ -20,8 +20,18 @@ import cv2
 import numpy as np
 
 from edge.detect.model_file import ModelError, ModelFileMissing, is_native, model_format, sha256_of
-from edge.detect.yolo_io import RawDetections
-from edge.regions import FULL_SHARE, FULL_WINDOW, area, around, blob_area, model_input, placed, region
+from edge.detect.yolo_io import RawDetections, merged
+from edge.regions import (
+    FULL_SHARE,
+    FULL_WINDOW,
+    REGION_INPUT,
+    Pixels,
+    around,
+    blob_area,
+    model_input,
+    placed,
+    regions,
+)
 from edge.rules.people import RIDDEN_CLASSES
 from edge.samples import Box, Detection
 from edge.tracking import open_tracker
@@ -105,10 +115,9 @@ class Detector:
             # Regions run the pinned weights at inputs of many shapes; events name the weights.
             self.model_ref = ModelRef(name=f"{self._file_ref.name}@regions", sha256=self.sha256)
         self.window: Box = (0.0, 0.0, 1.0, 1.0)
-        self.looked: Box = self.window
-        """The part of the frame the last detector run looked at."""
+        self.looked: tuple[Box, ...] = (self.window,)
+        """The parts of the frame the last detector run looked at."""
         self._full_t: float | None = None
-        self._region_size: tuple[int, int] | None = None
         log.info(
             "detector: %s (%s) on %s; tracker %s",
             self.model_ref.name,
@@ -173,8 +182,8 @@ class Detector:
         if not moved and idle is not None and last is not None and t - last < 1.0 / idle - 1e-6:
             due = False
         # With regions, a due run with no one followed and nothing moved in the window has nothing to look for.
-        look = self._look(image, t, blobs) if due and self.regions else FULL_WINDOW
-        if not due or look is None:
+        look = self._look(image, t, blobs) if due and self.regions else []
+        if not due or (self.regions and not look):
             started = time.perf_counter()
             self._tracker.between(image, t)
             self.times = StageTimes(track=(time.perf_counter() - started) * 1000.0)
@@ -188,9 +197,9 @@ class Detector:
             detect=(detected_at - started) * 1000.0, track=(time.perf_counter() - detected_at) * 1000.0
         )
         every = self._detections(raw, ids)
-        # What lies outside the part looked at stays as the last run saw it (parked cars, people beyond the window).
-        kept = tuple(d for d in self._last if not _centred_in(d.box, self.looked))
-        kept_raw = tuple(d for d in self._raw if not _centred_in(d.box, self.looked))
+        # What lies outside the parts looked at stays as the last run saw it (parked cars, people beyond the window).
+        kept = tuple(d for d in self._last if not self._looked_at(d.box))
+        kept_raw = tuple(d for d in self._raw if not self._looked_at(d.box))
         self._raw = kept_raw + tuple(d for d in every if d.confidence >= REDACT_CONFIDENCE)
         self._last = kept + tuple(
             # Small, far bicycles score low and rarely start a track; their untracked boxes still tell a rider.
@@ -200,48 +209,52 @@ class Detector:
         )
         return self._last, True
 
-    def _look(self, image: np.ndarray, t: float, blobs: Sequence[Box]) -> Box | None:
-        """The part of the window to detect in: all of it every 1 / `full_fps` seconds, else the region around the
-        people and ridden vehicles of the last run and what moved since; None when that is nothing."""
+    def _look(self, image: np.ndarray, t: float, blobs: Sequence[Box]) -> list[Pixels]:
+        """The parts of the frame to detect in: the whole window every 1 / `full_fps` seconds, else squares around
+        the people and ridden vehicles of the last run and what moved since (the window when those would cost
+        nearly as much); none when there is nothing to look for."""
+        height, width = image.shape[:2]
+        whole, size = self._window_look(width, height)
         half_frame = 0.5 / (self.rate * self.stride) if self.rate > 0 else 0.0
         if self._full_t is None or t - self._full_t >= 1.0 / self.config.full_fps - half_frame:
             self._full_t = t
-            return self.window
-        aspect = image.shape[0] / image.shape[1]
+            return [whole]
         elapsed = t - (self._last_run_t if self._last_run_t is not None else t)
-        wanted = [around(d.box, elapsed, aspect) for d in self._last if d.cls in FOLLOWED_CLASSES]
-        wanted += [blob_area(blob, aspect) for blob in blobs]
-        found = region(wanted, self.window)
-        if found is not None and area(found) >= FULL_SHARE * area(self.window):
-            self._full_t = t
-            return self.window
-        return found
-
-    def _detect_in(self, image: np.ndarray, look: Box) -> RawDetections:
-        """Detections in the part `look` of the frame, at the pixel scale the whole frame would have had, with
-        boxes normalised to the whole frame."""
-        height, width = image.shape[:2]
+        wanted = [around(d.box, elapsed, height / width) for d in self._last if d.cls in FOLLOWED_CLASSES]
+        wanted += [blob_area(blob, height / width) for blob in blobs]
         scale = self.config.imgsz / max(width, height)
-        whole = look == self.window
-        size = model_input((look[2] - look[0]) * width, (look[3] - look[1]) * height, scale, ladder=not whole)
-        if not whole:
-            size = self._steady(size)
-        left, top, right, bottom = placed(look, size, scale, (width, height))
-        self.looked = (left / width, top / height, right / width, bottom / height)
-        raw = self._run(image[top:bottom, left:right], size)
-        shift = np.array([left, top, left, top], np.float32)
-        span = np.array([right - left, bottom - top, right - left, bottom - top], np.float32)
-        frame = np.array([width, height, width, height], np.float32)
-        return RawDetections((raw.boxes * span + shift) / frame, raw.classes, raw.scores)
+        looks = regions(wanted, self.window, (width, height), REGION_INPUT / scale)
+        if len(looks) * REGION_INPUT**2 >= FULL_SHARE * math.prod(size):
+            self._full_t = t
+            return [whole]
+        return looks
 
-    def _steady(self, size: tuple[int, int]) -> tuple[int, int]:
-        """The last region's input when `size` fits in it without wasting more than half of it: each new shape is a
-        model to refit and load, so a walker's region keeps one shape while it moves."""
-        kept = self._region_size
-        if kept is not None and size[0] <= kept[0] and size[1] <= kept[1] and kept[0] * kept[1] <= 2 * math.prod(size):
-            return kept
-        self._region_size = size
-        return size
+    def _window_look(self, width: int, height: int) -> tuple[Pixels, tuple[int, int]]:
+        """The window in frame pixels and the model input (height, width) that holds it at the pixel scale the
+        whole frame would have had, so a person is as many model pixels tall as without regions."""
+        scale = self.config.imgsz / max(width, height)
+        x1, y1, x2, y2 = self.window
+        size = model_input((x2 - x1) * width, (y2 - y1) * height, scale)
+        return placed(self.window, size, scale, (width, height)), size
+
+    def _detect_in(self, image: np.ndarray, looks: list[Pixels]) -> RawDetections:
+        """Detections in the parts `looks` of the frame, with boxes normalised to the whole frame."""
+        height, width = image.shape[:2]
+        whole, whole_size = self._window_look(width, height)
+        frame = np.array([width, height, width, height], np.float32)
+        found = []
+        for left, top, right, bottom in looks:
+            size = whole_size if (left, top, right, bottom) == whole else (REGION_INPUT, REGION_INPUT)
+            raw = self._run(image[top:bottom, left:right], size)
+            shift = np.array([left, top, left, top], np.float32)
+            span = np.array([right - left, bottom - top, right - left, bottom - top], np.float32)
+            found.append(RawDetections((raw.boxes * span + shift) / frame, raw.classes, raw.scores))
+        self.looked = tuple((x1 / width, y1 / height, x2 / width, y2 / height) for x1, y1, x2, y2 in looks)
+        return merged(found, self.config.iou)
+
+    def _looked_at(self, box: Box) -> bool:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        return any(part[0] <= cx <= part[2] and part[1] <= cy <= part[3] for part in self.looked)
 
     def _run(self, image: np.ndarray, size: tuple[int, int] | None) -> RawDetections:
         return self._backend.detect(
@@ -256,7 +269,7 @@ class Detector:
         """Forget every track and the schedule's phase (see `start`), keeping the schedule itself."""
         self._tracker.reset()
         self._full_t = None
-        self.looked = self.window
+        self.looked = (self.window,)
         self._frames_seen = 0
         self._last_run_t = None
         self._last = ()
@@ -335,11 +348,6 @@ def open_backend(model_name: str, path: Path, config: DetectorConfig, coco_names
     from edge.detect.ultralytics_backend import UltralyticsBackend
 
     return UltralyticsBackend(model_name, config.imgsz, config.device, coco_names)
-
-
-def _centred_in(box: Box, part: Box) -> bool:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return part[0] <= cx <= part[2] and part[1] <= cy <= part[3]
 
 
 def _preview(names: dict[int, str]) -> str:

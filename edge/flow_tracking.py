@@ -24,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from edge.boxes import bottom_centre
 from edge.detect.yolo_io import RawDetections
 from edge.rules.people import WALK_BH_PER_S, reach
+from edge.shrink import shrink
 
 PARTIAL_HEIGHT = 1.25
 """A detection this much shorter or taller than the last is a part of the person (or the rest coming back): its
@@ -256,7 +257,7 @@ def _flow(before: np.ndarray, after: np.ndarray, points: np.ndarray) -> tuple[np
 def _gray(image: np.ndarray) -> np.ndarray:
     height, width = image.shape[:2]
     if width > FLOW_WIDTH:
-        image = cv2.resize(image, (FLOW_WIDTH, round(height * FLOW_WIDTH / width)), interpolation=cv2.INTER_AREA)
+        image = shrink(image, (FLOW_WIDTH, round(height * FLOW_WIDTH / width)))
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 

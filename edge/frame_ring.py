@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.shrink import shrink
+
 MAX_WIDTH = 640
 
 
@@ -31,7 +33,7 @@ def downscale(image: np.ndarray, max_width: int = MAX_WIDTH) -> np.ndarray:
     height, width = image.shape[:2]
     if width <= max_width:
         return image
-    return cv2.resize(image, (max_width, round(height * max_width / width)), interpolation=cv2.INTER_AREA)
+    return shrink(image, (max_width, round(height * max_width / width)))
 
 
 class FrameRing:

@@ -12,6 +12,7 @@ import numpy as np
 
 from edge.redact import grow
 from edge.samples import Box
+from edge.shrink import shrink
 from models.config.zones import Zone
 
 WIDTH = 320
@@ -56,7 +57,7 @@ class MotionDetector:
         self._counted = _counted_mask([z for z in zones if z.kind == "ignore"], self.size)
 
     def update(self, image: np.ndarray, t: float) -> Motion:
-        small = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+        small = shrink(image, self.size)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         gray = cv2.GaussianBlur(gray, (3, 3), 0).astype(np.float32)
         if self._background is None:

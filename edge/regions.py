@@ -12,11 +12,16 @@ Pure geometry on normalised boxes (x1, y1, x2, y2 in 0..1 of the frame), so it i
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 
 from edge.samples import Box
+from models.config.detector import DetectorConfig
 from models.config.zones import Zone
+
+Pixels = tuple[int, int, int, int]
+"""A rectangle of the frame in pixels: x1, y1, x2, y2."""
 
 FULL_WINDOW: Box = (0.0, 0.0, 1.0, 1.0)
 FULL_SHARE = 0.6
@@ -39,11 +44,15 @@ BLOB_GROWTH = 1.0
 an arm), and the detector needs the whole person."""
 BLOB_MIN = 0.03
 """Least growth of a blob, in frame heights: a blob of a few pixels is a far walker whose body is larger."""
+MOST_PARTS = 3
+"""Parts looked at in one run, at most: each is a model run of its own."""
+REGION_INPUT = 320
+"""Model pixels across a region's square input: a tenth of the cost of the window of a 4:3 camera at 640, and
+large enough for a walker's reach at the detection rate. Every region runs at this one input (each input shape is
+a model to rewrite and load, 0.2-0.4 s and about 30 MB), so a region larger than it is scaled down to it: the
+people in it are large anyway."""
 STEP = 32
 """Model inputs are multiples of the detection head's coarsest stride."""
-LADDER = (64, 96, 128, 160, 192, 256, 320, 384, 448, 512, 576, 640)
-"""The sides a region's input takes, each at most a third more than the one before: every new shape is a model
-to refit and load (70-250 ms), so regions keep to a few shapes, at the price of some grey padding."""
 
 
 def window_of(zones: Iterable[Zone]) -> Box:
@@ -76,10 +85,8 @@ def blob_area(blob: Box, aspect: float) -> Box:
     return (blob[0] - grow_x, blob[1] - grow_y, blob[2] + grow_x, blob[3] + grow_y)
 
 
-def union(boxes: Sequence[Box]) -> Box | None:
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def clip(box: Box, within: Box) -> Box | None:
@@ -93,22 +100,50 @@ def area(box: Box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
-def region(wanted: Sequence[Box], window: Box) -> Box | None:
-    """The one part of the window that holds everything wanted (people's reach, moving blobs); None when nothing
-    wanted lies in the window."""
-    inside = [cut for box in wanted if (cut := clip(box, window)) is not None]
-    return union(inside)
+def regions(wanted: Sequence[Box], window: Box, frame: tuple[int, int], side: float) -> list[Pixels]:
+    """Squares of the frame (pixels: x1, y1, x2, y2) that hold everything wanted (people's reach, moving blobs)
+    inside the window, each at least `side` pixels across and larger where what it holds is, at most MOST_PARTS
+    of them: wanted boxes go into the first square they fit in with the others, and while too many are left the
+    two that make the smallest square together are merged. None wanted in the window: no squares."""
+    width, height = frame
+    boxes = [
+        (cut[0] * width, cut[1] * height, cut[2] * width, cut[3] * height)
+        for box in wanted
+        if (cut := clip(box, window)) is not None
+    ]
+    groups: list[Box] = []
+    for box in sorted(boxes):
+        fits = next((i for i, group in enumerate(groups) if _side(_union(group, box)) <= side), None)
+        if fits is None:
+            groups.append(box)
+        else:
+            groups[fits] = _union(groups[fits], box)
+    while len(groups) > MOST_PARTS:
+        _, i, j = min((_side(_union(a, b)), i, j) for (i, a), (j, b) in itertools.combinations(enumerate(groups), 2))
+        groups = [group for k, group in enumerate(groups) if k not in (i, j)] + [_union(groups[i], groups[j])]
+    return [_square(group, max(side, _side(group)), frame) for group in groups]
 
 
-def model_input(width_px: float, height_px: float, scale: float, ladder: bool = False) -> tuple[int, int]:
+def _side(box: Box) -> float:
+    return max(box[2] - box[0], box[3] - box[1])
+
+
+def _square(box: Box, side: float, frame: tuple[int, int]) -> Pixels:
+    """A square of `side` pixels centred on `box`, moved inside the frame (cut to it where the frame is smaller)."""
+    width, height = frame
+    w, h = min(side, width), min(side, height)
+    left = round(min(max(0.0, (box[0] + box[2] - w) / 2), width - w))
+    top = round(min(max(0.0, (box[1] + box[3] - h) / 2), height - h))
+    return left, top, min(width, left + round(w)), min(height, top + round(h))
+
+
+def model_input(width_px: float, height_px: float, scale: float) -> tuple[int, int]:
     """The model input (height, width) that holds `width_px` x `height_px` frame pixels at `scale` model pixels per
-    frame pixel: each side rounded up to a multiple of STEP, or with `ladder` to the next side of LADDER."""
-
-    def side(pixels: float) -> int:
-        exact = max(STEP, math.ceil(pixels * scale / STEP) * STEP)
-        return next((step for step in LADDER if step >= exact), exact) if ladder else exact
-
-    return side(height_px), side(width_px)
+    frame pixel: each side rounded up to a multiple of STEP."""
+    return (
+        max(STEP, math.ceil(height_px * scale / STEP) * STEP),
+        max(STEP, math.ceil(width_px * scale / STEP) * STEP),
+    )
 
 
 def placed(look: Box, size: tuple[int, int], scale: float, frame: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -121,3 +156,16 @@ def placed(look: Box, size: tuple[int, int], scale: float, frame: tuple[int, int
     left = round(min(max(0.0, centre_x - w / 2), width - w))
     top = round(min(max(0.0, centre_y - h / 2), height - h))
     return left, top, min(width, left + round(w)), min(height, top + round(h))
+
+
+def describe(zones: Iterable[Zone], detector: DetectorConfig) -> str:
+    """Where a camera's detector looks, in a sentence (`curbwatch check-config`)."""
+    if not detector.regions:
+        return "detector.regions off: the detector looks at the whole frame on every detection"
+    x1, y1, x2, y2 = window_of(zones)
+    return (
+        f"detector.regions on: the detector looks at x {x1:.2f}-{x2:.2f}, y {y1:.2f}-{y2:.2f} of the frame "
+        f"({area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them), all of it "
+        f"{detector.full_fps:g} times a second and in between only around the people it follows and what moves; "
+        "the rest of the frame is pixelated in evidence (.tflite YOLO exports; other models look at whole frames)"
+    )

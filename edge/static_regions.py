@@ -30,6 +30,7 @@ from edge.boxes import clip_box, iou
 from edge.camera_motion import IDENTITY, CameraMotion, box_through, corner_shift
 from edge.litter_zones import LitterZones
 from edge.samples import Box, StaticItem
+from edge.shrink import shrink
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone
 
@@ -173,7 +174,7 @@ class StaticRegionDetector:
         return out
 
     def _prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
-        small = cv2.resize(frame_bgr, self.size, interpolation=cv2.INTER_AREA)
+        small = shrink(frame_bgr, self.size)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         return cv2.GaussianBlur(gray, (5, 5), 0).astype(np.float32)
 

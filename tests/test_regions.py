@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from edge.privacy_mask import PrivacyMask
-from edge.regions import FULL_WINDOW, LADDER, around, blob_area, model_input, placed, region, window_of
+from edge.regions import FULL_WINDOW, around, blob_area, model_input, placed, regions, window_of
 from models.config.zones import Zone
 
 ROAD = Zone(name="road", kind="roadway", polygon=[(0.2, 0.55), (0.9, 0.55), (0.9, 0.7), (0.2, 0.7)])
@@ -32,21 +32,25 @@ def test_a_region_holds_where_a_person_can_be_by_the_next_detection():
     assert blob[0] <= 0.47 and blob[3] >= 0.54, "a few moving pixels stand for a whole far walker"
 
 
-def test_the_region_is_cut_to_the_window_and_is_nothing_when_nothing_lies_in_it():
-    window = (0.0, 0.3, 1.0, 1.0)
-    assert region([(0.1, 0.1, 0.2, 0.2)], window) is None, "a person on the roof opposite: not looked for"
-    found = region([(0.1, 0.2, 0.2, 0.5), (0.6, 0.6, 0.7, 0.8)], window)
-    assert found == (0.1, 0.3, 0.7, 0.8)
-    assert region([], window) is None
+def test_regions_are_squares_around_what_is_wanted_inside_the_window_and_none_when_nothing_is():
+    window, frame = (0.0, 0.3, 1.0, 1.0), (1000, 500)
+    assert regions([(0.1, 0.1, 0.2, 0.2)], window, frame, 200) == [], "a person on the roof opposite: not looked for"
+    assert regions([], window, frame, 200) == []
+    apart = regions([(0.1, 0.4, 0.15, 0.6), (0.7, 0.6, 0.75, 0.8)], window, frame, 200)
+    assert sorted(apart) == [(25, 150, 225, 350), (625, 250, 825, 450)], "two walkers far apart: a square each"
+    together = regions([(0.1, 0.4, 0.15, 0.6), (0.16, 0.5, 0.2, 0.7)], window, frame, 200)
+    assert together == [(50, 175, 250, 375)], "two side by side share one square, so no one is cut in two"
+    big = regions([(0.4, 0.3, 0.6, 0.9)], window, frame, 200)
+    assert big == [(350, 150, 650, 450)], "someone close to the lens: a larger square, scaled down to the input"
+    crowd = regions([(x / 10, 0.5, x / 10 + 0.05, 0.6) for x in range(9)], window, frame, 100)
+    assert len(crowd) <= 3, "at most three runs, however many people"
+    held = [any(r[0] <= x * 100 and r[2] >= x * 100 + 50 for r in crowd) for x in range(9)]
+    assert all(held), "everyone inside a square"
 
 
-def test_model_inputs_are_multiples_of_32_and_regions_keep_to_a_few_shapes():
+def test_model_inputs_are_multiples_of_32():
     assert model_input(1280, 576, 0.5) == (288, 640), "the zones' window at the whole frame's pixel scale"
-    exact = model_input(200, 100, 0.5)
-    assert exact == (64, 128) and all(side % 32 == 0 for side in exact)
-    laddered = [model_input(w, w * 0.6, 0.5, ladder=True) for w in range(100, 1280, 7)]
-    assert {side for size in laddered for side in size} <= set(LADDER)
-    assert all(size[1] >= w * 0.5 for size, w in zip(laddered, range(100, 1280, 7), strict=True))
+    assert model_input(200, 100, 0.5) == (64, 128)
 
 
 def test_the_part_of_the_frame_given_to_the_model_stays_inside_the_frame():
@@ -69,3 +73,12 @@ def test_what_the_detector_never_looks_at_is_pixelated_in_evidence():
 
     assert np.array_equal(image[inside], raw[inside])
     assert detail(above, image) < 0.2 * detail(above, raw) and detail(left, image) < 0.2 * detail(left, raw)
+
+
+def test_check_config_says_where_the_detector_looks(tmp_path):
+    from edge.regions import describe
+    from models.config.detector import DetectorConfig
+
+    on = describe([ROAD, PAVEMENT, WINDOWS], DetectorConfig())
+    assert "y 0.30-0.94" in on and "pixelated in evidence" in on
+    assert "whole frame" in describe([ROAD], DetectorConfig(regions=False))

@@ -17,9 +17,9 @@ from edge.detect.yolo_io import RawDetections, decode, letterbox
 
 log = logging.getLogger(__name__)
 
-SIZES_KEPT = 8
-"""Models at other inputs kept loaded (detection regions, `edge.regions`): a refit and load takes 70-250 ms, a
-run 3-25 ms, and each kept model holds a few MB."""
+SIZES_KEPT = 4
+"""Models at other inputs kept loaded: detection regions use two (the zones' window and `edge.regions`'
+REGION_INPUT), the privacy check a third. A rewrite and load takes 0.2-0.4 s and each holds about 30 MB."""
 
 
 class NativeBackend:

@@ -78,11 +78,31 @@ def decode(
     if len(rows) == 0:
         return RawDetections(np.zeros((0, 4), np.float32), np.zeros(0, int), np.zeros(0, np.float32))
     xywh = np.column_stack([rows[:, 0] - rows[:, 2] / 2, rows[:, 1] - rows[:, 3] / 2, rows[:, 2], rows[:, 3]])
-    kept = cv2.dnn.NMSBoxesBatched(xywh.tolist(), scores.tolist(), best.tolist(), confidence, iou)
-    chosen = np.asarray(kept, dtype=int).reshape(-1)
-    chosen = chosen[np.argsort(-scores[chosen], kind="stable")][:MAX_DETECTIONS]
+    chosen = _suppressed(xywh, scores, best, confidence, iou)
     boxes = np.column_stack([xywh[chosen, 0], xywh[chosen, 1], xywh[chosen, 0] + xywh[chosen, 2]])
     boxes = np.column_stack([boxes, xywh[chosen, 1] + xywh[chosen, 3]])
     boxes[:, [0, 2]] = (boxes[:, [0, 2]] - placement.left) / placement.scale / placement.width
     boxes[:, [1, 3]] = (boxes[:, [1, 3]] - placement.top) / placement.scale / placement.height
     return RawDetections(np.clip(boxes, 0.0, 1.0).astype(np.float32), best[chosen], scores[chosen].astype(np.float32))
+
+
+def merged(parts: list[RawDetections], iou: float) -> RawDetections:
+    """The detections of several overlapping parts of one frame (boxes already normalised to the frame) as one
+    frame's: a person seen in two parts is kept once, by per-class non-maximum suppression at `iou`."""
+    if len(parts) == 1:
+        return parts[0]
+    boxes = np.concatenate([p.boxes.reshape(-1, 4) for p in parts]).astype(np.float32)
+    classes = np.concatenate([p.classes for p in parts]).astype(int)
+    scores = np.concatenate([p.scores for p in parts]).astype(np.float32)
+    if len(scores) == 0:
+        return RawDetections(boxes, classes, scores)
+    xywh = np.column_stack([boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]])
+    chosen = _suppressed(xywh, scores, classes, 0.0, iou)
+    return RawDetections(boxes[chosen], classes[chosen], scores[chosen])
+
+
+def _suppressed(xywh: np.ndarray, scores: np.ndarray, classes: np.ndarray, confidence: float, iou: float) -> np.ndarray:
+    """Rows kept by per-class non-maximum suppression, best score first, at most MAX_DETECTIONS."""
+    kept = cv2.dnn.NMSBoxesBatched(xywh.tolist(), scores.tolist(), classes.tolist(), confidence, iou)
+    chosen = np.asarray(kept, dtype=int).reshape(-1)
+    return chosen[np.argsort(-scores[chosen], kind="stable")][:MAX_DETECTIONS]
