@@ -112,6 +112,7 @@ def test_primary_killed_mid_stream_replica_promoted_every_event_once(tmp_path, p
             assert edge.returncode == 0, done
             assert json.loads(done[0].splitlines()[-1]) == {"queued": COUNT, "drained": True}
             assert db.wait_for(lambda d: d.count() >= COUNT, 30)
+            assert db.quarantined() == [], "a message was quarantined during the outage"
             assert client.get("/healthz").json() == {"database": "ok"}
             # Nothing of the refused decision was written: the same request, tried again, is the first review.
             again = client.post(f"/api/v1/infractions/{reviewed}/decision", json=decision, headers=alice)
