@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -13,6 +13,7 @@ from models.base import IDENT_PATTERN, StrictModel
 from models.config.detector import DetectorConfig
 
 STREAM_URL_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$"
+BROKER_HOST_PATTERN = r"^[A-Za-z0-9*.:-]{1,253}$"
 
 
 class EditorStream(StrictModel):
@@ -52,6 +53,37 @@ class EditorSettings(StrictModel):
     max_test_seconds: Annotated[
         int, Field(ge=1, le=300, description="Longest test replay an admin may start from the editor.")
     ] = 20
+    model_dirs: Annotated[
+        list[Path] | None,
+        Field(
+            max_length=20,
+            description="Folders a camera file written by the editor may take its detector.model from, named as the "
+            "edge boxes see them (a relative path counts from central's working folder, as source.uri does); "
+            "default data_dir/models and the folder editor.detector.model names, if it names one.",
+        ),
+    ] = None
+    file_dirs: Annotated[
+        list[Path] | None,
+        Field(
+            max_length=20,
+            description="Folders a camera file written by the editor may keep its outbox.path, signing.key, "
+            "signing.central_key and the broker's TLS and password files in; default data_dir/edge. Never a folder "
+            "of central's own database or keys: an edge writes its outbox there.",
+        ),
+    ] = None
+    mqtt_schemes: Annotated[
+        list[Literal["mqtt", "mqtts"]],
+        Field(min_length=1, description="Schemes a camera file written by the editor may give mqtt.url."),
+    ] = ["mqtt", "mqtts"]
+    mqtt_hosts: Annotated[
+        list[Annotated[str, Field(pattern=BROKER_HOST_PATTERN)]],
+        Field(
+            min_length=1,
+            max_length=50,
+            description="Brokers a camera file written by the editor may publish to: host names or addresses, '*' "
+            "for any run of characters (broker-*.town.example); default the camera box's own loopback broker.",
+        ),
+    ] = ["127.0.0.1", "localhost", "::1"]
 
     @field_validator("streams")
     @classmethod
@@ -66,3 +98,12 @@ class EditorSettings(StrictModel):
 
     def cameras_path(self, data_dir: Path) -> Path:
         return self.cameras_dir or data_dir / "cameras"
+
+    def model_paths(self, data_dir: Path) -> list[Path]:
+        if self.model_dirs is not None:
+            return list(self.model_dirs)
+        own = Path(self.detector.model).parent
+        return [data_dir / "models"] + ([own] if own != Path(".") else [])
+
+    def file_paths(self, data_dir: Path) -> list[Path]:
+        return list(self.file_dirs) if self.file_dirs is not None else [data_dir / "edge"]

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from central import audit
+from central.console.zone_editor.confine import confinement_problems
 from central.db import transaction
 from central.settings import CentralSettings, load_settings
 from models.config.camera import load_camera_config
@@ -372,3 +373,87 @@ def test_a_draft_without_a_chosen_source_may_only_name_a_known_one(editor, uri: 
     streamed = {"file": "y2", "config": draft("y2", ROAD, source={"uri": "rtsp://viewer:s3cret@127.0.0.1:9/stream"})}
     assert httpx.post(f"{base}/admin/zones/save", json=streamed, headers=headers).status_code == 200
     (cameras / "y2.yaml").unlink()
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "setting"),
+    [
+        ({"detector": {"model": "/etc/passwd"}}, "detector.model", "editor.model_dirs"),
+        ({"outbox": {"path": "/etc/cron.d/x.db"}}, "outbox.path", "editor.file_dirs"),
+        ({"signing": {"key": "/etc/ssh/ssh_host_ed25519_key"}}, "signing.key", "editor.file_dirs"),
+        ({"signing": {"central_key": "/etc/passwd"}}, "signing.central_key", "editor.file_dirs"),
+        ({"mqtt": {"username": "cam", "password_file": "/etc/shadow"}}, "mqtt.password_file", "editor.file_dirs"),
+        ({"mqtt": {"tls": {"ca_file": "/etc/hostname"}}}, "mqtt.tls.ca_file", "editor.file_dirs"),
+    ],
+    ids=["model", "outbox", "key", "central_key", "password_file", "ca_file"],
+)
+def test_a_draft_may_name_files_only_inside_their_folders(editor, section: dict, value: str, setting: str) -> None:
+    """Issue 23 §9: the editor checked source.uri only, so any other path was written into the camera file."""
+    base, _central, cameras = editor
+    body = {"file": "p1", "source": SOURCE, "config": draft("p1", ROAD, **section)}
+    refused = httpx.post(f"{base}/admin/zones/save", json=body, headers=bearer(base, "root"))
+    assert refused.status_code == 422, refused.text
+    (line,) = [p for p in refused.json()["problems"] if p.startswith(f"{value}:")]
+    assert "is outside the folders a camera file may name" in line and setting in line, line
+    assert not (cameras / "p1.yaml").exists()
+
+
+def test_a_path_that_leads_out_of_its_folder_is_refused_and_one_inside_is_written(editor, model_path: Path) -> None:
+    base, central, cameras = editor
+    edge = central.settings.data_dir / "edge"
+    (edge / "keys").mkdir(parents=True, exist_ok=True)
+    (edge / "keys" / "out.key").unlink(missing_ok=True)
+    (edge / "keys" / "out.key").symlink_to("/etc/passwd")
+    headers = bearer(base, "root")
+    for signing in ({"key": str(edge / "keys" / "out.key")}, {"key": f"{edge}/../../../etc/passwd"}):
+        body = {"file": "p2", "source": SOURCE, "config": draft("p2", ROAD, signing=signing)}
+        refused = httpx.post(f"{base}/admin/zones/save", json=body, headers=headers)
+        assert refused.status_code == 422 and any(p.startswith("signing.key:") for p in refused.json()["problems"])
+    inside = {
+        "detector": {"model": str(model_path)},
+        "outbox": {"path": str(edge / "outbox-p2.db")},
+        "signing": {"key": str(edge / "keys" / "p2.key"), "central_key": str(edge / "keys" / "central.pub")},
+        "mqtt": {"url": "mqtt://localhost:1883"},
+    }
+    saved = httpx.post(
+        f"{base}/admin/zones/save",
+        json={"file": "p2", "source": SOURCE, "config": draft("p2", ROAD, **inside)},
+        headers=headers,
+    )
+    assert saved.status_code == 200, saved.text
+    config = load_camera_config(cameras / "p2.yaml")
+    assert config.outbox.path == edge / "outbox-p2.db" and config.detector.model == str(model_path)
+    (cameras / "p2.yaml").unlink()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "mqtt://broker.attacker.example:1883",
+            "mqtt.url: broker broker.attacker.example is not allowed; allowed: "
+            "127.0.0.1, localhost, ::1 (editor.mqtt_hosts)",
+        ),
+        ("mqtts://10.9.9.9", "mqtt.url: broker 10.9.9.9 is not allowed"),
+        ("mqtt://cam:hunter2@127.0.0.1:1883", "mqtt.url: must not hold a user name or password"),
+        ("mqtt://127.0.0.1:1883/x?y=1", "mqtt.url: must be mqtt://host:port or mqtts://host:port"),
+    ],
+)
+def test_a_draft_may_publish_only_to_an_allowed_broker(editor, url: str, expected: str) -> None:
+    base, _central, cameras = editor
+    body = {"file": "m1", "source": SOURCE, "config": draft("m1", ROAD, mqtt={"url": url})}
+    refused = httpx.post(f"{base}/admin/zones/save", json=body, headers=bearer(base, "root"))
+    assert refused.status_code == 422, refused.text
+    assert any(p.startswith(expected) for p in refused.json()["problems"]), refused.json()
+    assert "hunter2" not in refused.text
+    assert not (cameras / "m1.yaml").exists()
+
+
+def test_the_allowed_brokers_and_schemes_come_from_the_settings(tmp_path: Path) -> None:
+    settings = CentralSettings(data_dir=tmp_path, editor={"mqtt_schemes": ["mqtts"], "mqtt_hosts": ["*.town.example"]})
+    assert confinement_problems({"mqtt": {"url": "mqtts://broker-2.town.example"}}, settings.editor, tmp_path) == []
+    assert confinement_problems({"mqtt": {"url": "mqtt://broker-2.town.example"}}, settings.editor, tmp_path) == [
+        "mqtt.url: mqtt:// is not allowed; allowed: mqtts:// (editor.mqtt_schemes)"
+    ]
+    with pytest.raises(ValueError, match="mqtt_hosts"):
+        CentralSettings(editor={"mqtt_hosts": ["evil host/"]})

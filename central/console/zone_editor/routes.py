@@ -22,6 +22,7 @@ from central.console.roles import ADMIN
 from central.console.sessions import LiveSession
 from central.console.view import render
 from central.console.zone_editor import draft
+from central.console.zone_editor.confine import confinement_problems
 from central.console.zone_editor.frames import (
     STREAM_FRAME_TTL_S,
     DetectorBusy,
@@ -216,6 +217,7 @@ def save(
             problems.append(f"source: {exc}")
     elif not _known_uri(editor.catalogue, config):
         problems.append("source.uri: not a video under the media folders or a configured stream; choose a source")
+    problems += confinement_problems(config, editor.settings, console(request).settings.data_dir)
     checked = draft.check(config)
     problems += checked.problems
     if problems or checked.config is None or path is None:

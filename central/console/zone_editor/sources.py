@@ -7,6 +7,7 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
+from central.console.zone_editor.folders import inside
 from central.editor_settings import EditorStream
 from models.errors import InputError
 
@@ -31,13 +32,10 @@ class Source:
 def _inside(path: Path, base: Path) -> Path | None:
     """`path` relative to the resolved folder `base`, or None when it resolves (links included) outside it or is
     not a video file."""
-    try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError):
+    relative = inside(path, base)
+    if relative is None or relative.suffix.lower() not in VIDEO_SUFFIXES or not (base / relative).is_file():
         return None
-    if not resolved.is_relative_to(base) or resolved.suffix.lower() not in VIDEO_SUFFIXES or not resolved.is_file():
-        return None
-    return resolved.relative_to(base)
+    return relative
 
 
 def _hidden(relative: Path) -> bool:
