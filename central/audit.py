@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from central import checkpoint, hashchain
-from central.chain_store import chain_tail, lock_chain, note_appended
+from central.chain_store import chain_next, lock_chain, note_appended
 from central.db import Base
 from central.timeutil import UTCDateTime, iso_z, require_aware
 
@@ -58,11 +58,13 @@ def record(
 ) -> AuditEntry:
     """Append one audit entry in the caller's transaction (so a rolled-back action leaves no entry).
     `action` is dotted, e.g. "login.success", "evidence.view", "review.confirm", "purge.evidence",
-    "config.catalogue". `details` must be JSON-serialisable."""
-    at = require_aware(now) if now is not None else datetime.now(UTC)
+    "config.catalogue". `details` must be JSON-serialisable. The entry's time is taken once the chain is
+    locked: `now` (the clock when None), or the entry before's time if that is later, so that times never go
+    backwards along the chain (chain_store.chain_next)."""
+    wanted = require_aware(now) if now is not None else None
     payload = json.loads(json.dumps(details or {}, default=_json_default))
     lock_chain(session, CHAIN)
-    seq, prev_hash = chain_tail(session, AuditEntry)
+    seq, prev_hash, at = chain_next(session, AuditEntry, "at", wanted or datetime.now(UTC))
     entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, target=target, details=payload, prev_hash=prev_hash)
     entry.hash = hashchain.link_hash(prev_hash, entry.hashed_fields())
     session.add(entry)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from central.hashchain import GENESIS
+from central.timeutil import as_utc
 
 _APPENDED = "curbwatch.chain_appended"
 _ON_COMMIT = "curbwatch.chain_on_commit"
@@ -42,6 +44,19 @@ def chain_tail(session: Session, model: Any) -> tuple[int, str]:
     if last is None:
         return 1, GENESIS
     return last.seq + 1, last.hash
+
+
+def chain_next(session: Session, model: Any, time_field: str, wanted: datetime) -> tuple[int, str, datetime]:
+    """(seq, previous hash, time) for the next record of `model`'s chain, read after `lock_chain`. The time
+    is `wanted` unless the newest record's (`time_field`) is later: then that one, so that times never go
+    backwards along the chain. A caller stamps `now` before it waits for the lock, and a writer that
+    stamped later may have appended first; the entry is timed when it joins the chain, not before."""
+    column = getattr(model, time_field)
+    last = session.execute(select(model.seq, model.hash, column).order_by(model.seq.desc()).limit(1)).first()
+    if last is None:
+        return 1, GENESIS, wanted
+    previous = as_utc(last[2])
+    return last.seq + 1, last.hash, max(as_utc(wanted), previous)
 
 
 def chain_head(session: Session, model: Any) -> tuple[int, str]:

@@ -167,7 +167,7 @@ def test_central_run_keeps_its_checkpoints_under_its_data_dir(tmp_path: Path) ->
             with httpx.Client(base_url=base, timeout=30) as api:
                 token = api.post("/api/v1/session", json={"username": "alice", "password": PASSWORDS["alice"]})
                 alice = {"Authorization": f"Bearer {token.json()['token']}"}
-                decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-7"}
+                decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-7", "version": 0}
                 decided = api.post(f"/api/v1/infractions/{event_id}/decision", json=decision, headers=alice)
                 assert decided.json()["review_state"] == "confirmed", decided.text
         finally:

@@ -51,27 +51,36 @@ def test_review_workflow_through_the_api(db_url: str, tmp_path: Path, evidence) 
         assert got.content == evidence.clip
 
         # An auditor reads but never decides; the admin does not review at all.
-        decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-1042"}
+        assert item["version"] == 0
+        decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-1042", "version": 0}
         assert client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=audrey).status_code == 403
         assert client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=root).status_code == 403
 
         first = client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=alice)
-        assert first.json() == {"event_id": litter, "review_state": "awaiting_second"}, first.text
-        again = client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=alice)
+        assert first.json() == {"event_id": litter, "review_state": "awaiting_second", "version": 2}, first.text
+        again = client.post(
+            f"/api/v1/infractions/{litter}/second-review", json={**decision, "version": 2}, headers=alice
+        )
         assert again.status_code == 409 and "different reviewer" in again.json()["detail"]
         assert (
             client.post("/api/v1/ledger/search", json={"subject": "case-1042"}, headers=audrey).json()["entries"] == []
         )
 
-        second = client.post(f"/api/v1/infractions/{litter}/decision", json=decision, headers=bob)
-        assert second.json()["review_state"] == "confirmed", second.text
+        # The second review is its own step, on the version that shows the first reviewer's confirmation.
+        versions = {i["event_id"]: i["version"] for i in client.get("/api/v1/queue", headers=bob).json()}
+        assert versions == {litter: 2, jay: 0}
+        assert [i["event_id"] for i in client.get("/api/v1/queue", headers=alice).json()] == [jay]
+        second = client.post(
+            f"/api/v1/infractions/{litter}/second-review", json={**decision, "version": 2}, headers=bob
+        )
+        assert second.json() == {"event_id": litter, "review_state": "confirmed", "version": 4}, second.text
         ledger = client.post("/api/v1/ledger/search", json={"subject": "case-1042"}, headers=audrey).json()
         assert ledger["balances"] == {"main-st": 3}
         assert ledger["chain_problems"] == []
         [entry] = ledger["entries"]
         assert (entry["decided_by"], entry["second_by"], entry["points"]) == ("alice", "bob", 3)
 
-        reject = {"decision": "reject", "reason": "not an infraction", "note": "a parked scooter"}
+        reject = {"decision": "reject", "reason": "not an infraction", "note": "a parked scooter", "version": 0}
         assert client.post(f"/api/v1/infractions/{jay}/decision", json=reject, headers=bob).json()["review_state"] == (
             "rejected"
         )
@@ -79,7 +88,8 @@ def test_review_workflow_through_the_api(db_url: str, tmp_path: Path, evidence) 
         appeal = client.post(f"/api/v1/ledger/{entry['seq']}/appeals", json={"reason": "it was my bag"}, headers=bob)
         assert appeal.status_code == 201, appeal.text
         appeal_id = appeal.json()["id"]
-        verdict = {"outcome": "reverse", "reason": "evidence does not show the subject"}
+        assert appeal.json()["item_version"] == 5
+        verdict = {"outcome": "reverse", "reason": "evidence does not show the subject", "version": 5}
         # Reviewers file appeals; only a supervisor decides them.
         assert client.post(f"/api/v1/appeals/{appeal_id}/decision", json=verdict, headers=alice).status_code == 403
         decided = client.post(f"/api/v1/appeals/{appeal_id}/decision", json=verdict, headers=sam)
@@ -113,15 +123,13 @@ def test_supervisor_moves_and_evidence_availability(tmp_path: Path, evidence) ->
     with serve(central) as base, httpx.Client(base_url=base, timeout=30) as client:
         alice, bob, sam = (sign_in(client, n) for n in ("alice", "bob", "sam"))
         # Work goes only to active reviewers; the one it went to holds the claim.
-        refused = client.post(f"/api/v1/infractions/{jay}/reassign", json={"to_reviewer": "audrey"}, headers=sam)
+        to_audrey, to_alice, to_bob = ({"to_reviewer": name, "version": 0} for name in ("audrey", "alice", "bob"))
+        refused = client.post(f"/api/v1/infractions/{jay}/reassign", json=to_audrey, headers=sam)
         assert refused.status_code == 409 and "not an active reviewer" in refused.json()["detail"]
-        assert (
-            client.post(f"/api/v1/infractions/{jay}/reassign", json={"to_reviewer": "alice"}, headers=alice).status_code
-            == 403
-        )
-        given = client.post(f"/api/v1/infractions/{jay}/reassign", json={"to_reviewer": "bob"}, headers=sam)
-        assert given.status_code == 200 and given.json()["reviewer"] == "bob"
-        reject = {"decision": "reject", "reason": "camera or rule fault"}
+        assert client.post(f"/api/v1/infractions/{jay}/reassign", json=to_alice, headers=alice).status_code == 403
+        given = client.post(f"/api/v1/infractions/{jay}/reassign", json=to_bob, headers=sam)
+        assert given.status_code == 200 and given.json()["reviewer"] == "bob" and given.json()["version"] == 1
+        reject = {"decision": "reject", "reason": "camera or rule fault", "version": 1}
         taken = client.post(f"/api/v1/infractions/{jay}/decision", json=reject, headers=alice)
         assert taken.status_code == 409 and "claimed by bob" in taken.json()["detail"]
         assert (
@@ -129,7 +137,9 @@ def test_supervisor_moves_and_evidence_availability(tmp_path: Path, evidence) ->
             == "rejected"
         )
         reopened = client.post(
-            f"/api/v1/infractions/{jay}/reopen", json={"reason": "rule fault fixed; look again"}, headers=sam
+            f"/api/v1/infractions/{jay}/reopen",
+            json={"reason": "rule fault fixed; look again", "version": 2},
+            headers=sam,
         )
         assert reopened.json()["review_state"] == "pending"
         assert [i["event_id"] for i in client.get("/api/v1/queue", headers=alice).json()] == [jay]

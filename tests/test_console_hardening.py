@@ -139,16 +139,20 @@ def test_a_second_review_by_one_admins_accounts_is_refused(db_url: str, tmp_path
         for name, role in (("rev1", "reviewer"), ("sup1", "supervisor")):
             add_user(session, name, f"{name}-chosen-by-root", role, issued_by="root")
             audit.record(session, "root", "user.add", target=name, details={"role": role})
-    decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-7"}
+    decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-7", "version": 0}
+    second = {**decision, "version": 2}
     with serve(central) as base, httpx.Client(base_url=base, timeout=30) as client:
         rev1 = bearer(client, "rev1", "rev1-chosen-by-root")
         sup1 = bearer(client, "sup1", "sup1-chosen-by-root")
         answer = client.post(f"/api/v1/infractions/{flagged}/decision", json=decision, headers=rev1)
         assert answer.json()["review_state"] == "awaiting_second", answer.text
-        refused = client.post(f"/api/v1/infractions/{flagged}/decision", json=decision, headers=sup1)
+        refused = client.post(f"/api/v1/infractions/{flagged}/second-review", json=second, headers=sup1)
         assert refused.status_code == 409 and "were issued by root" in refused.json()["detail"]
-        for name, state in (("alice", "awaiting_second"), ("bob", "confirmed")):
-            answer = client.post(f"/api/v1/infractions/{clean}/decision", json=decision, headers=bearer(client, name))
+        for name, step, body, state in (
+            ("alice", "decision", decision, "awaiting_second"),
+            ("bob", "second-review", second, "confirmed"),
+        ):
+            answer = client.post(f"/api/v1/infractions/{clean}/{step}", json=body, headers=bearer(client, name))
             assert answer.json()["review_state"] == state, answer.text
         audrey = bearer(client, "audrey")
         assert client.get(f"/api/v1/infractions/{flagged}", headers=audrey).json()["warnings"] == []
@@ -275,9 +279,17 @@ def test_ids_are_bounded_and_every_answer_has_the_security_headers(db_url: str, 
     with serve(central, extend=_boom) as base, httpx.Client(base_url=base) as client:
         csrf = page_session(client, "sam")
         forms = {
-            f"/appeals/{huge}/decision": {"outcome": "uphold", "reason": "evidence confirms the deduction"},
+            f"/appeals/{huge}/decision": {
+                "outcome": "uphold",
+                "reason": "evidence confirms the deduction",
+                "version": 0,
+            },
             f"/ledger/{huge}/appeal": {"reason": "not me"},
-            f"/appeals/{2**31}/decision": {"outcome": "uphold", "reason": "evidence confirms the deduction"},
+            f"/appeals/{2**31}/decision": {
+                "outcome": "uphold",
+                "reason": "evidence confirms the deduction",
+                "version": 0,
+            },
         }
         for path, form in forms.items():
             answer = client.post(path, data={**form, "csrf_token": csrf})

@@ -199,14 +199,14 @@ def test_injection_and_traversal_on_every_parameter_are_refused(db_url: str, tmp
         # Bodies: ids and reasons are refused; free text is stored as the text it is.
         for payload in SQL_INJECTION:
             for body in (
-                {"decision": "confirm", "reason": payload},
-                {"decision": "confirm", "reason": "clear evidence", "subject_ref": payload},
-                {"decision": "reject", "reason": "not an infraction", "subject_ref": payload},
+                {"decision": "confirm", "reason": payload, "version": 0},
+                {"decision": "confirm", "reason": "clear evidence", "subject_ref": payload, "version": 0},
+                {"decision": "reject", "reason": "not an infraction", "subject_ref": payload, "version": 0},
             ):
                 response = client.post(f"/api/v1/infractions/{event_id}/decision", json=body, headers=headers)
                 _assert_refused(response.status_code, response.text, json.dumps(body), payload)
             response = client.post(
-                f"/api/v1/infractions/{event_id}/reassign", json={"to_reviewer": payload}, headers=headers
+                f"/api/v1/infractions/{event_id}/reassign", json={"to_reviewer": payload, "version": 0}, headers=headers
             )
             _assert_refused(response.status_code, response.text, "reassign", payload)
             response = client.post("/api/v1/session", json={"username": payload, "password": payload})
@@ -217,7 +217,10 @@ def test_injection_and_traversal_on_every_parameter_are_refused(db_url: str, tmp
         for payload in [*SQL_INJECTION, "nul\x00byte"]:
             for url, form in (
                 ("/login", {"username": payload, "password": payload, "csrf_token": "x"}),
-                (f"/items/{event_id}/decision", {"decision": "confirm", "reason": payload, "csrf_token": csrf}),
+                (
+                    f"/items/{event_id}/decision",
+                    {"decision": "confirm", "reason": payload, "version": "0", "csrf_token": csrf},
+                ),
                 (
                     f"/items/{event_id}/decision",
                     {
@@ -225,10 +228,11 @@ def test_injection_and_traversal_on_every_parameter_are_refused(db_url: str, tmp
                         "reason": "other",
                         "note": payload,
                         "subject_ref": payload,
+                        "version": "0",
                         "csrf_token": csrf,
                     },
                 ),
-                (f"/items/{event_id}/reassign", {"to_reviewer": payload, "csrf_token": csrf}),
+                (f"/items/{event_id}/reassign", {"to_reviewer": payload, "version": "0", "csrf_token": csrf}),
                 ("/ledger/1/appeal", {"reason": payload, "csrf_token": csrf}),
             ):
                 response = client.post(
@@ -238,7 +242,7 @@ def test_injection_and_traversal_on_every_parameter_are_refused(db_url: str, tmp
         note = SQL_INJECTION[1]
         decided = client.post(
             f"/api/v1/infractions/{event_id}/decision",
-            json={"decision": "reject", "reason": "other", "note": note},
+            json={"decision": "reject", "reason": "other", "note": note, "version": 0},
             headers=headers,
         )
         assert decided.status_code == 200, decided.text
@@ -299,7 +303,9 @@ def test_sessions_csrf_and_lockout(tmp_path: Path) -> None:
             f"/items/{event_id}/release", data={"csrf_token": "forged"}, cookies=jar, follow_redirects=False
         )
         assert bad.status_code == 403
-        ok = client.post(f"/api/v1/infractions/{event_id}/claim", cookies=jar, headers={"X-CSRF-Token": csrf})
+        ok = client.post(
+            f"/api/v1/infractions/{event_id}/claim", json={"version": 0}, cookies=jar, headers={"X-CSRF-Token": csrf}
+        )
         assert ok.status_code == 200 and ok.json()["reviewer"] == "alice"
 
         assert client.get("/api/v1/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401

@@ -222,7 +222,7 @@ def test_demo_with_the_embedded_broker(tmp_path: Path) -> None:
         event_id = queue_as_reviewer(demo.url, "rita-password-1")[0]["event_id"]
         with httpx.Client(base_url=demo.url, timeout=30) as client:
             token = client.post("/api/v1/session", json={"username": "rita", "password": "rita-password-1"}).json()
-            decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-1"}
+            decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "case-1", "version": 0}
             decided = client.post(
                 f"/api/v1/infractions/{event_id}/decision",
                 json=decision,

@@ -32,7 +32,7 @@ def confirmed_deduction(factory, type="jaywalking", subject="case-1", at=T0, fir
         )
         if state == "awaiting_second":
             review.claim(s, event_id, Actor(second, "reviewer"), at + MIN, SETTINGS)
-            review.decide(
+            review.second_review(
                 s, event_id, Actor(second, "reviewer"), "confirm", "clear evidence", "", None, at + MIN, SETTINGS
             )
         [entry] = ledger.entries(s, event_id=event_id)

@@ -35,10 +35,11 @@ def claim(factory, event_id, who, now):
         return review.claim(s, event_id, Actor(who, "reviewer"), now, SETTINGS)
 
 
-def decide(factory, event_id, who, decision, now, reason=None, subject_ref=None, note=""):
+def decide(factory, event_id, who, decision, now, reason=None, subject_ref=None, note="", second=False):
     reason = reason or ("clear evidence" if decision == "confirm" else "not an infraction")
+    make = review.second_review if second else review.decide
     with transaction(factory) as s:
-        return review.decide(s, event_id, Actor(who, "reviewer"), decision, reason, note, subject_ref, now, SETTINGS)
+        return make(s, event_id, Actor(who, "reviewer"), decision, reason, note, subject_ref, now, SETTINGS)
 
 
 def confirm_with_subject(factory, event_id, who, now, subject_ref="case-1"):
@@ -162,7 +163,7 @@ def test_above_the_threshold_a_different_second_reviewer_must_confirm(factory):
     with pytest.raises(ReviewError, match="a different reviewer must give the second"):
         claim(factory, item, "alice", T0 + MIN)
     claim(factory, item, "bob", T0 + MIN)
-    assert decide(factory, item, "bob", "confirm", T0 + 2 * MIN) == "confirmed"
+    assert decide(factory, item, "bob", "confirm", T0 + 2 * MIN, second=True) == "confirmed"
     with transaction(factory) as s:
         [entry] = ledger.entries(s)
         assert (entry.points, entry.subject_ref, entry.decided_by, entry.second_by) == (3, "case-1", "alice", "bob")
@@ -172,7 +173,7 @@ def test_a_second_reviewer_may_reject_and_nothing_is_deducted(factory):
     item = new_item(factory, type="littering")
     confirm_with_subject(factory, item, "alice", T0)
     claim(factory, item, "bob", T0 + MIN)
-    assert decide(factory, item, "bob", "reject", T0 + MIN, reason="evidence unclear") == "rejected"
+    assert decide(factory, item, "bob", "reject", T0 + MIN, reason="evidence unclear", second=True) == "rejected"
     with transaction(factory) as s:
         assert ledger.entries(s) == []
 
@@ -182,7 +183,7 @@ def test_a_second_reviewer_cannot_swap_the_subject(factory):
     confirm_with_subject(factory, item, "alice", T0)
     claim(factory, item, "bob", T0 + MIN)
     with pytest.raises(ReviewError, match="differs from the first reviewer's"):
-        decide(factory, item, "bob", "confirm", T0 + MIN, subject_ref="case-2")
+        decide(factory, item, "bob", "confirm", T0 + MIN, subject_ref="case-2", second=True)
     assert state_of(factory, item) == "second_review"
 
 
@@ -342,7 +343,7 @@ def test_reopening_a_referral_starts_the_review_afresh(factory):
     with transaction(factory) as s:
         assert review.first_confirmer(s, item) == "bob"
     claim(factory, item, "alice", T0 + 3 * MIN)  # alice's referral belongs to the earlier round
-    assert decide(factory, item, "alice", "confirm", T0 + 3 * MIN) == "confirmed"
+    assert decide(factory, item, "alice", "confirm", T0 + 3 * MIN, second=True) == "confirmed"
     with transaction(factory) as s:
         [entry] = ledger.entries(s)
         assert (entry.subject_ref, entry.decided_by, entry.second_by) == ("case-9", "bob", "alice")

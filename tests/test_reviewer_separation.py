@@ -20,7 +20,9 @@ from central.review.roles import Actor
 from tests.conftest import run_cli
 from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
 
-DECISION = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "SUBJ-M2"}
+DECISION = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "SUBJ-M2", "version": 0}
+SECOND = {**DECISION, "version": 2}
+"""The second review, on the version that shows the first reviewer's claim and referral."""
 
 
 def bearer(client: httpx.Client, name: str, password: str | None = None) -> dict[str, str]:
@@ -60,14 +62,14 @@ def test_one_admin_cannot_give_both_reviews_through_two_accounts_they_made(db_ur
         assert "You cannot give the second confirmation" in warning and "issued by root" in warning
         assert client.get(f"/api/v1/infractions/{event}", headers=bearer(client, "bob")).json()["warnings"] == []
 
-        second = client.post(f"/api/v1/infractions/{event}/decision", json=DECISION, headers=m2b)
+        second = client.post(f"/api/v1/infractions/{event}/second-review", json=SECOND, headers=m2b)
         assert second.status_code == 409, second.text
         detail = second.json()["detail"]
         assert "credentials of both reviewers (m2a and m2b) were issued by root" in detail
         assert "SUBJ-M2" not in detail
         assert deductions(central, event) == 0
         # The item went back to the queue undecided; a reviewer whose credential someone else issued may confirm.
-        third = client.post(f"/api/v1/infractions/{event}/decision", json=DECISION, headers=bearer(client, "bob"))
+        third = client.post(f"/api/v1/infractions/{event}/second-review", json=SECOND, headers=bearer(client, "bob"))
         assert third.json()["review_state"] == "confirmed", third.text
     assert deductions(central, event) == 1
 
@@ -87,7 +89,7 @@ def test_a_reviewer_cannot_second_an_account_they_issued_and_a_reset_moves_the_i
                 session, event, root_actor, "confirm", "clear evidence", "", "S-1", at, central.settings
             )
         assert state == "awaiting_second"
-        second = client.post(f"/api/v1/infractions/{event}/decision", json=DECISION, headers=m3)
+        second = client.post(f"/api/v1/infractions/{event}/second-review", json=SECOND, headers=m3)
         assert second.status_code == 409
         assert "root issued the credential of m3" in second.json()["detail"]
 
@@ -103,7 +105,7 @@ def test_a_reviewer_cannot_second_an_account_they_issued_and_a_reset_moves_the_i
         m3 = bearer(client, "m3", "m3-own-choice-after-reset-8")
         assert client.get(f"/api/v1/infractions/{event}", headers=m3).json()["warnings"] == []
         again = client.post(
-            f"/api/v1/infractions/{event}/decision", json={**DECISION, "subject_ref": "S-1"}, headers=m3
+            f"/api/v1/infractions/{event}/second-review", json={**SECOND, "subject_ref": "S-1"}, headers=m3
         )
         assert again.json().get("review_state") == "confirmed", again.text
     with transaction(central.factory) as session:

@@ -83,7 +83,7 @@ def _session(base: str, event_id: str) -> None:
     with httpx.Client(base_url=base, timeout=30) as api:
         token = api.post("/api/v1/session", json={"username": "alice", "password": PASSWORDS["alice"]}).json()
         alice = {"Authorization": f"Bearer {token['token']}"}
-        decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": SUBJECT}
+        decision = {"decision": "confirm", "reason": "clear evidence", "subject_ref": SUBJECT, "version": 0}
         decided = api.post(f"/api/v1/infractions/{event_id}/decision", json=decision, headers=alice)
         assert decided.json()["review_state"] == "confirmed", decided.text
         found = api.post("/api/v1/ledger/search", json={"subject": SUBJECT, "site": "aboda"}, headers=alice).json()

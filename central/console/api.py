@@ -1,6 +1,8 @@
 """/api/v1: the console's actions as JSON, under the same sessions and roles as the pages. Sign in with
 POST /api/v1/session and send `Authorization: Bearer TOKEN`; a browser session cookie works too, with the
-session's CSRF token in `X-CSRF-Token` on every change."""
+session's CSRF token in `X-CSRF-Token` on every change. Every review move (claim, decision, second review,
+reassign, reopen, appeal decision) sends the item's `version` as read: a move on an item that has moved on
+since is refused with 409, saying what changed."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from central import audit
 from central.console import schemas as s
@@ -44,8 +47,10 @@ from central.console.second_review_check import shared_creator_warning
 from central.console.sessions import LiveSession, close_session
 from central.console.tables import ConsoleUser
 from central.ledger import service as ledger
+from central.ledger.tables import Appeal
 from central.review import service as review
 from central.review.separation import second_review_barrier
+from central.review.tables import Claim
 from central.tables import Infraction
 from models.base import SHA256_PATTERN
 
@@ -59,12 +64,18 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN, description="The event's UUID.")]
 Digest = Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the evidence bytes.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-REFUSED: ApiResponses = {409: {"description": "The review rules refuse this move now (message says why)"}}
+REFUSED: ApiResponses = {
+    409: {
+        "description": "The review rules refuse this move now, or the item has moved on since the version sent "
+        "(the message says what changed, when and by whom)"
+    }
+}
 NOT_FOUND: ApiResponses = {404: {"description": "No such record"}}
 
 
-def summary(inf: Infraction) -> s.InfractionSummary:
+def summary(inf: Infraction, version: int) -> s.InfractionSummary:
     return s.InfractionSummary(
+        version=version,
         event_id=inf.event_id,
         type=inf.type,
         site=inf.site,
@@ -83,7 +94,7 @@ def detail(item: ItemRecord, warning: str | None) -> s.InfractionDetail:
     inf, payload = item.infraction, item.infraction.payload
     base = f"/api/v1/infractions/{inf.event_id}/evidence"
     return s.InfractionDetail(
-        **summary(inf).model_dump(),
+        **summary(inf, len(item.history)).model_dump(),
         frame_start=payload.get("frame_start"),
         frame_end=payload.get("frame_end"),
         signal_phase=payload.get("signal_phase"),
@@ -172,9 +183,12 @@ def get_queue(
     age: AgeParam = "",
     limit: Limit = 100,
 ) -> list[s.InfractionSummary]:
-    """Open items (pending, or awaiting a second review), oldest first."""
+    """Open items you can take (pending, or awaiting a second review that is not of your own confirmation;
+    none that another reviewer holds a live claim on), oldest first."""
     with console(request).tx() as session:
-        return [summary(inf) for inf in filtered_queue(session, camera, type, age, limit)]
+        items = filtered_queue(session, camera, type, age, limit, live.principal.username)
+        versions = review.versions(session, [inf.event_id for inf in items])
+        return [summary(inf, versions[inf.event_id]) for inf in items]
 
 
 @router.get("/infractions/{event_id}", response_model=s.InfractionDetail, tags=["review"], responses=NOT_FOUND)
@@ -204,12 +218,31 @@ def get_evidence(
     return evidence_response(request, live, event_id, sha256)
 
 
+def claimed(session: Session, held: Claim) -> s.ClaimedOut:
+    return s.ClaimedOut(
+        event_id=held.event_id,
+        reviewer=held.reviewer,
+        expires_at=held.expires_at,
+        version=review.version(session, held.event_id),
+    )
+
+
+def state_out(session: Session, inf: Infraction) -> s.StateOut:
+    return s.StateOut(
+        event_id=inf.event_id, review_state=inf.review_state, version=review.version(session, inf.event_id)
+    )
+
+
 @router.post(
-    "/infractions/{event_id}/claim", response_model=s.ClaimOut, tags=["review"], responses={**REFUSED, **NOT_FOUND}
+    "/infractions/{event_id}/claim", response_model=s.ClaimedOut, tags=["review"], responses={**REFUSED, **NOT_FOUND}
 )
 def post_claim(
-    request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
-) -> s.ClaimOut:
+    request: Request,
+    event_id: EventId,
+    body: s.ClaimIn,
+    live: Annotated[LiveSession, Depends(require_change(REVIEW))],
+) -> s.ClaimedOut:
+    """Claim the item (or renew your own claim, which leaves its version as it is)."""
     ctx = console(request)
     with ctx.tx() as session:
         held = review.claim(
@@ -218,8 +251,9 @@ def post_claim(
             live.principal.actor,
             now(),
             ctx.settings,
+            version=body.version,
         )
-        return s.ClaimOut.model_validate(held)
+        return claimed(session, held)
 
 
 @router.post(
@@ -231,7 +265,7 @@ def post_release(
     with console(request).tx() as session:
         inf = load_infraction(session, event_id)
         review.release(session, inf.event_id, live.principal.username, now())
-        return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
+        return state_out(session, inf)
 
 
 @router.post(
@@ -243,19 +277,53 @@ def post_decision(
     body: s.DecisionIn,
     live: Annotated[LiveSession, Depends(require_change(REVIEW))],
 ) -> s.StateOut:
-    """Confirm or reject (claiming the item first if it is free). A confirmation worth more than the
-    second-review threshold waits for a second, different reviewer."""
+    """The first review: confirm or reject (claiming the item first if it is free). A confirmation naming a
+    subject worth more than the second-review threshold waits for a second, different reviewer. An item
+    awaiting its second review is refused (409): that decision is a second review."""
+    return _decided(request, event_id, live, body, second=False)
+
+
+@router.post(
+    "/infractions/{event_id}/second-review",
+    response_model=s.StateOut,
+    tags=["review"],
+    responses={**REFUSED, **NOT_FOUND},
+)
+def post_second_review(
+    request: Request,
+    event_id: EventId,
+    body: s.SecondReviewIn,
+    live: Annotated[LiveSession, Depends(require_change(REVIEW))],
+) -> s.StateOut:
+    """The second review of a first reviewer's confirmation (claiming the item first if it is free), by a
+    different reviewer: confirm writes the deduction, reject deducts nothing. An item in its first review is
+    refused (409)."""
+    return _decided(request, event_id, live, body, second=True)
+
+
+def _decided(
+    request: Request, event_id: str, live: LiveSession, body: s.DecisionIn | s.SecondReviewIn, *, second: bool
+) -> s.StateOut:
     ctx = console(request)
     with ctx.tx() as session:
-        state = claim_and_decide(
-            session, event_id, live, body.decision, body.reason, body.note, body.subject_ref or None, ctx.settings
+        claim_and_decide(
+            session,
+            event_id,
+            live,
+            body.decision,
+            body.reason,
+            body.note,
+            body.subject_ref or None,
+            ctx.settings,
+            version=body.version,
+            second=second,
         )
-        return s.StateOut(event_id=event_id.lower(), review_state=state)
+        return state_out(session, load_infraction(session, event_id))
 
 
 @router.post(
     "/infractions/{event_id}/reassign",
-    response_model=s.ClaimOut,
+    response_model=s.ClaimedOut,
     tags=["supervision"],
     responses={**REFUSED, **NOT_FOUND},
 )
@@ -264,7 +332,7 @@ def post_reassign(
     event_id: EventId,
     body: s.ReassignIn,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
-) -> s.ClaimOut:
+) -> s.ClaimedOut:
     ctx = console(request)
     with ctx.tx() as session:
         held = review.reassign(
@@ -274,8 +342,9 @@ def post_reassign(
             require_reviewer(session, body.to_reviewer),
             now(),
             ctx.settings,
+            version=body.version,
         )
-        return s.ClaimOut.model_validate(held)
+        return claimed(session, held)
 
 
 @router.post(
@@ -292,8 +361,8 @@ def post_reopen(
 ) -> s.StateOut:
     with console(request).tx() as session:
         inf = load_infraction(session, event_id)
-        review.reopen(session, inf.event_id, live.principal.actor, body.reason, now())
-        return s.StateOut(event_id=inf.event_id, review_state=inf.review_state)
+        review.reopen(session, inf.event_id, live.principal.actor, body.reason, now(), version=body.version)
+        return state_out(session, inf)
 
 
 @router.get("/ledger", response_model=s.LedgerOut, tags=["ledger"])
@@ -332,7 +401,13 @@ def post_appeal(
     ctx = console(request)
     with ctx.tx() as session:
         appeal = ledger.open_appeal(session, seq, live.principal.username, body.reason, now(), ctx.settings)
-        return s.AppealOut.model_validate(appeal)
+        return appeals_out(session, [appeal])[0]
+
+
+def appeals_out(session: Session, appeals: list[Appeal]) -> list[s.AppealOut]:
+    """Each appeal with its item's version (send it with the decision)."""
+    versions = review.versions(session, sorted({a.event_id for a in appeals}))
+    return [s.AppealOut.model_validate(a).model_copy(update={"item_version": versions[a.event_id]}) for a in appeals]
 
 
 @router.get("/appeals", response_model=list[s.AppealOut], tags=["ledger"])
@@ -342,7 +417,7 @@ def get_appeals(
     state: Annotated[Literal["", "open", "upheld", "reversed"], Query()] = "",
 ) -> list[s.AppealOut]:
     with console(request).tx() as session:
-        return [s.AppealOut.model_validate(a) for a in ledger.appeals(session, state or None)]
+        return appeals_out(session, ledger.appeals(session, state or None))
 
 
 @router.post("/appeals/{appeal_id}/decision", response_model=s.AppealOut, tags=["ledger"], responses=REFUSED)
@@ -352,7 +427,7 @@ def post_appeal_decision(
     body: s.AppealDecisionIn,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
 ) -> s.AppealOut:
-    """Uphold the deduction, or reverse it with a new ledger entry."""
+    """Uphold the deduction, or reverse it with a new ledger entry; `version` is the appealed item's."""
     ctx = console(request)
     with ctx.tx() as session:
         appeal = ledger.decide_appeal(
@@ -364,8 +439,9 @@ def post_appeal_decision(
             body.note,
             now(),
             ctx.settings,
+            version=body.version,
         )
-        return s.AppealOut.model_validate(appeal)
+        return appeals_out(session, [appeal])[0]
 
 
 @router.get("/audit", response_model=list[s.AuditOut], tags=["audit"])

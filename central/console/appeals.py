@@ -1,4 +1,6 @@
-"""The appeals page: every appeal, open ones first, and the supervisor's decision on each."""
+"""The appeals page: every appeal, open ones first, and the supervisor's decision on each. A decision's form
+carries the version of the appealed item as the page showed it: one made on an item that changed since is
+refused (409) with what changed."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from central.console.sessions import LiveSession
 from central.console.view import render
 from central.ledger import service as ledger
 from central.ledger.tables import LedgerEntry
+from central.review import service as review
 
 router = APIRouter(include_in_schema=False)
 DONE = {
@@ -30,6 +33,7 @@ def appeals_page(
     with ctx.tx() as session:
         appeals = sorted(ledger.appeals(session), key=lambda a: (a.state != "open", -a.id))
         entries = {a.entry_seq: session.get(LedgerEntry, a.entry_seq) for a in appeals}
+        versions = review.versions(session, sorted({a.event_id for a in appeals if a.state == "open"}))
     return render(
         request,
         "appeals.html",
@@ -37,6 +41,7 @@ def appeals_page(
         status_code=status_code,
         appeals=appeals,
         entries=entries,
+        versions=versions,
         error=error,
         grant_reasons=ctx.settings.appeal_reasons(grant=True),
         refuse_reasons=ctx.settings.appeal_reasons(grant=False),
@@ -61,6 +66,7 @@ def decide_appeal(
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
     outcome: Annotated[Literal["uphold", "reverse"], Form()],
     reason: Annotated[str, Form(max_length=120, pattern=NO_NUL)],
+    version: Annotated[int, Form(ge=0, description="The appealed item's version as the page showed it.")],
     note: Annotated[str, Form(max_length=20_000, pattern=NO_NUL)] = "",
 ) -> Response:
     ctx = console(request)
@@ -74,5 +80,6 @@ def decide_appeal(
             note,
             now(),
             ctx.settings,
+            version=version,
         )
     return RedirectResponse(f"/appeals?done=decided#appeal-{appeal_id}", status_code=303)

@@ -1,10 +1,12 @@
-"""The item page (evidence, overlay, rule trace, history) and its actions: claim, release, decide, reassign,
-reopen. Review rules live in central.review.service; this module turns its answers into pages."""
+"""The item page (evidence, overlay, rule trace, history) and its actions: claim, release, decide (the first
+review), second review, reassign, reopen. Every form carries the item's version as the page showed it (hidden
+field `version`), so a move on an item that changed since is refused (409, the page again with what changed).
+Review rules live in central.review.service; this module turns its answers into pages."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +36,8 @@ router = APIRouter(include_in_schema=False)
 EventId = Annotated[str, Path(pattern=EVENT_ID_PATTERN)]
 Digest = Annotated[str, Path(pattern=SHA256_PATTERN)]
 OPEN_STATES = ("pending", "in_review", "awaiting_second", "second_review")
+SECOND_STATES = ("awaiting_second", "second_review")
+VersionField = Annotated[int, Form(ge=0, description="The item's version as the page showed it.")]
 MESSAGES = {
     "confirmed": "Confirmed.",
     "awaiting_second": "Confirmed; it now waits for a second reviewer.",
@@ -59,8 +63,9 @@ def require_reviewer(session: Session, name: str) -> str:
     return found
 
 
-def next_in_queue(session: Session, event_id: str) -> str | None:
-    for candidate in review.queue(session, now=now(), limit=2):
+def next_in_queue(session: Session, event_id: str, reviewer: str) -> str | None:
+    """The oldest open item other than `event_id` that `reviewer` can take."""
+    for candidate in review.queue(session, now=now(), for_reviewer=reviewer, limit=2):
         if candidate.event_id != event_id:
             return candidate.event_id
     return None
@@ -80,7 +85,7 @@ def item_page(
                 .order_by(ConsoleUser.username)
             )
         )
-        next_id = next_in_queue(session, item.infraction.event_id)
+        next_id = next_in_queue(session, item.infraction.event_id, live.principal.username)
         warning = shared_creator_warning(session, item.history) or second_review_barrier(
             session, item.infraction, live.principal.actor
         )
@@ -88,6 +93,9 @@ def item_page(
     claim_live = item.claim is not None and as_utc(item.claim.expires_at) > at
     mine = claim_live and item.claim is not None and item.claim.reviewer == live.principal.username
     reviewer = live.principal.role in REVIEW
+    second = state in SECOND_STATES
+    referral = first_review(item.history) if second else None
+    own_referral = referral is not None and referral.actor == live.principal.username
     message = MESSAGES.get(request.query_params.get("done", ""))
     prev_param = request.query_params.get("prev", "")
     previous = prev_param if message and re.fullmatch(EVENT_ID_PATTERN, prev_param) else None
@@ -109,9 +117,20 @@ def item_page(
         supervisor=live.principal.role in SUPERVISE,
         claim_live=claim_live,
         mine=mine,
-        can_decide=reviewer and state in OPEN_STATES and (mine or not claim_live),
-        can_claim=reviewer and state in OPEN_STATES and not claim_live,
+        version=len(item.history),
+        second=second,
+        referral=referral,
+        own_referral=own_referral,
+        can_decide=reviewer and state in OPEN_STATES and (mine or not claim_live) and not own_referral,
+        can_claim=reviewer and state in OPEN_STATES and not claim_live and not own_referral,
     )
+
+
+def first_review(history: list[Any]) -> Any | None:
+    """The first reviewer's confirmation that the item's second review is about: the newest referral since the
+    item was last reopened."""
+    start = max((i + 1 for i, step in enumerate(history) if step.action == "reopen"), default=0)
+    return next((step for step in reversed(history[start:]) if step.action == "refer"), None)
 
 
 def refused(request: Request, live: LiveSession, message: str) -> HTMLResponse:
@@ -151,14 +170,27 @@ def claim_and_decide(
     note: str,
     subject_ref: str | None,
     settings: CentralSettings,
+    *,
+    version: int,
+    second: bool,
 ) -> str:
     """Claim (or renew one's own claim) and decide in one transaction, so pressing `c` on an unclaimed item
-    works and two reviewers can never both decide it: the claim refuses whoever does not hold it."""
+    works and two reviewers can never both decide it: the claim refuses whoever does not hold it, and a
+    decision made on an older `version` of the item than the stored one. `second`: the decision is the
+    second review of a first reviewer's confirmation (refused on an item in its first review, and the other
+    way round)."""
     at = now()
     event_id = load_infraction(session, event_id).event_id
     actor = live.principal.actor
-    review.claim(session, event_id, actor, at, settings)
-    return review.decide(session, event_id, actor, decision, reason, note, subject_ref, at, settings)
+    review.claim(session, event_id, actor, at, settings, version=version)
+    make = review.second_review if second else review.decide
+    return make(session, event_id, actor, decision, reason, note, subject_ref, at, settings)
+
+
+DecisionField = Annotated[Literal["confirm", "reject"], Form()]
+ReasonField = Annotated[str, Form(max_length=120, pattern=NO_NUL)]
+NoteField = Annotated[str, Form(max_length=20_000, pattern=NO_NUL)]
+SubjectField = Annotated[str, Form(max_length=64, pattern=NO_NUL)]
 
 
 @router.post("/items/{event_id}/decision", dependencies=[ON_REFUSAL])
@@ -166,27 +198,71 @@ def decide(
     request: Request,
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(REVIEW))],
-    decision: Annotated[Literal["confirm", "reject"], Form()],
-    reason: Annotated[str, Form(max_length=120, pattern=NO_NUL)],
-    note: Annotated[str, Form(max_length=20_000, pattern=NO_NUL)] = "",
-    subject_ref: Annotated[str, Form(max_length=64, pattern=NO_NUL)] = "",
+    decision: DecisionField,
+    reason: ReasonField,
+    version: VersionField,
+    note: NoteField = "",
+    subject_ref: SubjectField = "",
+) -> Response:
+    """The first review."""
+    return _decided(request, event_id, live, decision, reason, note, subject_ref, version, second=False)
+
+
+@router.post("/items/{event_id}/second-review", dependencies=[ON_REFUSAL])
+def second_review(
+    request: Request,
+    event_id: EventId,
+    live: Annotated[LiveSession, Depends(require_change(REVIEW))],
+    decision: DecisionField,
+    reason: ReasonField,
+    version: VersionField,
+    note: NoteField = "",
+    subject_ref: SubjectField = "",
+) -> Response:
+    """The second review of a first reviewer's confirmation."""
+    return _decided(request, event_id, live, decision, reason, note, subject_ref, version, second=True)
+
+
+def _decided(
+    request: Request,
+    event_id: str,
+    live: LiveSession,
+    decision: Literal["confirm", "reject"],
+    reason: str,
+    note: str,
+    subject_ref: str,
+    version: int,
+    *,
+    second: bool,
 ) -> Response:
     ctx = console(request)
     with ctx.tx() as session:
         state = claim_and_decide(
-            session, event_id, live, decision, reason, note, subject_ref.strip() or None, ctx.settings
+            session,
+            event_id,
+            live,
+            decision,
+            reason,
+            note,
+            subject_ref.strip() or None,
+            ctx.settings,
+            version=version,
+            second=second,
         )
-        next_id = next_in_queue(session, event_id)
+        next_id = next_in_queue(session, event_id, live.principal.username)
     return _after(event_id, str(state), next_id)
 
 
 @router.post("/items/{event_id}/claim", dependencies=[ON_REFUSAL])
 def claim(
-    request: Request, event_id: EventId, live: Annotated[LiveSession, Depends(require_change(REVIEW))]
+    request: Request,
+    event_id: EventId,
+    live: Annotated[LiveSession, Depends(require_change(REVIEW))],
+    version: VersionField,
 ) -> Response:
     ctx = console(request)
     with ctx.tx() as session:
-        review.claim(session, event_id.lower(), live.principal.actor, now(), ctx.settings)
+        review.claim(session, event_id.lower(), live.principal.actor, now(), ctx.settings, version=version)
     return _after(event_id, "claimed")
 
 
@@ -205,6 +281,7 @@ def reassign(
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
     to_reviewer: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
+    version: VersionField,
 ) -> Response:
     ctx = console(request)
     with ctx.tx() as session:
@@ -215,6 +292,7 @@ def reassign(
             require_reviewer(session, to_reviewer),
             now(),
             ctx.settings,
+            version=version,
         )
     return _after(event_id, "reassigned")
 
@@ -225,7 +303,8 @@ def reopen(
     event_id: EventId,
     live: Annotated[LiveSession, Depends(require_change(SUPERVISE))],
     reason: Annotated[str, Form(min_length=1, max_length=120, pattern=NO_NUL)],
+    version: VersionField,
 ) -> Response:
     with console(request).tx() as session:
-        review.reopen(session, event_id.lower(), live.principal.actor, reason, now())
+        review.reopen(session, event_id.lower(), live.principal.actor, reason, now(), version=version)
     return _after(event_id, "pending")

@@ -1,4 +1,5 @@
-"""The review queue page: open items, filtered by camera, type and age, oldest first."""
+"""The review queue page: the open items the signed-in reviewer can take (not those they gave the first
+confirmation of, nor those others hold a live claim on), filtered by camera, type and age, oldest first."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from central.tables import Infraction
 router = APIRouter(include_in_schema=False)
 
 
-def filtered_queue(session: Session, camera: str, kind: str, age: str, limit: int) -> list[Infraction]:
+def filtered_queue(session: Session, camera: str, kind: str, age: str, limit: int, reviewer: str) -> list[Infraction]:
+    """The open work `reviewer` can take (review.queue's for_reviewer), filtered."""
     older_than, newer_than = age_bounds(age, now())
     return list(
         review.queue(
@@ -31,6 +33,7 @@ def filtered_queue(session: Session, camera: str, kind: str, age: str, limit: in
             type=kind or None,
             older_than=older_than,
             newer_than=newer_than,
+            for_reviewer=reviewer,
             limit=limit,
         )
     )
@@ -46,7 +49,7 @@ def queue_page(
 ) -> HTMLResponse:
     ctx = console(request)
     with ctx.tx() as session:
-        items = filtered_queue(session, camera, type, age, ctx.config.page_size)
+        items = filtered_queue(session, camera, type, age, ctx.config.page_size, live.principal.username)
         cameras = list(session.scalars(select(Infraction.camera_id).distinct().order_by(Infraction.camera_id)))
         offsets = clock_offsets(session, {(inf.site, inf.camera_id) for inf in items})
     return render(

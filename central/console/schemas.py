@@ -32,6 +32,12 @@ Reason = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_sto
 Grounds = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_storable)]
 Note = Annotated[str, Field(max_length=20_000), AfterValidator(_storable)]
 SubjectRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_storable)]
+VERSION_WORDS = (
+    "The item's version as you read it (`version` in GET /api/v1/infractions/ID or the queue): the number of review "
+    "moves made on it. A move on an item that has moved on since is refused with 409, naming what changed, when "
+    "and by whom."
+)
+Version = Annotated[int, Field(ge=0, le=2**31 - 1, description=VERSION_WORDS)]
 
 
 class Out(BaseModel):
@@ -67,6 +73,7 @@ class InfractionSummary(Out):
     confidence: float
     redacted: bool
     review_state: str
+    version: int = Field(description="The number of review moves made on the item; send it with every move.")
     rule: str
 
 
@@ -94,6 +101,16 @@ class ClaimOut(Out):
     event_id: str
     reviewer: str
     expires_at: UtcTime
+
+
+class ClaimIn(StrictModel):
+    version: Version
+
+
+class ClaimedOut(ClaimOut):
+    """A claim just made or handed over, with the item's version after it (send that with the decision)."""
+
+    version: int
 
 
 class InfractionDetail(InfractionSummary):
@@ -124,25 +141,47 @@ class InfractionDetail(InfractionSummary):
 
 
 class DecisionIn(StrictModel):
+    """The first review of an item (pending, or claimed by you in its first review)."""
+
     decision: Literal["confirm", "reject"]
     reason: Reason
     note: Note = ""
     subject_ref: SubjectRef | None = Field(
         None, description="Opaque subject id under the site's policy; none = no deduction."
     )
+    version: Version
+
+
+class SecondReviewIn(StrictModel):
+    """The second review of a first reviewer's confirmation (an item awaiting_second, or claimed by you in its
+    second review)."""
+
+    decision: Literal["confirm", "reject"] = Field(
+        description="confirm: the first reviewer's confirmation takes effect (the deduction is written); reject: "
+        "nothing is deducted."
+    )
+    reason: Reason
+    note: Note = ""
+    subject_ref: SubjectRef | None = Field(
+        None, description="Optional: the first reviewer's reference typed again; a different one is refused."
+    )
+    version: Version
 
 
 class StateOut(Out):
     event_id: str
     review_state: str
+    version: int = Field(description="The item's version after the move.")
 
 
 class ReassignIn(StrictModel):
     to_reviewer: Username
+    version: Version
 
 
 class ReopenIn(StrictModel):
     reason: Grounds
+    version: Version
 
 
 class LedgerEntryOut(Out):
@@ -189,6 +228,9 @@ class AppealDecisionIn(StrictModel):
     outcome: Literal["uphold", "reverse"]
     reason: Reason
     note: Note = ""
+    version: Version = Field(
+        description=f"Of the appealed item (`item_version` in GET /api/v1/appeals). {VERSION_WORDS}"
+    )
 
 
 class AppealOut(Out):
@@ -203,6 +245,7 @@ class AppealOut(Out):
     decided_at: UtcTime | None = None
     decision_reason: str | None = None
     reversal_seq: int | None = None
+    item_version: int | None = Field(None, description="The appealed item's version: send it with the decision.")
 
 
 class AuditOut(Out):

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import audit, checkpoint, hashchain
-from central.chain_store import chain_head, chain_tail, lock_chain, note_appended
+from central.chain_store import chain_head, chain_next, lock_chain, note_appended
 from central.checkpoint_log import watch
 from central.ledger import arithmetic
 from central.ledger.tables import Appeal, LedgerEntry
 from central.review.errors import ReviewError
-from central.review.moves import current_round, last_of, load_item, move
+from central.review.moves import check_version, current_round, last_of, load_item, move
 from central.review.roles import REVIEW_ROLES, Actor, require_role
 from central.review.states import Action, State
 from central.settings import CentralSettings
@@ -31,10 +31,11 @@ class LedgerError(ReviewError):
 
 
 def _append(session: Session, now: datetime, **fields: Any) -> LedgerEntry:
+    """Append an entry timed `now`, or the entry before's time if that is later (chain_store.chain_next)."""
     lock_chain(session, audit.CHAIN)
     lock_chain(session, CHAIN)
-    seq, prev_hash = chain_tail(session, LedgerEntry)
-    entry = LedgerEntry(seq=seq, created_at=now, prev_hash=prev_hash, **fields)
+    seq, prev_hash, created = chain_next(session, LedgerEntry, "created_at", now)
+    entry = LedgerEntry(seq=seq, created_at=created, prev_hash=prev_hash, **fields)
     entry.hash = hashchain.link_hash(prev_hash, entry.hashed_fields())
     session.add(entry)
     session.flush()
@@ -161,8 +162,11 @@ def decide_appeal(
     note: str,
     now: datetime,
     settings: CentralSettings,
+    *,
+    version: int | None = None,
 ) -> Appeal:
-    """Decide an open appeal. The reviewer must not be anyone who confirmed the deduction or who filed the
+    """Decide an open appeal, made on version `version` of its item (None checks nothing; see
+    central.review.moves). The reviewer must not be anyone who confirmed the deduction or who filed the
     appeal. Granting it (uphold_deduction=False) writes a reversal entry; the item becomes `reversed`. Refusing
     it (uphold_deduction=True; stored as "upheld", the deduction's word) leaves the deduction standing. The
     reason must be one of the settings' reasons for that outcome."""
@@ -172,6 +176,9 @@ def decide_appeal(
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
         raise LedgerError(f"no appeal {appeal_id}")
+    item = load_item(session, appeal.event_id)
+    session.refresh(appeal)
+    check_version(session, item, version)
     if appeal.state != "open":
         raise LedgerError(f"appeal {appeal_id} was already decided ({appeal.state})")
     entry = session.get(LedgerEntry, appeal.entry_seq)
@@ -187,7 +194,7 @@ def decide_appeal(
         raise LedgerError(f"{reason!r} is not a reason for {outcome}; choose one of: {'; '.join(fitting)}")
     kept_note = (note or "").strip() or None
     action = Action.UPHOLD if uphold_deduction else Action.REVERSE
-    move(session, load_item(session, appeal.event_id), action, reviewer, now, reason=reason, note=kept_note)
+    move(session, item, action, reviewer, now, reason=reason, note=kept_note)
     if not uphold_deduction:
         watch(session, settings.checkpoint_path)
         appeal.reversal_seq = _reverse(session, entry, reviewer, f"appeal {appeal_id} granted: {reason}", now).seq

@@ -1,6 +1,12 @@
 """The review workflow on stored infractions: queue, expiring claims, decisions, second review,
 supervisor moves. Every function works in the caller's transaction and takes `now` (aware UTC).
 
+Every move takes the item's `version` as the client read it (central.review.moves): a move made on an item
+that has moved on since is refused with ItemChanged, saying what changed. None checks nothing, for callers
+that act on what they read in the same transaction. A second review is its own step, `second_review()`:
+`decide()` is the first review only, so a confirmation meant for a pending item never becomes the second
+confirmation of another reviewer's referral.
+
 Roles (central.review.roles): claiming and deciding need reviewer, supervisor or admin; reassigning and
 reopening need supervisor or admin. Who-rules (claim holder, second reviewer differs from the first) are
 checked here too, so no client can skip them."""
@@ -20,7 +26,17 @@ from central.ledger import service as ledger
 from central.ledger.subject import validate_subject_ref
 from central.review import separation
 from central.review.errors import ReviewError
-from central.review.moves import current_round, history, last_of, load_item, move
+from central.review.moves import (
+    ItemChanged,
+    check_version,
+    current_round,
+    history,
+    last_of,
+    load_item,
+    move,
+    version,
+    versions,
+)
 from central.review.roles import REVIEW_ROLES, SUPERVISOR_ROLES, Actor, require_role
 from central.review.states import CLAIMED, Action, IllegalTransition, State, transition
 from central.review.tables import Claim, ReviewAction
@@ -33,6 +49,7 @@ __all__ = [
     "SUPERVISOR_ROLES",
     "Claim",
     "IllegalTransition",
+    "ItemChanged",
     "ReviewError",
     "claim",
     "current_claim",
@@ -43,10 +60,15 @@ __all__ = [
     "reassign",
     "release",
     "reopen",
+    "second_review",
+    "version",
+    "versions",
 ]
 
 SYSTEM_ACTOR = "system"
 OPEN_STATES = (State.PENDING.value, State.AWAITING_SECOND.value)
+SECOND_STATES = frozenset({State.AWAITING_SECOND, State.SECOND_REVIEW})
+"""A first reviewer's confirmation waits for (or is in) its second review."""
 
 
 def _until(moment: datetime) -> str:
@@ -139,8 +161,9 @@ def queue(
     offset: int = 0,
 ) -> list[Infraction]:
     """Items oldest first. By default the open work: pending and awaiting a second review, including items
-    whose claim has expired (they are free again even before anyone touches them). With `for_reviewer`,
-    items that reviewer gave the first confirmation of are left out (they may not give the second)."""
+    whose claim has expired (they are free again even before anyone touches them). With `for_reviewer`, the
+    work that reviewer can take: items they gave the first confirmation of are left out (they may not give
+    the second), and items they hold a live claim on are in (others' live claims never are)."""
     now = require_aware(now)
     wanted = [State(s).value for s in (states or OPEN_STATES)]
     freed = []
@@ -151,6 +174,9 @@ def queue(
     condition: ColumnElement[bool] = Infraction.review_state.in_(wanted)
     if freed:
         condition = or_(condition, and_(Infraction.review_state.in_(freed), Claim.expires_at <= now))
+        if for_reviewer is not None:
+            mine = and_(Infraction.review_state.in_(freed), Claim.reviewer == for_reviewer, Claim.expires_at > now)
+            condition = or_(condition, mine)
     stmt = select(Infraction).outerjoin(Claim, Claim.event_id == Infraction.event_id).where(condition)
     if camera_id is not None:
         stmt = stmt.where(Infraction.camera_id == camera_id)
@@ -168,12 +194,22 @@ def queue(
     return list(session.scalars(stmt))
 
 
-def claim(session: Session, event_id: str, actor: Actor, now: datetime, settings: CentralSettings) -> Claim:
-    """Claim an item for `settings.claim_ttl_s`; claiming again one's own live claim renews it."""
+def claim(
+    session: Session,
+    event_id: str,
+    actor: Actor,
+    now: datetime,
+    settings: CentralSettings,
+    *,
+    version: int | None = None,
+) -> Claim:
+    """Claim an item for `settings.claim_ttl_s`; claiming again one's own live claim renews it (a renewal
+    is no move: the version stays)."""
     require_role(actor, REVIEW_ROLES, "claiming an item")
     reviewer = _require_name(actor.name, "reviewer")
     now = require_aware(now)
     item = load_item(session, event_id)
+    check_version(session, item, version)
     _expire_if_due(session, item, now)
     state = State(item.review_state)
     expires = now + timedelta(seconds=settings.claim_ttl_s)
@@ -216,24 +252,64 @@ def _checked_reason(reason: str, note: str, allowed: list[str], settings: Centra
     return note or None
 
 
+Decision = Literal["confirm", "reject"]
+
+
 def decide(
     session: Session,
     event_id: str,
     actor: Actor,
-    decision: Literal["confirm", "reject"],
+    decision: Decision,
     reason: str,
     note: str,
     subject_ref: str | None,
     now: datetime,
     settings: CentralSettings,
+    *,
+    version: int | None = None,
 ) -> str:
-    """Confirm or reject a claimed item; returns its new review state.
+    """The first review: confirm or reject a claimed item; returns its new review state.
 
     A confirmation that names a subject reference and is worth more than `settings.second_review_points`
-    goes to `awaiting_second`; the second reviewer (a different person) confirms it with the same subject
-    reference (or none, meaning the first reviewer's) and only then is the deduction written. A
-    confirmation without a subject reference records the finding and deducts nothing. A rejection takes
-    no subject reference."""
+    goes to `awaiting_second` and waits for `second_review()`. A confirmation without a subject reference
+    records the finding and deducts nothing. A rejection takes no subject reference. An item whose first
+    confirmation awaits (or is in) its second review is refused: that decision is a second review."""
+    return _decide(session, event_id, actor, decision, reason, note, subject_ref, now, settings, version, second=False)
+
+
+def second_review(
+    session: Session,
+    event_id: str,
+    actor: Actor,
+    decision: Decision,
+    reason: str,
+    note: str,
+    subject_ref: str | None,
+    now: datetime,
+    settings: CentralSettings,
+    *,
+    version: int | None = None,
+) -> str:
+    """The second review of a first reviewer's confirmation, by a different reviewer holding the claim:
+    confirming it (with the same subject reference, or none, meaning the first reviewer's) writes the
+    deduction; rejecting it deducts nothing. Refused on an item in its first review."""
+    return _decide(session, event_id, actor, decision, reason, note, subject_ref, now, settings, version, second=True)
+
+
+def _decide(
+    session: Session,
+    event_id: str,
+    actor: Actor,
+    decision: Decision,
+    reason: str,
+    note: str,
+    subject_ref: str | None,
+    now: datetime,
+    settings: CentralSettings,
+    expected: int | None,
+    *,
+    second: bool,
+) -> str:
     require_role(actor, REVIEW_ROLES, "deciding an item")
     reviewer = actor.name
     now = require_aware(now)
@@ -241,6 +317,8 @@ def decide(
         raise ReviewError(f"decision must be confirm or reject, not {decision!r}")
     action = Action.CONFIRM if decision == "confirm" else Action.REJECT
     item = load_item(session, event_id)
+    check_version(session, item, expected)
+    _require_stage(item, second)
     held = current_claim(session, event_id)
     if held is not None and held.reviewer == reviewer and held.expires_at <= now:
         raise ReviewError(f"your claim expired at {_until(held.expires_at)}; claim the item again to decide it")
@@ -280,14 +358,38 @@ def decide(
     return item.review_state
 
 
+def _require_stage(item: Infraction, second: bool) -> None:
+    """A first-review decision only on an item in its first review, a second review only in its second."""
+    in_second = State(item.review_state) in SECOND_STATES
+    if in_second and not second:
+        raise ReviewError(
+            f"item {item.event_id} is {item.review_state.replace('_', ' ')}: a first reviewer's confirmation waits "
+            "for its second review, so a decision on it is a second review; read the first review, then send "
+            "yours as a second review"
+        )
+    if second and not in_second:
+        raise ReviewError(
+            f"item {item.event_id} is {item.review_state.replace('_', ' ')}: no first confirmation waits for a "
+            "second review, so this decision would be its first review; read it again and decide it as one"
+        )
+
+
 def reassign(
-    session: Session, event_id: str, supervisor: Actor, to_reviewer: str, now: datetime, settings: CentralSettings
+    session: Session,
+    event_id: str,
+    supervisor: Actor,
+    to_reviewer: str,
+    now: datetime,
+    settings: CentralSettings,
+    *,
+    version: int | None = None,
 ) -> Claim:
     """A supervisor hands an open or claimed item to `to_reviewer`, who then holds a fresh claim on it."""
     require_role(supervisor, SUPERVISOR_ROLES, "reassigning an item")
     _require_name(to_reviewer, "the reviewer to reassign to")
     now = require_aware(now)
     item = load_item(session, event_id)
+    check_version(session, item, version)
     _expire_if_due(session, item, now)
     state = State(item.review_state)
     transition(state, Action.REASSIGN)
@@ -308,7 +410,9 @@ def reassign(
     return fresh
 
 
-def reopen(session: Session, event_id: str, supervisor: Actor, reason: str, now: datetime) -> None:
+def reopen(
+    session: Session, event_id: str, supervisor: Actor, reason: str, now: datetime, *, version: int | None = None
+) -> None:
     """A supervisor sends a decided item (or one awaiting its second review) back to `pending`. Reopening a
     confirmed item reverses its deduction with a new ledger entry."""
     require_role(supervisor, SUPERVISOR_ROLES, "reopening an item")
@@ -317,6 +421,7 @@ def reopen(session: Session, event_id: str, supervisor: Actor, reason: str, now:
     if not reason:
         raise ReviewError("reopening needs a reason")
     item = load_item(session, event_id)
+    check_version(session, item, version)
     state = State(item.review_state)
     transition(state, Action.REOPEN)
     if state == State.CONFIRMED:
