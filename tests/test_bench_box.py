@@ -107,3 +107,17 @@ def test_bench_detect_compares_runtimes_on_real_frames_and_matches_people():
     native = next(line for line in lines if "(tflite, native)" in line)
     assert " 1.00 " in ultra
     assert "100.0% of" in native and float(native.split(")")[-1].split()[0]) > 0
+
+
+def test_baseline_measures_each_set_without_regions_then_with_them_and_prints_the_ratio(tmp_path, model_path):
+    litter = _config(
+        tmp_path, "litter_aboda_video4_bag_left_outdoor.yaml", "litter_aboda_video4_bag_left_outdoor.avi", model_path
+    )
+    result = run_cli("bench", "box", "--config", str(litter), "--baseline", "--max-frames", "60", timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    *_, overall, compared = _tables(result.stdout)
+    assert [row["regions"] for row in overall] == ["off", "on"], "today's defaults before regions, then with them"
+    camera, box = compared
+    assert camera["camera"] == "sidewalk-box-01" and box["camera"] == "box (1 cameras)"
+    before, after = float(box["baseline cores at 1x"]), float(box["new cores at 1x"])
+    assert before > 0 and after > 0 and box["baseline / new"] == f"{before / after:.2f}x"
