@@ -1,6 +1,7 @@
 """Evidence retention: bytes of rejected (or reversed) events are purged after `retention_rejected_days`,
 of confirmed events once their appeal window has closed. Items still under review or under appeal keep
-theirs. A blob shared by several events goes only when every one of them may lose it. Every purge is
+theirs. A blob shared by several events goes only when every one of them may lose it. What a camera said
+about a littering item goes `litter_item_days` after it last spoke of it. Every purge is
 written to the purge log and the audit log; the rows of events and ledger stay."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Integer, String, Text, func, select
+from sqlalchemy import Boolean, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from central import audit
@@ -18,7 +19,7 @@ from central.evidence_store import EvidenceStore
 from central.review.states import State
 from central.review.tables import ReviewAction
 from central.settings import CentralSettings
-from central.tables import EvidenceBlob, EvidenceLink, Infraction
+from central.tables import EvidenceBlob, EvidenceLink, Infraction, ItemStatus
 from central.timeutil import UTCDateTime, as_utc, require_aware
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,51 @@ def purge(
             now=now,
         )
         log.info("purged evidence %s of %s: %s", item.sha256, ",".join(item.event_ids), item.reason)
+    session.flush()
+    return items
+
+
+@dataclass(frozen=True)
+class StaleItem:
+    event_id: str
+    statuses: int
+    last_heard: datetime
+
+
+def stale_items(session: Session, now: datetime, settings: CentralSettings) -> list[StaleItem]:
+    """Littering items whose camera last spoke of them more than `litter_item_days` before `now`: off the Litter
+    page, and their statuses due for deletion (they say where an item lay, not who dropped it, but nothing keeps
+    a record for ever without a reason)."""
+    before = require_aware(now) - timedelta(days=settings.litter_item_days)
+    rows = session.execute(
+        select(ItemStatus.event_id, func.count(), func.max(ItemStatus.at))
+        .group_by(ItemStatus.event_id)
+        .having(func.max(ItemStatus.at) < before)
+        .order_by(ItemStatus.event_id)
+    )
+    return [StaleItem(event_id, count, as_utc(last)) for event_id, count, last in rows]
+
+
+def purge_item_statuses(session: Session, settings: CentralSettings, now: datetime, dry_run: bool) -> list[StaleItem]:
+    """Delete (or, with dry_run, only list) the statuses of the stale items; one audit entry per item."""
+    items = stale_items(session, now, settings)
+    if dry_run:
+        return items
+    for item in items:
+        session.execute(delete(ItemStatus).where(ItemStatus.event_id == item.event_id))
+        audit.record(
+            session,
+            ACTOR,
+            "purge.item_statuses",
+            f"event:{item.event_id}",
+            {
+                "statuses": item.statuses,
+                "last_heard": item.last_heard.isoformat(),
+                "reason": f"not heard of for more than {settings.litter_item_days} days",
+            },
+            now=now,
+        )
+        log.info("deleted %d item statuses of %s", item.statuses, item.event_id)
     session.flush()
     return items
 

@@ -287,8 +287,10 @@ def purge(
     db_url: str | None, settings_path: str | None, data_dir: str | None, evidence_dir: str | None, dry_run: bool
 ) -> None:
     """Purge evidence past its retention: rejected events after retention_rejected_days, confirmed ones
-    once the appeal window has closed. Each purge goes to the purge log and the audit log."""
+    once the appeal window has closed. Each purge goes to the purge log and the audit log. The statuses of
+    littering items not heard of for litter_item_days go too (audited)."""
     from central.retention import purge as run_purge
+    from central.retention import purge_item_statuses
     from central.settings_audit import audit_settings
 
     settings = _settings(settings_path, data_dir)
@@ -298,16 +300,21 @@ def purge(
         fail(str(exc))
     now = datetime.now(UTC)
 
-    def work(session: Session) -> list:
+    def work(session: Session) -> tuple[list, list]:
         if not dry_run:
             audit_settings(session, settings, _cli_actor(), now)
-        return run_purge(session, store, settings, now, dry_run)
+        return run_purge(session, store, settings, now, dry_run), purge_item_statuses(session, settings, now, dry_run)
 
-    items = _in_transaction(settings, db_url, work)
+    items, stale = _in_transaction(settings, db_url, work)
     verb = "would purge" if dry_run else "purged"
     for item in items:
         click.echo(f"{verb} {item.sha256} ({item.size} bytes) of {','.join(item.event_ids)}: {item.reason}")
     click.echo(f"{len(items)} evidence files {verb}, {sum(i.size for i in items)} bytes")
+    click.echo(
+        f"{sum(i.statuses for i in stale)} item statuses of {len(stale)} littering items "
+        f"{'would be deleted' if dry_run else 'deleted'} "
+        f"(not heard of for more than {settings.litter_item_days} days)"
+    )
 
 
 def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:

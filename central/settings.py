@@ -117,6 +117,14 @@ class CentralSettings(StrictModel):
     retention_rejected_days: int = Field(
         30, ge=0, le=3650, description="Evidence of rejected or reversed events is purged after this many days."
     )
+    litter_item_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="A littering item its camera last spoke of more than this many days ago (no longer watched, or "
+        "still there when its stream ended) leaves the Litter page, and `central purge` deletes what the camera said "
+        "about it; a camera still watching reports every few minutes, so its items stay.",
+    )
     confirm_reasons: ReasonList = Field(
         default_factory=lambda: list(DEFAULT_CONFIRM_REASONS),
         description="Reasons a reviewer picks from when confirming.",

@@ -93,3 +93,17 @@ def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> Topic:
             raise TopicError(f"evidence topic {topic!r} does not end in a sha256")
         return Topic("evidence", site, camera, rest[0])
     raise TopicError(f"topic {topic!r} is not an infraction, evidence, status or item topic")
+
+
+def parse_topic_any_prefix(topic: str) -> Topic | None:
+    """The parts of a curbwatch topic under whatever prefix it has (a quarantined message's topic is kept as it
+    came, and a report does not know each worker's prefix); None when no prefix makes it one of curbwatch's."""
+    parts = topic.split("/")
+    # Kind last (infraction, status, item), or evidence then its sha256.
+    for levels in (3, 4):
+        if len(parts) > levels:
+            try:
+                return parse_topic(topic, "/".join(parts[:-levels]))
+            except TopicError:
+                continue
+    return None

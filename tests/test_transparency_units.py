@@ -19,13 +19,13 @@ from central.transparency.queries import (
     Purged,
     Received,
     ReportRows,
-    topic_site_camera,
 )
 from central.tuning.camera_change import camera_yaml
 from central.tuning.precision import by_month, tally
 from central.tuning.rejudge import FIRES, SILENT, UNKNOWN, rejudge
 from central.tuning.reviewed import Reviewed
 from central.tuning.whatif import what_if
+from models.topics import Topic, parse_topic_any_prefix
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 PERIOD = Period("north", START, datetime(2026, 4, 1, tzinfo=UTC))
@@ -142,9 +142,12 @@ def test_small_figures_show_as_below_the_threshold_and_a_lone_hidden_part_hides_
 
 
 def test_topics_name_their_site_and_camera_whatever_the_prefix() -> None:
-    assert topic_site_camera("city/v2/north/cam-1/infraction") == ("north", "cam-1")
-    assert topic_site_camera("curbwatch/v1/north/cam-1/evidence/" + "a" * 64) == ("north", "cam-1")
-    assert topic_site_camera("garbage") is None
+    assert parse_topic_any_prefix("city/v2/north/cam-1/infraction") == Topic("infraction", "north", "cam-1")
+    assert parse_topic_any_prefix("curbwatch/v1/north/cam-1/item") == Topic("item", "north", "cam-1")
+    evidence = parse_topic_any_prefix("curbwatch/v1/north/cam-1/evidence/" + "a" * 64)
+    assert evidence is not None and (evidence.site, evidence.camera) == ("north", "cam-1")
+    for garbage in ("garbage", "north/cam-1/item", "curbwatch/v1/north/cam 1/item", "curbwatch/v1/north/cam-1/x"):
+        assert parse_topic_any_prefix(garbage) is None, garbage
 
 
 JAY = {"min_duration_s": 1.0, "min_move": 0.03, "min_distance": 0.1, "min_depth": 0.025, "unit": "frame_widths"}

@@ -71,9 +71,10 @@ def item_life(session: Session, event_id: str) -> ItemLife:
     return ItemLife([_step(row) for row in rows])
 
 
-def litter_on_the_ground(session: Session) -> dict[tuple[str, str], list[LitterRow]]:
-    """Per (site, camera): littering events whose item's latest status is still there (or no longer watched),
-    longest on the ground first."""
+def litter_on_the_ground(session: Session, heard_since: datetime) -> dict[tuple[str, str], list[LitterRow]]:
+    """Per (site, camera): littering events whose item's latest status is still there (or no longer watched) and
+    came at or after `heard_since` (older ones leave the list: see retention.stale_items), longest on the ground
+    first."""
     latest = select(ItemStatus.event_id, func.max(ItemStatus.at).label("at")).group_by(ItemStatus.event_id).subquery()
     rows = session.execute(
         select(Infraction, ItemStatus)
@@ -89,6 +90,6 @@ def litter_on_the_ground(session: Session) -> dict[tuple[str, str], list[LitterR
             chosen[infraction.event_id] = LitterRow(infraction, step)
     by_camera: dict[tuple[str, str], list[LitterRow]] = {}
     for row in sorted(chosen.values(), key=lambda r: -r.latest.since_event_s):
-        if row.latest.state in ON_THE_GROUND:
+        if row.latest.state in ON_THE_GROUND and row.latest.at >= heard_since:
             by_camera.setdefault((row.infraction.site, row.infraction.camera_id), []).append(row)
     return dict(sorted(by_camera.items()))

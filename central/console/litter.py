@@ -4,6 +4,7 @@ removed anything: the list is about the pavement."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/litter", response_class=HTMLResponse)
 def litter_page(request: Request, live: Annotated[LiveSession, Depends(require(READ_LITTER))]) -> HTMLResponse:
+    at, days = now(), console(request).settings.litter_item_days
     with console(request).tx() as session:
-        cameras = litter_on_the_ground(session)
-    return render(request, "litter.html", live, cameras=cameras, now=now())
+        cameras = litter_on_the_ground(session, at - timedelta(days=days))
+    return render(request, "litter.html", live, cameras=cameras, now=at, days=days)

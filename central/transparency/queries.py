@@ -18,6 +18,7 @@ from central.retention import PurgeRecord
 from central.review.tables import ReviewAction
 from central.tables import Infraction, QuarantinedMessage
 from central.timeutil import as_utc, require_aware
+from models.topics import parse_topic_any_prefix
 
 DECISION_ACTIONS = ("confirm", "reject")
 
@@ -101,17 +102,6 @@ class ReportRows:
     catalogue: Sequence[catalogue.CatalogueVersion]
 
 
-def topic_site_camera(topic: str) -> tuple[str, str] | None:
-    """(site, camera) named by a topic `{prefix}/{site}/{camera}/infraction|status` or `.../evidence/{sha256}`,
-    whatever the prefix; None when the topic has no such shape (that message belongs to no site's report)."""
-    parts = topic.split("/")
-    if len(parts) >= 4 and parts[-2] == "evidence":
-        return parts[-4], parts[-3]
-    if len(parts) >= 3 and parts[-1] in ("infraction", "status"):
-        return parts[-3], parts[-2]
-    return None
-
-
 def _in(column: Any, period: Period) -> Any:
     return (column >= period.start) & (column < period.end)
 
@@ -131,9 +121,10 @@ def load(session: Session, period: Period) -> ReportRows:
     for (topic,) in session.execute(
         select(QuarantinedMessage.topic).where(_in(QuarantinedMessage.received_at, period))
     ):
-        named = topic_site_camera(topic)
-        if named is not None and named[0] == period.site:
-            quarantined.append(named[1])
+        # A topic of no camera's (garbage, another application's) belongs to no site's report.
+        named = parse_topic_any_prefix(topic)
+        if named is not None and named.site == period.site:
+            quarantined.append(named.camera)
     decisions = [
         Decision(camera, rule, action, from_state, reason, as_utc(received_at), as_utc(at))
         for camera, rule, action, from_state, reason, received_at, at in session.execute(
