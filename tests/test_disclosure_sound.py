@@ -11,7 +11,9 @@ import httpx
 import pytest
 from scipy.optimize import linprog
 
+from central.db import transaction
 from central.settings import CentralSettings
+from central.tables import Infraction
 from central.transparency import figures as fig
 from central.transparency.disclosure import Disclosed, disclose
 from central.transparency.queries import Period
@@ -113,8 +115,11 @@ def test_the_threshold_comes_from_the_settings_not_the_request(db_url: str, tmp_
     with pytest.raises(ValueError, match="greater than or equal to 5"):
         CentralSettings(disclosure_threshold=1)
     central = make_central(db_url, tmp_path)
-    seed(central, site="aboda")
+    event_id = seed(central, site="aboda")
+    # Received in November 2025: a download is a whole month that has ended (issue 23 §4c).
+    with transaction(central.factory) as session:
+        session.get(Infraction, event_id).received_at = datetime(2025, 11, 10, tzinfo=UTC)  # type: ignore[union-attr]
     with serve(central) as base, httpx.Client(base_url=base, timeout=30) as client:
         page_session(client, "audrey")
-        csv = client.get("/reports/download?site=aboda&format=csv&threshold=1").text
+        csv = client.get("/reports/download?site=aboda&from=2025-11-01&format=csv&threshold=1").text
     assert "received,1" not in csv and "received,hidden" in csv

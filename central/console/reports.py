@@ -59,6 +59,8 @@ def reports_page(
         span=span,
         threshold=ctx.settings.disclosure_threshold,
         report=report,
+        not_for_publication=service.publication_refusal(span, now().date()),
+        last_month=service.default_days(now().date()),
         chart=bar_chart(report) if report else None,
         cell_text=(lambda key, shown: report_render.cell_text(report, key, shown)) if report else None,
     )
@@ -74,7 +76,14 @@ def download(
     last: Annotated[date | None, Query(alias="to")] = None,
 ) -> Response:
     ctx = console(request)
-    span = _span(site, first, last)
+    # What is downloaded is what gets published: by default the last complete month, as the command line.
+    try:
+        span = service.requested_period(site, first, last, now().date())
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    refusal = service.publication_refusal(span, now().date())
+    if refusal is not None:
+        raise HTTPException(400, f"{refusal}; the Reports page shows any period on screen")
     with ctx.tx() as session:
         text = service.produce(session, span, ctx.settings, live.principal.username, form, now())
     name = f"transparency-{site}-{span.start:%Y-%m-%d}-{span.last_day}.{form}"

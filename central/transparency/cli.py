@@ -53,7 +53,8 @@ def report(
     """Write SITE's transparency report: per camera and rule, events received and quarantined, decisions,
     rejections by reason, second reviews that disagreed, appeals, points deducted, reversed and expired,
     evidence purged and the median time to decision. No subject reference, image or free text; small figures
-    hidden. Making it is recorded in the audit log."""
+    hidden. Only a whole calendar month that has ended is reported (overlapping periods subtracted would give
+    back hidden figures). Making it is recorded in the audit log."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from central.checkpoint_log import CheckpointFolder, FolderOfAnotherLedger, ledger_id, watch
@@ -73,6 +74,9 @@ def report(
     except ValueError as exc:
         # Without --to, the period ends where --from's month does: --from is then what went wrong.
         raise click.BadParameter(str(exc), param_hint="--to" if last is not None else "--from") from None
+    refusal = service.publication_refusal(span, now.date())
+    if refusal is not None:
+        raise click.ClickException(refusal)
     engine = make_engine(db_url or settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:

@@ -65,6 +65,22 @@ def requested_period(
     return period(site, first_day, last_day or month_of(first_day)[1])
 
 
+def publication_refusal(span: queries.Period, today: date) -> str | None:
+    """Why a report for `span` may not be published (downloaded, or written by the command line), or None when it
+    may: only one whole calendar month that has ended. Two overlapping periods subtracted give back what each
+    hides (Nov 1-30 minus Nov 1-19 is Nov 20-30), a month published before its end overlaps its later self, and
+    a quarter or a year minus all but one of its months gives back that month's hidden figures."""
+    first, last = span.start.date(), span.last_day
+    if (first, last) == month_of(first) and last < today:
+        return None
+    example = default_days(today)
+    return (
+        f"{first} to {last} is not for publication: only a whole calendar month that has ended is published "
+        f"({example[0]} to {example[1]}, for instance), because overlapping periods subtracted would give back "
+        f"figures each of them hides"
+    )
+
+
 def audit_made(
     session: Session, span: queries.Period, settings: CentralSettings, actor: str, form: str, as_of: datetime
 ) -> None:
