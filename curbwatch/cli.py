@@ -14,6 +14,7 @@ from central.cli import central
 from common.cli_errors import ReportsErrorsGroup, fail
 from curbwatch import __version__
 from curbwatch.bench_capacity import bench_capacity
+from curbwatch.bench_console import bench_console
 from curbwatch.bench_ingest import bench_ingest
 from curbwatch.keys_cli import keys
 from edge.cli import edge
@@ -315,9 +316,9 @@ def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option(
     "--baseline",
     is_flag=True,
-    help="Measure each set twice in turn, first with detector.regions off (the whole frame on every detection, "
-    "the defaults before issue 22), then as configured, and print cores per camera at 1x of the two and their "
-    "ratio, per camera and for the box.",
+    help="Measure each set twice in turn, first as the defaults before detection regions had it (detector.regions "
+    "off, detector.fps 6 where the config leaves it), then as configured, and print cores per camera at 1x of "
+    "the two and their ratio, per camera and for the box.",
 )
 @click.option("--max-frames", type=click.IntRange(min=1), help="Each camera stops after this many frames.")
 @click.option("--repeat", type=click.IntRange(1, 20), default=1, show_default=True, help="Measure each set this often.")
@@ -361,10 +362,10 @@ def bench_box(
             for attempt in range(1, repeat + 1):
                 # Variants alternate within each repeat, so a machine that slows down weighs on all alike.
                 for tracker in trackers or (None,):
-                    for regions in (False, None) if baseline else (None,):
+                    for before in (True, False) if baseline else (False,):
                         with tempfile.TemporaryDirectory(prefix="curbwatch-box-") as scratch:
                             fit = None if model_input is None else model_input == "fitted"
-                            plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit, tracker, regions)
+                            plans = plan_cameras(configs, count, Path(scratch), threads, fps, fit, tracker, before)
                             run = run_box(plans, current, max_frames)
                         runs.append(run)
                         title = f"run {attempt} of {repeat}: " if repeat > 1 else ""
@@ -422,6 +423,7 @@ def bench_detect(
 
 bench.add_command(bench_ingest)
 bench.add_command(bench_capacity)
+bench.add_command(bench_console)
 
 
 @cli.group("model")

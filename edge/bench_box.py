@@ -325,11 +325,13 @@ def plan_cameras(
     fps: float | None = None,
     fit_input: bool | None = None,
     tracker: str | None = None,
-    regions: bool | None = None,
+    baseline: bool = False,
 ) -> list[CameraPlan]:
     """`count` cameras from `configs`, repeated in turn; a repeated camera gets `-2`, `-3` ... on its id. Each
     copy is written to `workdir` with its own outbox file, the overrides applied and file paths made absolute
-    (paths in a config are relative to the working directory)."""
+    (paths in a config are relative to the working directory). `baseline` runs each as the defaults before
+    detection regions had it: the whole frame on every detection, at BASELINE_FPS unless the config or `fps`
+    says otherwise."""
     plans: list[CameraPlan] = []
     seen: dict[str, int] = {}
     for origin, config in itertools.islice(itertools.cycle(configs), count):
@@ -353,8 +355,10 @@ def plan_cameras(
             data["detector"]["fit_input"] = fit_input
         if tracker is not None:
             data["detector"]["tracker"] = tracker
-        if regions is not None:
-            data["detector"]["regions"] = regions
+        if baseline:
+            data["detector"]["regions"] = False
+            if fps is None and "fps" not in config.detector.model_fields_set:
+                data["detector"]["fps"] = BASELINE_FPS
         path = workdir / f"{camera_id}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         plans.append(CameraPlan(camera_id, path, origin, folder))
@@ -507,6 +511,8 @@ CAMERA_COLUMNS = (
     "CPU %",
     "RSS MB",
 )
+BASELINE_FPS = 6.0
+"""`detector.fps` before detection regions (issue 22), when the tracker's flow let 4 a second find as many."""
 SUMMARY_COLUMNS = (
     "cameras",
     "tracker",

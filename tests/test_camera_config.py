@@ -69,12 +69,12 @@ def test_check_config_reports_each_problem_on_its_own_line_and_exits_2(tmp_path)
 
 def test_check_config_says_whether_stride_or_fps_sets_the_detection_rate(tmp_path):
     result = run_cli("check-config", str(write(tmp_path, MINIMAL)))
-    assert "detector.fps 6: at least 6 detections a second" in result.stdout
-    assert "30 fps: every 5th frame" in result.stdout
+    assert "detector.fps 4: at least 4 detections a second" in result.stdout
+    assert "30 fps: every 7th frame" in result.stdout
     strided = tmp_path / "strided.yaml"
     strided.write_text(MINIMAL + "detector: {stride: 3}\n")
     result = run_cli("check-config", str(strided))
-    assert "detector.stride 3 is set and wins over detector.fps 6" in result.stdout, result.stdout[-600:]
+    assert "detector.stride 3 is set and wins over detector.fps 4" in result.stdout, result.stdout[-600:]
 
 
 def test_check_config_prints_the_effective_config(tmp_path):
@@ -143,6 +143,6 @@ def test_detection_rate_sets_the_stride_for_each_source_and_an_explicit_stride_w
 
     five = DetectorConfig(fps=5.0)
     assert [five.stride_for(fps) for fps in (30.0, 29.97, 24.0, 11.03, 10.0, 4.0)] == [6, 6, 4, 2, 2, 1]
-    assert [DetectorConfig().stride_for(fps) for fps in (30.0, 29.97, 25.0, 11.03, 10.0)] == [5, 5, 4, 1, 1]
+    assert [DetectorConfig().stride_for(fps) for fps in (30.0, 29.97, 25.0, 11.03, 10.0)] == [7, 7, 6, 2, 2]
     assert five.stride_for(0.0) == 1, "a live source that reports no frame rate is detected on every frame"
     assert DetectorConfig(fps=5.0, stride=3).stride_for(30.0) == 3

@@ -1,5 +1,5 @@
 """The flow tracker on drawn frames: textured blocks for people, detections only every few frames, as a 30 fps
-camera at `detector.fps` 6 gives them. What a user notices: a walker keeps one id through the frames between
+camera at `detector.fps` 4-6 gives them. What a user notices: a walker keeps one id through the frames between
 detections even when they turn, and a box that lands further than anyone walks in the time is someone else."""
 
 from __future__ import annotations

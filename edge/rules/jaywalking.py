@@ -50,7 +50,7 @@ MAX_STEPS = 400
 RIDER_SAMPLES = 2
 LOOK_S = 1.0 / 12.0
 """Riding evidence is counted at most this often (12 looks a second: every frame of the 11 fps intersection, every
-detection at `detector.fps` 6, every second or third frame of a 24-30 fps camera detecting each frame)."""
+detection at the default `detector.fps`, every second or third frame of a 24-30 fps camera detecting each frame)."""
 PARKED_S = 1.0
 """A bicycle or motorcycle found where one already stood at least this long ago is parked: nobody rides it, and
 a walker passing in front of or behind it is still a pedestrian."""
