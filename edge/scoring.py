@@ -24,8 +24,9 @@ from pydantic import Field, NonNegativeInt, ValidationError, model_validator
 from models.base import SHA256_PATTERN, StrictModel
 from models.errors import ConfigError, format_validation_error
 from models.infraction import InfractionType
+from models.rule_catalogue import RULE_NAMES
 
-TYPES: tuple[InfractionType, ...] = ("jaywalking", "littering")
+TYPES: tuple[InfractionType, ...] = RULE_NAMES
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 PathPoint = tuple[int, float, float]
 """frame, x, y (normalised to the frame)."""

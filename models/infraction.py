@@ -14,6 +14,7 @@ from models.base import IDENT_PATTERN, SHA256_PATTERN, StrictModel
 from models.config.zones import MAX_ZONE_POINTS
 from models.event_limits import MAX_EVENT_S
 from models.portable import whole_as_int
+from models.rule_catalogue import InfractionType as InfractionType  # read from here by most of its users
 from models.wire import Count, Flag, Seconds, Signature, Time, Unit, Uuid, WireModel
 from models.wire import Scalar as Scalar  # the rule trace's value type, imported from here by its readers
 
@@ -40,7 +41,6 @@ RATIO_KEYS = frozenset(
 )
 """Rule-trace entries that are shares, scores or normalised positions (edge/rules)."""
 
-InfractionType = Literal["jaywalking", "littering"]
 SignalPhase = Literal["walk", "dont_walk"]
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
+from models.infraction import InfractionType
+
 NO_NUL = r"^[^\x00]*$"
 """Free text from forms: PostgreSQL cannot store NUL, so it is refused as invalid input up front."""
 OPTIONAL_IDENT = r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63})?$"
@@ -33,7 +35,7 @@ _AGE_SPANS = {
 }
 
 CameraParam = Annotated[str, Query(pattern=OPTIONAL_IDENT, max_length=64, description="Camera id; empty for all.")]
-TypeParam = Annotated[Literal["", "jaywalking", "littering"], Query(description="Infraction type; empty for all.")]
+TypeParam = Annotated[Literal["", InfractionType], Query(description="Infraction type; empty for all.")]
 AgeParam = Annotated[Age, Query(description="Age bucket of the event: lt1h, lt24h, gt24h, gt7d; empty for all.")]
 
 

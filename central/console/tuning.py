@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,13 +22,13 @@ from central.tuning.chart import what_if_figure
 from central.tuning.rejudge import RULES, current
 from central.tuning.reviewed import CameraRule, Reviewed, camera_rules, reviewed
 from central.tuning.whatif import Outcome, unit_words, what_if
-from models.infraction import Scalar
+from models.infraction import InfractionType, Scalar
 
 router = APIRouter(include_in_schema=False)
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 SitePath = Annotated[str, Path(pattern=IDENT, max_length=64)]
 CameraPath = Annotated[str, Path(pattern=IDENT, max_length=64)]
-RulePath = Annotated[Literal["jaywalking", "littering"], Path()]
+RulePath = Annotated[InfractionType, Path()]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from central.console.roles import NAVIGATION, ROLE_WORDS
 from central.console.sessions import LiveSession
 from central.subject_mark import mark_svg
 from central.timeutil import as_utc
+from models.rule_catalogue import RULES
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -41,6 +42,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["appeal_state"] = appeal_state
     templates.env.filters["action_words"] = action_words
     templates.env.filters["subject_mark"] = mark_svg
+    templates.env.globals["rule_catalogue"] = RULES
     return templates
 
 

@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from central.tuning.rejudge import RULES
 from models.base import StrictModel
-from models.config.rules import JaywalkingConfig, LitteringConfig
 from models.errors import format_validation_error
 from models.infraction import Scalar
+from models.rule_catalogue import RULES as CATALOGUE
 
-CONFIGS: dict[str, type[StrictModel]] = {"jaywalking": JaywalkingConfig, "littering": LitteringConfig}
+CONFIGS: dict[str, type[StrictModel]] = {entry.name: entry.config for entry in CATALOGUE}
 
 
 def config_values(rule: str, unit: Scalar, proposed: Mapping[str, float]) -> dict[str, float]:

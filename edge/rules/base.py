@@ -6,12 +6,12 @@ network, so its behaviour is fixed by the samples alone and can be tested on han
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar, Protocol
 
 from edge.samples import FrameSample
 from models.config.camera import CameraConfig
 from models.config.zones import ZoneKind
-from models.infraction import MAX_TRAJECTORY_POINTS
+from models.infraction import MAX_TRAJECTORY_POINTS, InfractionType
 
 Scalar = float | int | str | bool | None
 
@@ -20,7 +20,7 @@ Scalar = float | int | str | bool | None
 class RuleHit:
     """One infraction as a rule saw it; the pipeline turns it into an InfractionMessage."""
 
-    type: Literal["jaywalking", "littering"]
+    type: InfractionType
     track_id: int
     """The person's track id (the first id of the crossing when the tracker switched ids)."""
     zone: str

@@ -6,7 +6,7 @@
   var root = document.getElementById("zone-editor");
   if (!root) return;
   var SVG = "http://www.w3.org/2000/svg";
-  var RULES = ["jaywalking", "littering"];
+  var RULES = root.dataset.rules.split(" "); // the server's rule catalogue (models/rule_catalogue.py)
   function $(id) { return document.getElementById(id); }
   var svg = $("zone-canvas");
   var img = $("zone-frame");
