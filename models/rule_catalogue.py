@@ -21,8 +21,6 @@ InfractionType = Literal["jaywalking", "littering"]
 class RuleEntry:
     name: InfractionType
     """The event's `type`, the rule's key under `rules:` in a camera file and its name in rule traces."""
-    title: str
-    """How the console names the rule to a person."""
     config: type[StrictModel]
     """The thresholds a camera file holds for it, under `rules.<name>`."""
     zone_kinds: tuple[ZoneKind, ...]
@@ -36,7 +34,6 @@ class RuleEntry:
 RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         name="jaywalking",
-        title="Jaywalking",
         config=JaywalkingConfig,
         zone_kinds=("roadway", "crosswalk"),
         follows_item=False,
@@ -44,7 +41,6 @@ RULES: tuple[RuleEntry, ...] = (
     ),
     RuleEntry(
         name="littering",
-        title="Littering",
         config=LitteringConfig,
         zone_kinds=("litter_watch",),
         follows_item=True,
@@ -53,6 +49,8 @@ RULES: tuple[RuleEntry, ...] = (
 )
 RULE_NAMES: tuple[InfractionType, ...] = tuple(entry.name for entry in RULES)
 BY_NAME: dict[str, RuleEntry] = {entry.name: entry for entry in RULES}
+ITEM_RULES: tuple[str, ...] = tuple(entry.name for entry in RULES if entry.follows_item)
+"""The rules whose events the console shows with the item's life (Litter page, the item's statuses)."""
 
 if get_args(InfractionType) != RULE_NAMES:  # pragma: no cover - a maintainer's slip, caught on import
     raise RuntimeError(f"InfractionType {get_args(InfractionType)} and the catalogue {RULE_NAMES} differ")

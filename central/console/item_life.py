@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.tables import Infraction, ItemStatus
 from central.timeutil import as_utc
+from models.rule_catalogue import ITEM_RULES
 
 WORDS = {"still_there": "still there", "removed": "removed", "unknown": "no longer watched"}
 ON_THE_GROUND = ("still_there", "unknown")
@@ -80,7 +81,7 @@ def litter_on_the_ground(session: Session, heard_since: datetime) -> dict[tuple[
         select(Infraction, ItemStatus)
         .join(latest, latest.c.event_id == Infraction.event_id)
         .join(ItemStatus, (ItemStatus.event_id == latest.c.event_id) & (ItemStatus.at == latest.c.at))
-        .where(Infraction.type == "littering")
+        .where(Infraction.type.in_(ITEM_RULES))
     )
     chosen: dict[str, LitterRow] = {}
     for infraction, status in rows:

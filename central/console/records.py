@@ -17,6 +17,7 @@ from central.review.tables import Claim
 from central.subject_mark import Point, in_listed_order, is_unit, keyframe_marks
 from central.tables import CameraStatus, EvidenceLink, Infraction
 from models.infraction import INFRACTION_SCHEMA_V1
+from models.rule_catalogue import ITEM_RULES
 from models.rule_trace import TraceLine, trace_lines
 
 # Event ids are UUIDs; anything else is refused before it reaches a query.
@@ -130,5 +131,5 @@ def load_item(session: Session, event_id: str) -> ItemRecord:
         trace=trace_lines(rule.get("thresholds") or {}, rule.get("measurements") or {}),
         claim=review.current_claim(session, infraction.event_id),
         history=list(review.history(session, infraction.event_id)),
-        life=item_life(session, infraction.event_id) if infraction.type == "littering" else ItemLife([]),
+        life=item_life(session, infraction.event_id) if infraction.type in ITEM_RULES else ItemLife([]),
     )
