@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.boxes import iou
-from edge.samples import Box, Detection
+from edge.boxes import Box, iou
+from edge.samples import Detection
+from edge.shrink import shrink
 from models.config.redaction import RedactionConfig
 
 log = logging.getLogger(__name__)
@@ -146,5 +147,5 @@ def pixelate(region: np.ndarray, block_px: int) -> None:
     """Replace the region in place by coarse blocks of its mean colour."""
     h, w = region.shape[:2]
     block = max(block_px, -(-min(h, w) // MIN_BLOCKS))
-    small = cv2.resize(region, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
+    small = shrink(region, (max(1, w // block), max(1, h // block)))
     region[:] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
