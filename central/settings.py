@@ -10,7 +10,7 @@ from typing import Annotated
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from central.console.config import ConsoleConfig
+from central.console_settings import ConsoleConfig
 from central.db import DEFAULT_DATA_DIR, default_db_url
 from central.editor_settings import EditorSettings
 from central.evidence_store import EvidenceStore, FolderEvidenceStore

@@ -16,11 +16,10 @@ import cv2
 import numpy as np
 
 from edge.bench_box import cpu_description
-from edge.boxes import iou
+from edge.boxes import Box, iou
 from edge.detect.model_file import ModelError, model_format
 from edge.detect.yolo_io import RawDetections
 from edge.detector import DetectorBackend, open_backend, resolve_model
-from edge.samples import Box
 from models.config.detector import DetectorConfig
 
 MATCH_IOU = 0.5

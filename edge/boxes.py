@@ -3,12 +3,10 @@ background models and the rules all measure."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from models.geometry import Point, clamp01
 
-if TYPE_CHECKING:  # edge.samples builds Detection.foot from bottom_centre
-    from edge.samples import Box
+Box = tuple[float, float, float, float]
+"""x1, y1, x2, y2, normalised to the frame."""
 
 
 def box_area(box: Box) -> float:

@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from edge.samples import Box
+from edge.boxes import Box
 
 FEATURES = 800
 MIN_MATCHES = 25

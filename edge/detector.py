@@ -19,6 +19,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from edge.boxes import Box
 from edge.detect.model_file import ModelError, ModelFileMissing, is_native, model_format, sha256_of
 from edge.detect.yolo_io import RawDetections, merged
 from edge.regions import (
@@ -33,7 +34,7 @@ from edge.regions import (
     regions,
 )
 from edge.rules.people import RIDDEN_CLASSES
-from edge.samples import Box, Detection
+from edge.samples import Detection
 from edge.tracking import open_tracker
 from models.config.detector import DetectorConfig
 from models.infraction import ModelRef

@@ -16,7 +16,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from edge.samples import Box, StaticItem
+from edge.boxes import Box
+from edge.samples import StaticItem
 from models.config.rules import LitteringConfig
 from models.item_status import ItemState
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from edge.boxes import bottom_centre
-from edge.samples import Box
+from edge.boxes import Box, bottom_centre
 from models.config.zones import Zone
 from models.geometry import point_in_polygon
 

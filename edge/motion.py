@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.boxes import Box
 from edge.redact import grow
-from edge.samples import Box
 from edge.shrink import shrink
 from models.config.zones import Zone
 

@@ -19,6 +19,7 @@ from typing import Protocol
 import cv2
 
 from edge.annotate import Annotator
+from edge.boxes import Box
 from edge.detector import Detector
 from edge.evidence import EvidenceWriter
 from edge.frame_ring import FrameRing
@@ -30,7 +31,7 @@ from edge.redact import Redactor, grow
 from edge.regions import window_of
 from edge.required_fps import required_fps
 from edge.rules import RULES, LitteringRule, Rule, RuleHit, build_rules
-from edge.samples import Box, FrameSample, StaticItem
+from edge.samples import FrameSample, StaticItem
 from edge.signal import build_signal
 from edge.sink import EventSink
 from edge.source import SourceFrame
@@ -410,6 +411,10 @@ class Pipeline:
                 sink.emit(message, evidence)
             if hit.item_id is not None and hit.item_box is not None:
                 follower.follow(message.event_id, hit.item_id, hit.item_box, hit.t_start, hit.t_end)
+                if follower is not self.items:
+                    # A reload replaced the follower while the evidence was built: nothing watches this item now,
+                    # as for the items the reload let go.
+                    self._send_items(follower.reset(self.stats.source_seconds))
             self.stats.events[message.type] += 1
             log.info(
                 "%s: track %d in %s, frames %d-%d", hit.type, hit.track_id, hit.zone, hit.frame_start, hit.frame_end

@@ -9,9 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.boxes import Box
 from edge.drawing import to_pixels
 from edge.redact import pixelate
-from edge.samples import Box
 from models.config.zones import Zone
 
 

@@ -16,7 +16,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 
-from edge.samples import Box
+from edge.boxes import Box
 from models.config.detector import DetectorConfig
 from models.config.zones import Zone
 

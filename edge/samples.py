@@ -8,12 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from edge.boxes import bottom_centre
+from edge.boxes import Box, bottom_centre
 from models.geometry import Point
 from models.infraction import SignalPhase
-
-Box = tuple[float, float, float, float]
-"""x1, y1, x2, y2, normalised to the frame."""
 
 
 @dataclass(frozen=True)

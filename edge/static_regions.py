@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.boxes import clip_box, iou
+from edge.boxes import Box, clip_box, iou
 from edge.camera_motion import IDENTITY, CameraMotion, box_through, corner_shift
 from edge.litter_zones import LitterZones
-from edge.samples import Box, StaticItem
+from edge.samples import StaticItem
 from edge.shrink import shrink
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone

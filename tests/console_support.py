@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.console.app import create_app
 from central.console.auth import add_user
-from central.console.config import ConsoleConfig
+from central.console_settings import ConsoleConfig
 from central.db import make_engine, session_factory, transaction
 from central.evidence_store import EvidenceStore, FolderEvidenceStore
 from central.migrate import upgrade

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, expect
 
 from central import audit
 from central.console.auth import add_user
-from central.console.config import ConsoleConfig
+from central.console_settings import ConsoleConfig
 from central.db import transaction
 from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
 from tests.test_console_browser import login

@@ -17,7 +17,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from central import audit
-from central.console.config import ConsoleConfig
+from central.console_settings import ConsoleConfig
 from central.db import transaction
 from central.ledger import service as ledger
 from central.tables import Infraction

@@ -35,7 +35,6 @@ from central.console import (
     users,
 )
 from central.console.body_limit import BodyLimit
-from central.console.config import ConsoleConfig
 from central.console.deps import Console, Forbidden, NotSignedIn, PasswordChangeDue, signed_in
 from central.console.headers import SecurityHeaders, add_security_headers
 from central.console.refusals import refused_page
@@ -44,6 +43,7 @@ from central.console.sessions import LiveSession
 from central.console.url_privacy import SubjectInUrlRefused, install_access_log_filter
 from central.console.view import make_templates, render
 from central.console.zone_editor import routes as zone_editor
+from central.console_settings import ConsoleConfig
 from central.db_outage import is_unavailable
 from central.evidence_store import EvidenceStore
 from central.review.errors import ReviewError

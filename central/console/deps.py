@@ -14,8 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
-from central.console.config import ConsoleConfig
 from central.console.sessions import COOKIE_NAME, LiveSession, csrf_matches, find_session
+from central.console_settings import ConsoleConfig
 from central.db import transaction
 from central.evidence_store import EvidenceStore
 from models.errors import RefusedError

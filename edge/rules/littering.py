@@ -21,12 +21,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from edge.boxes import bottom_centre, box_area, clip_box, gap, intersection, iou
+from edge.boxes import Box, bottom_centre, box_area, clip_box, gap, intersection, iou
 from edge.ground import GroundPlane
 from edge.litter_zones import LitterZones
 from edge.rules.base import RuleHit, Scalar, coarse
 from edge.rules.people import VEHICLE_CLASSES, tracked_people
-from edge.samples import Box, Detection, FrameSample, StaticItem
+from edge.samples import Detection, FrameSample, StaticItem
 from models.config.camera import CameraConfig
 from models.config.rules import LitteringConfig
 from models.config.zones import Zone, ZoneKind
