@@ -30,15 +30,15 @@ from edge.privacy_mask import PrivacyMask
 from edge.redact import Redactor, grow
 from edge.regions import window_of
 from edge.required_fps import required_fps
-from edge.rules import RULES, LitteringRule, Rule, RuleHit, build_rules
+from edge.rules import LitteringRule, Rule, RuleHit, build_rules
 from edge.samples import FrameSample, StaticItem
 from edge.signal import build_signal
 from edge.sink import EventSink
 from edge.source import SourceFrame
 from edge.static_regions import StaticRegionDetector
+from edge.zone_warnings import zone_warnings
 from models.config.camera import CameraConfig
 from models.config.zones import Zone
-from models.geometry import polygon_area
 from models.infraction import EvidenceRef, InfractionMessage
 
 log = logging.getLogger(__name__)
@@ -68,30 +68,12 @@ second a walker at the frame's edge left an item on ABODA video4 that no one dro
 PERSON_MARGIN = 0.15
 """How much of a person's box width and height is added on each side before it hides the ground from the
 littering rule's background models."""
-MIN_ZONE_AREA = 0.001
-"""A zone smaller than this share of the frame covers (almost) nothing."""
 
 
 def ring_seconds(config: CameraConfig) -> float:
     """How much redacted video to remember: enough to cut a littering clip from before its grace time."""
     littering = config.rules.littering
     return max(15.0, littering.grace_s + littering.min_static_s + littering.owner_window_s + 5.0)
-
-
-def zone_warnings(config: CameraConfig) -> list[str]:
-    """Zone set-ups that make a rule silently useless: said once at start, not an error."""
-    warnings = [
-        f"zone {zone.name!r} covers {polygon_area(zone.polygon):.4%} of the frame: it will catch (almost) nothing"
-        for zone in config.zones
-        if polygon_area(zone.polygon) < MIN_ZONE_AREA
-    ]
-    kinds = {zone.kind for zone in config.zones if polygon_area(zone.polygon) >= MIN_ZONE_AREA}
-    warnings += [
-        f"{rule.name} is enabled but no {rule.needs_zone} zone covers any of the frame: it cannot fire"
-        for rule in RULES
-        if rule.enabled(config) and rule.needs_zone not in kinds
-    ]
-    return warnings
 
 
 @dataclass

@@ -194,7 +194,7 @@ def save(
     payload: Annotated[dict[str, Any], Body()],
 ) -> JSONResponse:
     """Validate the draft with CameraConfig and write it into the cameras folder; problems come back one a line."""
-    from edge.pipeline import zone_warnings
+    from edge.zone_warnings import zone_warnings
 
     body, refused = _parse(SaveRequest, payload)
     if refused is not None:
