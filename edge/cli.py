@@ -6,11 +6,16 @@ import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from common.cli_errors import fail
 from models.config.camera import CameraConfig, load_camera_config
+
+if TYPE_CHECKING:  # both load OpenCV and the model runtime, which `--help` and a bad config never need
+    from edge.detector import Detector
+    from edge.sink import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +25,14 @@ def edge() -> None:
     """The edge process that runs beside a camera."""
 
 
-def open_detector(config: object, model: str | None) -> object:
+def open_detector(config: CameraConfig, model: str | None) -> Detector:
     """The configured detector; ModelError (exit 5) for weights that cannot be used."""
     from edge.detector import Detector
 
-    return Detector(config.detector, model)  # type: ignore[attr-defined]
+    return Detector(config.detector, model)
 
 
-def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, broker: str | None) -> list[object]:
+def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, broker: str | None) -> list[EventSink]:
     """The JSON-lines file and, when publishing, the signed outbox that a publisher thread drains to the broker."""
     from pydantic import ValidationError
 
@@ -35,7 +40,7 @@ def open_sinks(config: CameraConfig, events_out: str | None, publish: bool, brok
     from edge.sink import JsonlSink
     from models.errors import format_validation_error
 
-    sinks: list[object] = [JsonlSink(Path(events_out))] if events_out else []
+    sinks: list[EventSink] = [JsonlSink(Path(events_out))] if events_out else []
     if publish:
         if broker:
             try:
@@ -110,8 +115,8 @@ def replay(
         stats = replay_file(
             video,
             config,
-            detector,  # type: ignore[arg-type]
-            sinks=sinks,  # type: ignore[arg-type]
+            detector,
+            sinks=sinks,
             evidence_dir=Path(evidence_dir) if evidence_dir else None,
             annotate=Path(annotate) if annotate else None,
             realtime=realtime,
@@ -226,9 +231,9 @@ def run_camera(
     detector = open_detector(config, model)
     pipeline = Pipeline(
         config,
-        detector,  # type: ignore[arg-type]
+        detector,
         origin=origin,
-        sinks=sinks,  # type: ignore[arg-type]
+        sinks=sinks,
         evidence_dir=evidence,
         source_fps=source.fps,
         live=source.kind != "file",
@@ -237,7 +242,7 @@ def run_camera(
     )
     for sink in sinks:
         # The heartbeat says when the camera is reconnecting, besides the pipeline's figures.
-        sink.attach_health(lambda: {**pipeline.health(), **source.health()})  # type: ignore[attr-defined]
+        sink.attach_health(lambda: {**pipeline.health(), **source.health()})
     frames = itertools.islice(source, max_frames) if max_frames else source
     watched = lifecycle.frames(
         frames,
