@@ -188,7 +188,13 @@ def get_queue(
     with console(request).tx() as session:
         items = filtered_queue(session, camera, type, age, limit, live.principal.username)
         versions = review.versions(session, [inf.event_id for inf in items])
-        return [summary(inf, versions[inf.event_id]) for inf in items]
+        return [
+            s.InfractionSummary(
+                **{name: getattr(inf, name) for name in s.InfractionSummary.model_fields if hasattr(inf, name)},
+                version=versions[inf.event_id],
+            )
+            for inf in items
+        ]
 
 
 @router.get("/infractions/{event_id}", response_model=s.InfractionDetail, tags=["review"], responses=NOT_FOUND)

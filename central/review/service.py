@@ -164,6 +164,32 @@ def queue(
     whose claim has expired (they are free again even before anyone touches them). With `for_reviewer`, the
     work that reviewer can take: items they gave the first confirmation of are left out (they may not give
     the second), and items they hold a live claim on are in (others' live claims never are)."""
+    stmt = queue_statement(
+        now=now,
+        states=states,
+        camera_id=camera_id,
+        site=site,
+        type=type,
+        older_than=older_than,
+        newer_than=newer_than,
+        for_reviewer=for_reviewer,
+    )
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def queue_statement(
+    *,
+    now: datetime,
+    states: Iterable[str] | None = None,
+    camera_id: str | None = None,
+    site: str | None = None,
+    type: str | None = None,
+    older_than: datetime | None = None,
+    newer_than: datetime | None = None,
+    for_reviewer: str | None = None,
+) -> Select[Infraction]:
+    """`queue()`'s query, oldest first, without its limit: a page that shows a few columns of many items selects
+    only those (`with_only_columns`) instead of loading whole rows and their payloads."""
     now = require_aware(now)
     wanted = [State(s).value for s in (states or OPEN_STATES)]
     freed = []
@@ -190,8 +216,7 @@ def queue(
         stmt = stmt.where(Infraction.started_at > require_aware(newer_than, "newer_than"))
     if for_reviewer is not None:
         stmt = stmt.where(Infraction.event_id.not_in(_referred_by(for_reviewer)))
-    stmt = stmt.order_by(Infraction.started_at, Infraction.event_id).limit(limit).offset(offset)
-    return list(session.scalars(stmt))
+    return stmt.order_by(Infraction.started_at, Infraction.event_id)
 
 
 def claim(
