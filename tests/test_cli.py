@@ -35,11 +35,11 @@ def test_schema_prints_json_schema_of_each_message():
     assert {"schema", "event_id", "type", "evidence", "redacted", "signature"} <= set(infraction["properties"])
 
 
-def test_readme_config_reference_matches_the_models():
-    readme = (ROOT / "README.md").read_text()
-    match = re.search(r"<!-- config-reference -->\n(.*?)<!-- /config-reference -->", readme, re.S)
-    assert match, "README.md lost its config-reference markers"
-    assert match.group(1) == config_reference(), "README is stale: run `curbwatch config-reference` and paste it"
+def test_config_reference_doc_matches_the_models():
+    doc = (ROOT / "docs" / "config-reference.md").read_text()
+    match = re.search(r"<!-- config-reference -->\n(.*?)<!-- /config-reference -->", doc, re.S)
+    assert match, "docs/config-reference.md lost its config-reference markers"
+    assert match.group(1) == config_reference(), "docs/config-reference.md is stale: run python -m curbwatch.config_doc"
 
 
 def test_the_smallest_camera_replays_offline_and_is_the_one_readme_shows(model_path):

@@ -1,4 +1,4 @@
-"""Keep README.md's generated configuration table in step: `python -m curbwatch.readme` rewrites it."""
+"""Keep docs/config-reference.md's generated table in step: `python -m curbwatch.config_doc` rewrites it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 from curbwatch.reference import config_reference
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+CONFIG_DOC = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
 _BLOCK = re.compile(r"(<!-- config-reference -->\n).*?(<!-- /config-reference -->)", re.S)
 
 
-def refresh(path: Path = README) -> bool:
+def refresh(path: Path = CONFIG_DOC) -> bool:
     """Rewrite the table in place; True when it changed."""
     text = path.read_text()
     updated = _BLOCK.sub(lambda m: m.group(1) + config_reference() + m.group(2), text)
