@@ -65,8 +65,9 @@ everything down to this score; new tracks still need `edge.tracking.ACTIVATION_S
 REDACT_CONFIDENCE = 0.1
 """Every person the model sees at this score or above is redacted, tracked or not: privacy errs wide."""
 FOLLOWED_CLASSES = ("person", *RIDDEN_CLASSES)
-"""What the detection regions follow: people and what they ride. Cars and items are seen by the whole looks, and
-items a person drops lie inside that person's region."""
+"""What the detection regions follow, and the flow tracker carries between detections: people and what they ride.
+Cars and items are seen by the whole looks (and predicted by their velocity), and items a person drops lie inside
+that person's region."""
 
 
 @dataclass
@@ -102,7 +103,8 @@ class Detector:
         self.stride = config.stride or 1
         self.rate = config.fps
         self._period: float | None = None
-        self._tracker = open_tracker(config.tracker, self.rate)
+        self._carried = frozenset(i for i, name in names.items() if name in FOLLOWED_CLASSES)
+        self._tracker = open_tracker(config.tracker, self.rate, self._carried)
         self._frames_seen = 0
         self._last_run_t: float | None = None
         self._last: tuple[Detection, ...] = ()
@@ -142,7 +144,7 @@ class Detector:
         if live:
             frame_s = 1.0 / source_fps if source_fps > 0 else 0.0
             self._period = max(0.0, 1.0 / self.rate - frame_s / 2)
-        self._tracker = open_tracker(self.config.tracker, self.rate)
+        self._tracker = open_tracker(self.config.tracker, self.rate, self._carried)
         self.reset()
         if frame_size and all(frame_size) and frame_size != self._fitted_for and not self.regions:
             self._fit(frame_size)

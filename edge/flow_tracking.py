@@ -81,10 +81,14 @@ class FlowTracker:
     """One camera's tracks. `lost_s` is how long a track that no detection matched is kept; `activation` the least
     score that starts one; `min_iou` the least overlap of a detection with a track's carried box."""
 
-    def __init__(self, lost_s: float, activation: float, min_iou: float) -> None:
+    def __init__(self, lost_s: float, activation: float, min_iou: float, carried: frozenset[int] | None = None) -> None:
+        """`carried`: the class ids whose boxes are moved by flow between detections (None: every class). The
+        others (cars at an intersection) are predicted by their velocity alone: the rules follow people, and the
+        flow's cost grows with the part of the frame the carried boxes span."""
         self.lost_s = lost_s
         self.activation = activation
         self.min_iou = min_iou
+        self.carried = carried
         self.reset()
 
     def reset(self) -> None:
@@ -101,7 +105,11 @@ class FlowTracker:
         if t - self._gray_t < FLOW_STEP_S - 1e-6:
             return
         # Only the tracks the last detection saw: a lost one's place may now show someone else, or a car.
-        live = [track for track in self._tracks if track.seen_t == self._detected_t]
+        live = [
+            track
+            for track in self._tracks
+            if track.seen_t == self._detected_t and (self.carried is None or track.cls in self.carried)
+        ]
         if not live:
             self._gray = None  # nothing to carry: the next detection starts the flow afresh
             return

@@ -64,10 +64,11 @@ class Tracker(Protocol):
     def reset(self) -> None: ...
 
 
-def open_tracker(kind: str, rate: float) -> Tracker:
-    """`flow` (edge.flow_tracking), or one of Roboflow's; `rate` is the nominal detections per second."""
+def open_tracker(kind: str, rate: float, carried: frozenset[int] | None = None) -> Tracker:
+    """`flow` (edge.flow_tracking), or one of Roboflow's; `rate` is the nominal detections per second. `carried`:
+    the class ids whose boxes the flow tracker moves between detections (None: all)."""
     if kind == "flow":
-        return FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU)
+        return FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU, carried)
     return RoboflowTracker(kind, rate)
 
 

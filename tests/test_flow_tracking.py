@@ -106,3 +106,18 @@ def test_a_person_track_never_continues_on_a_vehicle_box() -> None:
     car.classes[:] = 2
     [on_car] = tracker.update(car, 2 / 6, image)
     assert person > 0 and on_car != person
+
+
+def test_only_the_classes_it_is_told_to_carry_are_moved_between_detections():
+    """Cars at an intersection are predicted by their velocity alone: the flow's cost grows with the frame it spans."""
+    looks = textures(1)
+    moved = {}
+    for carried in (frozenset({PERSON}), frozenset({2})):
+        tracker = FlowTracker(LOST_TRACK_S, ACTIVATION_SCORE, MIN_IOU, carried)
+        tracker.update(detections([(100.0, 150.0)]), 0.0, frame([(100.0, 150.0)], looks))
+        for index in range(1, 4):
+            tracker.between(frame([(100.0 + 6 * index, 150.0)], looks), index / FPS)
+        [track] = tracker._tracks
+        moved[carried] = float(track.box[0] * WIDTH - 100.0)
+    assert moved[frozenset({PERSON})] > 10, "a person's box follows the flow"
+    assert moved[frozenset({2})] == 0.0, "a class not carried stays until its next detection"
