@@ -24,7 +24,7 @@ from central.console.cameras import load_health
 from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import AgeParam, CameraParam, RowId, TypeParam
-from central.console.item import claim_and_decide, require_reviewer
+from central.console.item import claim_and_decide, hand_over
 from central.console.ledger import SiteParam, load_ledger
 from central.console.login import attempt_sign_in
 from central.console.password import API_PATH as PASSWORD_PATH
@@ -341,12 +341,11 @@ def post_reassign(
 ) -> s.ClaimedOut:
     ctx = console(request)
     with ctx.tx() as session:
-        held = review.reassign(
+        held = hand_over(
             session,
             load_infraction(session, event_id).event_id,
-            live.principal.actor,
-            require_reviewer(session, body.to_reviewer),
-            now(),
+            live,
+            body.to_reviewer,
             ctx.settings,
             version=body.version,
         )

@@ -27,6 +27,7 @@ from central.console.view import render
 from central.review import service as review
 from central.review.errors import ReviewError
 from central.review.separation import second_review_barrier
+from central.review.tables import Claim
 from central.settings import CentralSettings
 from central.stored_check import infraction_breaches
 from central.timeutil import as_utc
@@ -161,6 +162,21 @@ def _after(event_id: str, done: str, next_id: str | None = None) -> RedirectResp
     return RedirectResponse(f"/items/{event_id}?done={done}", status_code=303)
 
 
+def hand_over(
+    session: Session, event_id: str, live: LiveSession, to_reviewer: str, settings: CentralSettings, *, version: int
+) -> Claim:
+    """A supervisor's reassignment, the form's and the API's: only ever to an active account that reviews."""
+    return review.reassign(
+        session,
+        event_id,
+        live.principal.actor,
+        require_reviewer(session, to_reviewer),
+        now(),
+        settings,
+        version=version,
+    )
+
+
 def claim_and_decide(
     session: Session,
     event_id: str,
@@ -285,15 +301,7 @@ def reassign(
 ) -> Response:
     ctx = console(request)
     with ctx.tx() as session:
-        review.reassign(
-            session,
-            event_id.lower(),
-            live.principal.actor,
-            require_reviewer(session, to_reviewer),
-            now(),
-            ctx.settings,
-            version=version,
-        )
+        hand_over(session, event_id.lower(), live, to_reviewer, ctx.settings, version=version)
     return _after(event_id, "reassigned")
 
 
