@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -275,9 +276,17 @@ async def reader(client: Client, rng: random.Random, deadline: float, events: li
 
 
 async def drive(
-    bases: list[str], reviewers: int, readers: int, seconds: float, events: list[str], password: str
+    bases: list[str],
+    reviewers: int,
+    readers: int,
+    seconds: float,
+    events: list[str],
+    password: str,
+    mark: Callable[[str], None] = lambda _when: None,
 ) -> tuple[Load, float]:
-    """Sign everyone in, then run them all for `seconds`; returns what they measured and the time it took."""
+    """Sign everyone in, then run them all for `seconds`; returns what they measured and the time it took.
+    `mark("start")` and `mark("end")` are called around the run itself (after the sign-ins, whose password
+    hashing is no part of the load)."""
     import httpx
 
     load = Load()
@@ -287,12 +296,15 @@ async def drive(
     try:
         tokens = [await sign_in(http, name, password) for http, name in zip(https, names, strict=True)]
         clients = [Client(http, token, load) for http, token in zip(https, tokens, strict=True)]
+        mark("start")
         started = time.monotonic()
         deadline = started + seconds
         tasks = [reviewer(clients[n], random.Random(n), deadline) for n in range(reviewers)]
         tasks += [reader(clients[reviewers + n], random.Random(1000 + n), deadline, events) for n in range(readers)]
         await asyncio.gather(*tasks)
-        return load, time.monotonic() - started
+        took = time.monotonic() - started
+        mark("end")
+        return load, took
     finally:
         for http in https:
             await http.aclose()
@@ -469,14 +481,17 @@ def bench_console(
                 f"{readers} readers for {seconds:g} s on {machine()}, load average {os.getloadavg()[0]:.2f}"
             )
             running = serve(db_url, tmp / "data", servers, tmp)
+            cpu: dict[str, tuple[float, float, float]] = {}
+
+            def mark(when: str) -> None:
+                servers_cpu = sum(cpu_seconds(p.pid) for p, _ in running)
+                cpu[when] = (servers_cpu, own_cpu_seconds(), busy_cpu_seconds())
+
             try:
-                server_cpu = sum(cpu_seconds(p.pid) for p, _ in running)
-                machine_cpu, client_cpu = busy_cpu_seconds(), own_cpu_seconds()
                 load, took = asyncio.run(
-                    drive([base for _, base in running], reviewers, readers, seconds, ids, password)
+                    drive([base for _, base in running], reviewers, readers, seconds, ids, password, mark)
                 )
-                server_cpu = sum(cpu_seconds(p.pid) for p, _ in running) - server_cpu
-                machine_cpu, client_cpu = busy_cpu_seconds() - machine_cpu, own_cpu_seconds() - client_cpu
+                server_cpu, client_cpu, machine_cpu = (b - a for a, b in zip(cpu["start"], cpu["end"], strict=True))
             finally:
                 for process, _ in running:
                     process.send_signal(signal.SIGINT)
@@ -490,7 +505,7 @@ def bench_console(
             others = machine_cpu - server_cpu - client_cpu
             click.echo(
                 f"{load.decisions} decisions in {took:.1f} s; CPU seconds: central serve {server_cpu:.1f}, these "
-                f"clients {client_cpu:.1f}, the rest of the machine (PostgreSQL and other work) {others:.1f}, of "
+                f"clients {client_cpu:.1f}, everything else on the machine (PostgreSQL, other work) {others:.1f}, of "
                 f"{took * (os.cpu_count() or 1):.0f} available"
             )
             checked = invariants(db_url)
@@ -509,7 +524,11 @@ def bench_console(
             "events": events,
             "routes": rows,
             "decisions": load.decisions,
-            "cpu_s": {"central_serve": round(server_cpu, 1), "clients": round(client_cpu, 1), "rest": round(others, 1)},
+            "cpu_s": {
+                "central_serve": round(server_cpu, 1),
+                "clients": round(client_cpu, 1),
+                "everything_else": round(others, 1),
+            },
             "invariants": {what: problem or "ok" for what, problem in checked},
         }
         Path(json_out).write_text(json.dumps(figures, indent=2))
