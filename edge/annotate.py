@@ -42,6 +42,7 @@ class Annotator:
         self.size = size
         self.zones = zones
         self._recent: list[tuple[float, str]] = []
+        self._mask: np.ndarray | None = None
 
     def write(
         self, redacted: np.ndarray, t: float, detections: tuple[Detection, ...], events: list[InfractionMessage]
@@ -51,6 +52,7 @@ class Annotator:
         height, width = image.shape[:2]
         for zone in self.zones:
             draw_zone(image, zone, 1)
+        blocks = image.copy()
         for det in detections:
             if self._private(det):
                 continue
@@ -65,7 +67,19 @@ class Annotator:
             y = 24 + 22 * row
             cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 4, cv2.LINE_AA)
             cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 255), 2, cv2.LINE_AA)
+        # A box or label of someone beside a privacy zone reaches into it; there the blocks show and nothing else.
+        private = self._private_mask(width, height)
+        image[private] = blocks[private]
         self._writer.write(image)
+
+    def _private_mask(self, width: int, height: int) -> np.ndarray:
+        if self._mask is None or self._mask.shape != (height, width):
+            mask = np.zeros((height, width), np.uint8)
+            for zone in self.zones:
+                if zone.kind == "privacy":
+                    cv2.fillPoly(mask, [to_pixels(list(zone.polygon), width, height)], 1)
+            self._mask = mask.astype(bool)
+        return self._mask
 
     def _private(self, det: Detection) -> bool:
         """Whether a detection stands in a privacy zone: those places show blocks only, with nothing drawn over
