@@ -255,3 +255,17 @@ def serve(
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def bearer(client: httpx.Client, name: str, password: str | None = None) -> dict[str, str]:
+    """Sign `name` in through the API (its password from PASSWORDS unless given); the header its calls carry."""
+    answer = client.post("/api/v1/session", json={"username": name, "password": password or PASSWORDS[name]})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def page_session(client: httpx.Client, name: str) -> str:
+    """Sign `client` in through the login form; returns the session's CSRF token for forms."""
+    token = client.get("/login").cookies["cw_login_csrf"]
+    client.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": token})
+    return client.get("/account/password").text.split('name="csrf_token" value="')[1].split('"')[0]

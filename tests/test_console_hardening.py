@@ -20,7 +20,7 @@ from central import audit
 from central.console.auth import add_user
 from central.console_settings import ConsoleConfig
 from central.db import transaction
-from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
+from tests.console_support import PASSWORDS, bearer, cut_evidence, make_central, page_session, seed, serve
 from tests.test_console_browser import login
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
@@ -29,19 +29,6 @@ SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-fram
 @pytest.fixture(scope="module")
 def evidence():
     return cut_evidence(frames=8)
-
-
-def bearer(client: httpx.Client, name: str, password: str | None = None) -> dict[str, str]:
-    answer = client.post("/api/v1/session", json={"username": name, "password": password or PASSWORDS[name]})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['token']}"}
-
-
-def page_session(client: httpx.Client, name: str) -> str:
-    """Sign `client` in through the login form; returns the session's CSRF token for forms."""
-    token = client.get("/login").cookies["cw_login_csrf"]
-    client.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": token})
-    return client.get("/account/password").text.split('name="csrf_token" value="')[1].split('"')[0]
 
 
 def views(central, actor: str) -> list[dict]:

@@ -17,26 +17,13 @@ from central.ledger import service as ledger
 from central.review import service as review
 from central.review.moves import ItemChanged
 from central.review.roles import Actor
-from tests.console_support import PASSWORDS, make_central, seed, serve
+from tests.console_support import bearer, make_central, page_session, seed, serve
 from tests.review_support import SETTINGS, T0, add_infraction, factory_fixture  # noqa: F401  (fixture "factory")
 
 MIN = timedelta(minutes=1)
 CONFIRM_A = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "subj-A"}
 CONFIRM = {"decision": "confirm", "reason": "clear evidence"}
 REJECT = {"decision": "reject", "reason": "not an infraction"}
-
-
-def bearer(client: httpx.Client, name: str) -> dict[str, str]:
-    answer = client.post("/api/v1/session", json={"username": name, "password": PASSWORDS[name]})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['token']}"}
-
-
-def page_session(client: httpx.Client, name: str) -> str:
-    """Sign `client` in through the login form; returns the session's CSRF token for forms."""
-    token = client.get("/login").cookies["cw_login_csrf"]
-    client.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": token})
-    return client.get("/account/password").text.split('name="csrf_token" value="')[1].split('"')[0]
 
 
 def hidden_version(page: str, form_id: str) -> int:

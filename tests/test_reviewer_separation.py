@@ -18,17 +18,11 @@ from central.migrate import alembic_config
 from central.review import service as review
 from central.review.roles import Actor
 from tests.conftest import run_cli
-from tests.console_support import PASSWORDS, cut_evidence, make_central, seed, serve
+from tests.console_support import bearer, cut_evidence, make_central, seed, serve
 
 DECISION = {"decision": "confirm", "reason": "clear evidence", "subject_ref": "SUBJ-M2", "version": 0}
 SECOND = {**DECISION, "version": 2}
 """The second review, on the version that shows the first reviewer's claim and referral."""
-
-
-def bearer(client: httpx.Client, name: str, password: str | None = None) -> dict[str, str]:
-    answer = client.post("/api/v1/session", json={"username": name, "password": password or PASSWORDS[name]})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
 def new_reviewer(client: httpx.Client, admin: dict[str, str], name: str) -> dict[str, str]:
