@@ -75,9 +75,10 @@ class DetectorConfig(StrictModel):
         bool,
         Field(
             description="Detect only where it matters: inside the box around the rule zones (grown by a person's "
-            "height above them), and there, between whole looks, only around the people being followed and what "
-            "moved, at the same pixel scale; what the detector never looks at is pixelated in evidence. .tflite "
-            "models only (others look at the whole frame). false: the whole frame on every detection.",
+            "height above them, at the whole frame's pixel scale), and there, between whole looks, only in up to "
+            "three squares around the people being followed and what moved (each at a 320x320 input); what the "
+            "detector never looks at is pixelated in evidence. .tflite YOLO exports only (others look at the whole "
+            "frame). false: the whole frame on every detection.",
         ),
     ] = True
     full_fps: Annotated[
