@@ -65,4 +65,5 @@ def test_the_mid_block_walker_is_one_event_and_the_cyclists_beside_him_are_none(
     assert event.frame_start <= 5 and 55 <= event.frame_end <= 75
     start, end = event.track.trajectory[0], event.track.trajectory[-1]
     assert start.x > 0.4 and end.x < 0.2, "from mid-road to the left pavement"
-    assert event.rule.measurements["rider_share"] == 0.0
+    # A stray bicycle box on one frame of his walk is not a bicycle under him (the rule wants two looks).
+    assert event.rule.measurements["rider_share"] < 0.05

@@ -110,12 +110,13 @@ HOSTILE_INFRACTIONS: dict[str, tuple[dict[str, Any], str]] = {
     "int for a flag": (infraction(redacted=1), "redacted: must be a valid boolean"),
     "braced event id": (infraction(event_id="{" + str(uuid.uuid4()) + "}"), "event_id: must be a UUID"),
     "upper-case event id": (infraction(event_id=str(uuid.uuid4()).upper()), "event_id: must be a UUID"),
+    # NOW is taken when the suite is collected, which may be half an hour before these run: hours ahead, then.
     "from the future": (
-        infraction(started_at=utc_iso(NOW + timedelta(hours=1)), ended_at=utc_iso(NOW + timedelta(hours=1))),
+        infraction(started_at=utc_iso(NOW + timedelta(hours=6)), ended_at=utc_iso(NOW + timedelta(hours=6))),
         "from the future: the event ends",
     ),
     "ends in the future": (
-        infraction(ended_at=utc_iso(NOW + timedelta(minutes=30))),
+        infraction(ended_at=utc_iso(NOW + timedelta(hours=6))),
         "from the future: the event ends",
     ),
     "older than the outbox can deliver": (
