@@ -128,7 +128,8 @@ def test_box_edge_run_watches_a_source(box_python: Path, tmp_path: Path) -> None
     )
     assert result.returncode == 0, f"edge run exited {result.returncode}:\n{result.stderr[-3000:]}"
     assert "90 frames" in result.stderr + result.stdout
-    assert [json.loads(line)["type"] for line in events.read_text().splitlines()] == ["jaywalking"]
+    types = [json.loads(line)["type"] for line in events.read_text().splitlines()]
+    assert types and set(types) == {"jaywalking"}, "the walkers crossing the avenue in the first 90 frames"
 
 
 def test_box_and_full_install_find_the_same_events(box_python: Path, tmp_path: Path) -> None:
