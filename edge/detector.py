@@ -117,7 +117,7 @@ class Detector:
         if self.regions:
             # Regions run the pinned weights at inputs of many shapes; events name the weights.
             self.model_ref = ModelRef(name=f"{self._file_ref.name}@regions", sha256=self.sha256)
-        self.window: Box = (0.0, 0.0, 1.0, 1.0)
+        self.window: Box = FULL_WINDOW
         self.looked: tuple[Box, ...] = (self.window,)
         """The parts of the frame the last detector run looked at."""
         self._full_t: float | None = None
@@ -212,47 +212,41 @@ class Detector:
         )
         return self._last, True
 
-    def _look(self, image: np.ndarray, t: float, blobs: Sequence[Box]) -> list[Pixels]:
-        """The parts of the frame to detect in: the whole window every 1 / `full_fps` seconds, else squares around
-        the people and ridden vehicles of the last run and what moved since (the window when those would cost
-        nearly as much); none when there is nothing to look for."""
+    def _look(self, image: np.ndarray, t: float, blobs: Sequence[Box]) -> list[tuple[Pixels, tuple[int, int]]]:
+        """The parts of the frame to detect in, each with its model input (height, width): the whole window every
+        1 / `full_fps` seconds, else squares around the people and ridden vehicles of the last run and what moved
+        since (the window when those would cost nearly as much); none when there is nothing to look for."""
         height, width = image.shape[:2]
-        whole, size = self._window_look(width, height)
-        half_frame = 0.5 / (self.rate * self.stride) if self.rate > 0 else 0.0
-        if self._full_t is None or t - self._full_t >= 1.0 / self.config.full_fps - half_frame:
-            self._full_t = t
-            return [whole]
-        elapsed = t - (self._last_run_t if self._last_run_t is not None else t)
-        wanted = [around(d.box, elapsed, height / width) for d in self._last if d.cls in FOLLOWED_CLASSES]
-        wanted += [blob_area(blob, height / width) for blob in blobs]
-        scale = self.config.imgsz / max(width, height)
-        looks = regions(wanted, self.window, (width, height), REGION_INPUT / scale)
-        if len(looks) * REGION_INPUT**2 >= FULL_SHARE * math.prod(size):
-            self._full_t = t
-            return [whole]
-        return looks
-
-    def _window_look(self, width: int, height: int) -> tuple[Pixels, tuple[int, int]]:
-        """The window in frame pixels and the model input (height, width) that holds it at the pixel scale the
-        whole frame would have had, so a person is as many model pixels tall as without regions."""
+        # The pixel scale the whole frame would have had: a person is as many model pixels tall in the window.
         scale = self.config.imgsz / max(width, height)
         x1, y1, x2, y2 = self.window
         size = model_input((x2 - x1) * width, (y2 - y1) * height, scale)
-        return placed(self.window, size, scale, (width, height)), size
+        whole = [(placed(self.window, size, scale, (width, height)), size)]
+        half_frame = 0.5 / (self.rate * self.stride) if self.rate > 0 else 0.0
+        if self._full_t is None or t - self._full_t >= 1.0 / self.config.full_fps - half_frame:
+            self._full_t = t
+            return whole
+        elapsed = t - (self._last_run_t if self._last_run_t is not None else t)
+        wanted = [around(d.box, elapsed, height / width) for d in self._last if d.cls in FOLLOWED_CLASSES]
+        wanted += [blob_area(blob, height / width) for blob in blobs]
+        looks = regions(wanted, self.window, (width, height), REGION_INPUT / scale)
+        if len(looks) * REGION_INPUT**2 >= FULL_SHARE * math.prod(size):
+            self._full_t = t
+            return whole
+        return [(look, (REGION_INPUT, REGION_INPUT)) for look in looks]
 
-    def _detect_in(self, image: np.ndarray, looks: list[Pixels]) -> RawDetections:
-        """Detections in the parts `looks` of the frame, with boxes normalised to the whole frame."""
+    def _detect_in(self, image: np.ndarray, looks: list[tuple[Pixels, tuple[int, int]]]) -> RawDetections:
+        """Detections in the parts `looks` of the frame, each at its model input, with boxes normalised to the
+        whole frame."""
         height, width = image.shape[:2]
-        whole, whole_size = self._window_look(width, height)
         frame = np.array([width, height, width, height], np.float32)
         found = []
-        for left, top, right, bottom in looks:
-            size = whole_size if (left, top, right, bottom) == whole else (REGION_INPUT, REGION_INPUT)
+        for (left, top, right, bottom), size in looks:
             raw = self._run(image[top:bottom, left:right], size)
             shift = np.array([left, top, left, top], np.float32)
             span = np.array([right - left, bottom - top, right - left, bottom - top], np.float32)
             found.append(RawDetections((raw.boxes * span + shift) / frame, raw.classes, raw.scores))
-        self.looked = tuple((x1 / width, y1 / height, x2 / width, y2 / height) for x1, y1, x2, y2 in looks)
+        self.looked = tuple((x1 / width, y1 / height, x2 / width, y2 / height) for (x1, y1, x2, y2), _ in looks)
         return merged(found, self.config.iou)
 
     def _looked_at(self, box: Box) -> bool:

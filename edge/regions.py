@@ -4,11 +4,12 @@ looks at all of it, only around the people it is following and what moves.
 The detector costs the same at every pixel it is given, and most of a street camera's picture can hold no one a
 rule cares about: the sky, facades, the far pavement. The *window* is the box around the rule zones, grown upwards
 by a tall person's height (a person whose feet stand on the zone's far edge is seen whole) and a little on the
-other sides. A *region* is the part of the window around the people and ridden vehicles of the last detection,
-grown by how far they can move before the next, and around what moved since; it is detected at the same pixel
-scale as the window, so a person is as many model pixels tall in either and the detector finds the same people.
+other sides; it is detected at the pixel scale the whole frame would have had, so a person is as many model pixels
+tall as without it. A *region* is a square of the window around the people and ridden vehicles of the last
+detection, grown by how far they can move before the next, and around what moved since; every region runs at one
+small input (REGION_INPUT), a larger square scaled down to it.
 
-Pure geometry on normalised boxes (x1, y1, x2, y2 in 0..1 of the frame), so it is tested without video."""
+Pure geometry on boxes, normalised or in pixels, so it is tested without video."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 
-from edge.boxes import Box
+from edge.boxes import Box, box_area
 from models.config.detector import DetectorConfig
 from models.config.zones import Zone
 
@@ -96,10 +97,6 @@ def clip(box: Box, within: Box) -> Box | None:
     return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
 
-def area(box: Box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
 def regions(wanted: Sequence[Box], window: Box, frame: tuple[int, int], side: float) -> list[Pixels]:
     """Squares of the frame (pixels: x1, y1, x2, y2) that hold everything wanted (people's reach, moving blobs)
     inside the window, each at least `side` pixels across and larger where what it holds is, at most MOST_PARTS
@@ -121,17 +118,18 @@ def regions(wanted: Sequence[Box], window: Box, frame: tuple[int, int], side: fl
     while len(groups) > MOST_PARTS:
         _, i, j = min((_side(_union(a, b)), i, j) for (i, a), (j, b) in itertools.combinations(enumerate(groups), 2))
         groups = [group for k, group in enumerate(groups) if k not in (i, j)] + [_union(groups[i], groups[j])]
-    return [_square(group, max(side, _side(group)), frame) for group in groups]
+    return [_centred(group, max(side, _side(group)), max(side, _side(group)), frame) for group in groups]
 
 
 def _side(box: Box) -> float:
     return max(box[2] - box[0], box[3] - box[1])
 
 
-def _square(box: Box, side: float, frame: tuple[int, int]) -> Pixels:
-    """A square of `side` pixels centred on `box`, moved inside the frame (cut to it where the frame is smaller)."""
+def _centred(box: Box, w: float, h: float, frame: tuple[int, int]) -> Pixels:
+    """A `w` x `h` rectangle of pixels centred on `box` (pixels), moved inside the frame (width, height) and cut to
+    it where the frame is smaller."""
     width, height = frame
-    w, h = min(side, width), min(side, height)
+    w, h = min(w, width), min(h, height)
     left = round(min(max(0.0, (box[0] + box[2] - w) / 2), width - w))
     top = round(min(max(0.0, (box[1] + box[3] - h) / 2), height - h))
     return left, top, min(width, left + round(w)), min(height, top + round(h))
@@ -146,16 +144,13 @@ def model_input(width_px: float, height_px: float, scale: float) -> tuple[int, i
     )
 
 
-def placed(look: Box, size: tuple[int, int], scale: float, frame: tuple[int, int]) -> tuple[int, int, int, int]:
+def placed(look: Box, size: tuple[int, int], scale: float, frame: tuple[int, int]) -> Pixels:
     """Pixel rectangle (x1, y1, x2, y2) of the frame (width, height) that a model input of `size` (height, width)
-    holds at `scale` model pixels per frame pixel, centred on `look` and moved inside the frame; cut to the frame
-    where it is larger."""
+    holds at `scale` model pixels per frame pixel, centred on `look` (normalised) and moved inside the frame; cut to
+    the frame where it is larger."""
     width, height = frame
-    w, h = min(size[1] / scale, width), min(size[0] / scale, height)
-    centre_x, centre_y = (look[0] + look[2]) / 2 * width, (look[1] + look[3]) / 2 * height
-    left = round(min(max(0.0, centre_x - w / 2), width - w))
-    top = round(min(max(0.0, centre_y - h / 2), height - h))
-    return left, top, min(width, left + round(w)), min(height, top + round(h))
+    in_pixels = (look[0] * width, look[1] * height, look[2] * width, look[3] * height)
+    return _centred(in_pixels, size[1] / scale, size[0] / scale, frame)
 
 
 def describe(zones: Iterable[Zone], detector: DetectorConfig) -> str:
@@ -165,7 +160,7 @@ def describe(zones: Iterable[Zone], detector: DetectorConfig) -> str:
     x1, y1, x2, y2 = window_of(zones)
     return (
         f"detector.regions on: the detector looks at x {x1:.2f}-{x2:.2f}, y {y1:.2f}-{y2:.2f} of the frame "
-        f"({area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them), all of it "
+        f"({box_area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them), all of it "
         f"{detector.full_fps:g} times a second and in between only around the people it follows and what moves; "
         "the rest of the frame is pixelated in evidence (.tflite YOLO exports; other models look at whole frames)"
     )

@@ -86,7 +86,7 @@ def test_regions_follow_a_walker_between_whole_looks_at_the_zones_window(model_p
     """ABODA video4: a man walks in at about frame 300. With regions the detector looks at the window once a
     second and, between, only around him: his track keeps its id through both kinds of look, and before he comes,
     with nothing followed and nothing moving, the runs between whole looks are skipped."""
-    from edge.regions import area
+    from edge.boxes import box_area
 
     capture = cv2.VideoCapture(str(shared_file("media", "litter_aboda_video4_bag_left_outdoor.avi")))
     frames = [capture.read()[1] for _ in range(400)]
@@ -99,7 +99,7 @@ def test_regions_follow_a_walker_between_whole_looks_at_the_zones_window(model_p
         detections, ran = detector.process(frame, i / 29.97, True, ())
         if ran:
             ids = {d.track_id for d in detections if d.cls == "person" and d.track_id is not None}
-            looks.append((i, sum(area(part) for part in detector.looked) / area(window), ids))
+            looks.append((i, sum(box_area(part) for part in detector.looked) / box_area(window), ids))
     before = [i for i, _, _ in looks if i < 290]
     assert before == [0, 30, 60, 90, 120, 150, 180, 210, 240, 270], "a whole look a second while no one is there"
     with_him = [(share, ids) for i, share, ids in looks if i >= 320]
