@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from central import checkpoint
 from central.chain_store import Head, on_commit
-from central.ledger.tables import LedgerIdentity
+from central.ledger_identity import LedgerIdentity
 from models.signing import SigningKeyError, generate_keypair, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)

@@ -65,6 +65,7 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
     batches), then claim and decide each; returns the database's growth in bytes after each step."""
     from sqlalchemy import text
 
+    from central import decisions
     from central.db import make_engine, session_factory, transaction
     from central.evidence_store import FolderEvidenceStore
     from central.migrate import upgrade
@@ -123,7 +124,7 @@ def _store_and_review(db_url: str, templates: list[dict], count: int, keys: Path
                     review.claim(session, event_id, reviewer, now, settings)
                     decision: Literal["confirm", "reject"] = "reject" if n % 2 else "confirm"
                     reason = "not an infraction" if n % 2 else "clear evidence"
-                    review.decide(session, event_id, reviewer, decision, reason, "", None, now, settings)
+                    decisions.decide(session, event_id, reviewer, decision, reason, "", None, now, settings)
         return stored, size() - before
     finally:
         engine.dispose()

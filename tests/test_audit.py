@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from central import audit
+from central import audit, decisions
 from central.db import make_engine, session_factory, transaction
 from central.ledger import service as ledger
 from central.review import service as review
@@ -116,7 +116,9 @@ def deduct(factory, subject):
     with transaction(factory) as s:
         event_id = add_infraction(s)
         review.claim(s, event_id, Actor("alice", "reviewer"), T0, SETTINGS)
-        review.decide(s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, SETTINGS)
+        decisions.decide(
+            s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, SETTINGS
+        )
 
 
 def test_verify_ledger_command_finds_an_edited_row_in_a_real_database(db_url, tmp_path):

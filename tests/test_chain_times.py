@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from central import audit
+from central import audit, decisions
 from central.audit import AuditEntry
 from central.db import transaction
 from central.ledger import service as ledger
@@ -100,7 +100,7 @@ def test_concurrent_deductions_keep_both_chains_in_time_order(factory):
         with transaction(factory) as s:
             event_id = items[n][i]
             review.claim(s, event_id, reviewer, stamped, SETTINGS)
-            state = review.decide(
+            state = decisions.decide(
                 s, event_id, reviewer, "confirm", "clear evidence", "", f"case-{n}-{i}", stamped, SETTINGS
             )
             assert state == "confirmed"

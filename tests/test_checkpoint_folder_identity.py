@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from central import checkpoint
+from central import checkpoint, decisions
 from central.checkpoint_log import IDENTITY_NAME, CheckpointFolder
 from central.data_dir import with_data_dir
 from central.db import make_engine, session_factory, transaction
-from central.ledger.tables import LedgerIdentity
+from central.ledger_identity import LedgerIdentity
 from central.migrate import upgrade
 from central.review import service as review
 from central.review.roles import Actor
@@ -47,7 +47,7 @@ def deduct(db_url: str, data_dir: Path, subjects: tuple[str, ...] = ("case-1", "
             with transaction(session_factory(engine)) as s:
                 event_id = add_infraction(s)
                 review.claim(s, event_id, Actor("alice", "reviewer"), T0, settings)
-                review.decide(
+                decisions.decide(
                     s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, settings
                 )
     finally:

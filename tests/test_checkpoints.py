@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 
-from central import audit, checkpoint, hashchain
+from central import audit, checkpoint, decisions, hashchain
 from central.checkpoint_log import CheckpointFolder, watch
 from central.db import make_engine, session_factory, transaction
 from central.ledger.tables import LedgerEntry
@@ -128,7 +128,9 @@ def deduct(factory, settings, subject):
     with transaction(factory) as s:
         event_id = add_infraction(s)
         review.claim(s, event_id, Actor("alice", "reviewer"), T0, settings)
-        review.decide(s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, settings)
+        decisions.decide(
+            s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", subject, T0, settings
+        )
 
 
 def verify(command, db_url, settings_path, *extra):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from central import decisions
 from central.db import transaction
 from central.ledger import service as ledger
 from central.review import service as review
@@ -68,7 +69,7 @@ def confirm(central: Central, event_id: str, subject: str, trace: dict | None = 
             row.payload = {**row.payload, "rule": trace}
         alice = Actor("alice", "reviewer")
         review.claim(session, event_id, alice, now, central.settings)
-        review.decide(session, event_id, alice, "confirm", "clear evidence", "", subject, now, central.settings)
+        decisions.decide(session, event_id, alice, "confirm", "clear evidence", "", subject, now, central.settings)
 
 
 def appeal(central: Central, event_id: str) -> None:

@@ -18,7 +18,7 @@ import yaml
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from central import audit
+from central import audit, decisions
 from central.db import transaction
 from central.review import service as review
 from central.review.roles import Actor
@@ -91,7 +91,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iter
                 args = ("confirm", "clear evidence", "", f"case-{i:03d}")
             else:
                 args = ("reject", "not an infraction", "", None)
-            review.decide(session, event_id, Actor("alice", "reviewer"), *args, now, SETTINGS)  # type: ignore[arg-type]
+            decisions.decide(session, event_id, Actor("alice", "reviewer"), *args, now, SETTINGS)  # type: ignore[arg-type]
     with serve(central) as base:
         yield Replayed(base, central, events, confirmed, rejected)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from central import audit
+from central import audit, decisions
 from central.db import transaction
 from central.review import service as review
 from central.review.roles import Actor
@@ -36,7 +36,7 @@ def test_ledger_audit_and_cameras_fit_a_1280_px_window(browser: Browser, tmp_pat
         alice = Actor("alice", "reviewer")
         for number, event_id in enumerate(ids):
             review.claim(session, event_id, alice, now, central.settings)
-            review.decide(
+            decisions.decide(
                 session, event_id, alice, "confirm", "clear evidence", "", f"case-{number:04}", now, central.settings
             )
         digest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

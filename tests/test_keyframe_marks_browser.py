@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
+from central import decisions
 from central.db import transaction
 from central.review import service as review
 from central.review.roles import Actor
@@ -92,7 +93,7 @@ def test_a_subjects_record_marks_them_on_each_keyframe(browser: Browser, console
     with transaction(console.central.factory) as session:
         alice = Actor("alice", "reviewer")
         review.claim(session, console.event_id, alice, now, console.central.settings)
-        review.decide(
+        decisions.decide(
             session, console.event_id, alice, "confirm", "clear evidence", "", SUBJECT, now, console.central.settings
         )
     audrey = login(browser, console.base, "audrey")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from central import audit
+from central import audit, decisions
 from central.db import transaction
 from central.ledger import catalogue
 from central.ledger import service as ledger
@@ -27,12 +27,12 @@ def confirmed_deduction(factory, type="jaywalking", subject="case-1", at=T0, fir
     with transaction(factory) as s:
         event_id = add_infraction(s, type=type, started_at=at)
         review.claim(s, event_id, Actor(first, "reviewer"), at, SETTINGS)
-        state = review.decide(
+        state = decisions.decide(
             s, event_id, Actor(first, "reviewer"), "confirm", "clear evidence", "", subject, at, SETTINGS
         )
         if state == "awaiting_second":
             review.claim(s, event_id, Actor(second, "reviewer"), at + MIN, SETTINGS)
-            review.second_review(
+            decisions.second_review(
                 s, event_id, Actor(second, "reviewer"), "confirm", "clear evidence", "", None, at + MIN, SETTINGS
             )
         [entry] = ledger.entries(s, event_id=event_id)
@@ -69,7 +69,7 @@ def test_a_granted_appeal_reverses_the_deduction_with_a_new_entry(factory):
         assert ledger.balance(s, "case-1", "north", T0 + 3 * DAY, SETTINGS) == 0
         assert ledger.verify_chain(s) == []
         with pytest.raises(IllegalTransition, match="reversed is final"):
-            review.reopen(s, event_id, Actor("sam", "supervisor"), "again", T0 + 3 * DAY)
+            decisions.reopen(s, event_id, Actor("sam", "supervisor"), "again", T0 + 3 * DAY)
 
 
 def test_an_upheld_appeal_leaves_the_deduction_standing(factory):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from central import audit
+from central import audit, decisions
 from central.db import make_engine, session_factory, transaction
 from central.evidence_store import FolderEvidenceStore
 from central.ledger import service as ledger
@@ -45,7 +45,7 @@ def decided(session, decision, now, subject_ref=None):
     event_id = add_infraction(session, started_at=now)
     review.claim(session, event_id, Actor("alice", "reviewer"), now, SETTINGS)
     reason = "clear evidence" if decision == "confirm" else "not an infraction"
-    review.decide(session, event_id, Actor("alice", "reviewer"), decision, reason, "", subject_ref, now, SETTINGS)
+    decisions.decide(session, event_id, Actor("alice", "reviewer"), decision, reason, "", subject_ref, now, SETTINGS)
     return event_id
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from central import audit
+from central import audit, decisions
 from central.db import transaction
 from central.ledger import service as ledger
 from central.review import service as review
@@ -37,7 +37,7 @@ def claim(factory, event_id, who, now):
 
 def decide(factory, event_id, who, decision, now, reason=None, subject_ref=None, note="", second=False):
     reason = reason or ("clear evidence" if decision == "confirm" else "not an infraction")
-    make = review.second_review if second else review.decide
+    make = decisions.second_review if second else decisions.decide
     with transaction(factory) as s:
         return make(s, event_id, Actor(who, "reviewer"), decision, reason, note, subject_ref, now, SETTINGS)
 
@@ -229,11 +229,11 @@ def test_only_supervisors_reassign_and_reopen(factory):
         decide(factory, item, "alice", "reject", T0 + MIN)
     decide(factory, item, "bob", "reject", T0 + 2 * MIN)
     with pytest.raises(ReviewError, match="needs the role"), transaction(factory) as s:
-        review.reopen(s, item, Actor("bob", "reviewer"), "second look", T0 + 3 * MIN)
+        decisions.reopen(s, item, Actor("bob", "reviewer"), "second look", T0 + 3 * MIN)
     with pytest.raises(ReviewError, match="needs a reason"), transaction(factory) as s:
-        review.reopen(s, item, Actor("sam", "supervisor"), "  ", T0 + 3 * MIN)
+        decisions.reopen(s, item, Actor("sam", "supervisor"), "  ", T0 + 3 * MIN)
     with transaction(factory) as s:
-        review.reopen(s, item, Actor("sam", "supervisor"), "camera was miscalibrated", T0 + 3 * MIN)
+        decisions.reopen(s, item, Actor("sam", "supervisor"), "camera was miscalibrated", T0 + 3 * MIN)
     assert state_of(factory, item) == "pending"
 
 
@@ -251,7 +251,7 @@ def test_reopening_a_confirmed_item_reverses_its_deduction(factory):
     item = new_item(factory)
     confirm_with_subject(factory, item, "alice", T0)
     with transaction(factory) as s:
-        review.reopen(s, item, Actor("sam", "supervisor"), "wrong subject", T0 + MIN)
+        decisions.reopen(s, item, Actor("sam", "supervisor"), "wrong subject", T0 + MIN)
         assert ledger.balance(s, "case-1", "north", T0 + 2 * MIN, SETTINGS) == 0
         assert [(e.kind, e.points, e.reverses) for e in ledger.entries(s)] == [
             ("deduction", 2, None),
@@ -274,7 +274,7 @@ def test_final_and_decided_items_refuse_review_moves(factory):
         review.reassign(s, item, Actor("sam", "supervisor"), "bob", T0, SETTINGS)
     fresh = new_item(factory)
     with pytest.raises(IllegalTransition, match="cannot reopen an item that is pending"), transaction(factory) as s:
-        review.reopen(s, fresh, Actor("sam", "supervisor"), "why not", T0)
+        decisions.reopen(s, fresh, Actor("sam", "supervisor"), "why not", T0)
 
 
 def test_unknown_items_are_reported(factory):
@@ -338,7 +338,7 @@ def test_reopening_a_referral_starts_the_review_afresh(factory):
     item = new_item(factory, type="littering")
     confirm_with_subject(factory, item, "alice", T0)
     with transaction(factory) as s:
-        review.reopen(s, item, Actor("sam", "supervisor"), "subject reference mistyped", T0 + MIN)
+        decisions.reopen(s, item, Actor("sam", "supervisor"), "subject reference mistyped", T0 + MIN)
     assert confirm_with_subject(factory, item, "bob", T0 + 2 * MIN, subject_ref="case-9") == "awaiting_second"
     with transaction(factory) as s:
         assert review.first_confirmer(s, item) == "bob"

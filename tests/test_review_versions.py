@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from central import decisions
 from central.db import transaction
 from central.ledger import service as ledger
 from central.review import service as review
@@ -147,7 +148,9 @@ def test_an_appeal_decided_on_an_older_version_is_refused(factory):
     with transaction(factory) as s:
         event_id = add_infraction(s, type="jaywalking")
         review.claim(s, event_id, Actor("alice", "reviewer"), T0, SETTINGS)
-        review.decide(s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", "case-1", T0, SETTINGS)
+        decisions.decide(
+            s, event_id, Actor("alice", "reviewer"), "confirm", "clear evidence", "", "case-1", T0, SETTINGS
+        )
         [entry] = ledger.entries(s)
         appeal = ledger.open_appeal(s, entry.seq, "clerk", "not me", T0 + MIN, SETTINGS)
         seen = review.version(s, event_id)
@@ -210,7 +213,7 @@ def test_the_queue_and_next_item_offer_only_what_the_reviewer_can_take(factory):
     with transaction(factory) as s:
         alice, bob = Actor("alice", "reviewer"), Actor("bob", "reviewer")
         review.claim(s, referred, alice, T0, SETTINGS)
-        review.decide(s, referred, alice, "confirm", "clear evidence", "", "case-1", T0, SETTINGS.model_copy(
+        decisions.decide(s, referred, alice, "confirm", "clear evidence", "", "case-1", T0, SETTINGS.model_copy(
             update={"second_review_points": 1}
         ))  # fmt: skip
         review.claim(s, claimed_by_bob, bob, T0, SETTINGS)

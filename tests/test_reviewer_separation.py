@@ -10,13 +10,14 @@ import httpx
 import sqlalchemy as sa
 from alembic import command
 
-from central import audit
-from central.console.tables import HOST_OPERATOR, ConsoleUser
+from central import audit, decisions
+from central.console.tables import HOST_OPERATOR
 from central.db import make_engine, session_factory, transaction
 from central.ledger.tables import LedgerEntry
 from central.migrate import alembic_config
 from central.review import service as review
 from central.review.roles import Actor
+from central.user_accounts import ConsoleUser
 from tests.conftest import run_cli
 from tests.console_support import bearer, cut_evidence, make_central, seed, serve
 
@@ -79,7 +80,7 @@ def test_a_reviewer_cannot_second_an_account_they_issued_and_a_reset_moves_the_i
         with transaction(central.factory) as session:
             at, root_actor = datetime.now(UTC), Actor("root", "admin")
             review.claim(session, event, root_actor, at, central.settings)
-            state = review.decide(
+            state = decisions.decide(
                 session, event, root_actor, "confirm", "clear evidence", "", "S-1", at, central.settings
             )
         assert state == "awaiting_second"

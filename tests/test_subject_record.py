@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from central import decisions
 from central.db import transaction
 from central.evidence_store import FolderEvidenceStore
-from central.review import service as review
 from central.review.roles import Actor
 from central.subject_record.record import gather
 from central.subject_record.render import to_html
@@ -21,7 +21,7 @@ def test_a_reopened_items_record_leaves_out_the_supervisors_reason(factory, tmp_
     """Issue 23 §7: the reopen reason is free text, which the record's docstring says it leaves out."""
     event_id, _seq = confirmed_deduction(factory, subject="case-7")
     with transaction(factory) as s:
-        review.reopen(s, event_id, Actor("sam", "supervisor"), TYPED, T0 + DAY)
+        decisions.reopen(s, event_id, Actor("sam", "supervisor"), TYPED, T0 + DAY)
     with transaction(factory) as s:
         record = gather(s, FolderEvidenceStore(tmp_path), "case-7", "north", T0 + 2 * DAY, SETTINGS)
         page = to_html(record, SETTINGS.appeal_window_days)

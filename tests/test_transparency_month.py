@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from central import audit
+from central import audit, decisions
 from central.db import transaction
 from central.ledger import catalogue
 from central.ledger import service as ledger
@@ -75,7 +75,7 @@ class Month:
         with transaction(self.central.factory) as session:
             second = session.get(Infraction, event_id).review_state == "awaiting_second"
             review.claim(session, event_id, Actor(who, "reviewer"), at, SETTINGS)
-            make = review.second_review if second else review.decide
+            make = decisions.second_review if second else decisions.decide
             state = make(session, event_id, Actor(who, "reviewer"), decision, reason, "", subject, at, SETTINGS)
         received, where = self.arrived[event_id]
         if state in ("confirmed", "rejected") and MARCH.month == at.month:

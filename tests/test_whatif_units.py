@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from central import decisions
 from central.db import transaction
 from central.ledger import service as ledger
 from central.review import service as review
@@ -57,7 +58,7 @@ def test_an_event_reversed_on_appeal_is_not_counted_as_confirmed(factory) -> Non
         for event_id in (kept, reversed_):
             s.get(Infraction, event_id).payload = {"event_id": event_id, **trace}
             review.claim(s, event_id, reviewer, T0, SETTINGS)
-            state = review.decide(s, event_id, reviewer, "confirm", "clear evidence", "", "case-1", T0, SETTINGS)
+            state = decisions.decide(s, event_id, reviewer, "confirm", "clear evidence", "", "case-1", T0, SETTINGS)
             assert state == "confirmed"
         [entry] = ledger.entries(s, event_id=reversed_)
     with transaction(factory) as s:
@@ -94,7 +95,7 @@ def test_the_rules_page_judges_each_event_under_its_own_thresholds(db_url: str, 
             rule = {"name": "jaywalking", "version": "1", "thresholds": thresholds, "measurements": measured}
             row.payload = {**row.payload, "rule": rule}
             review.claim(s, event_id, alice, datetime.now(UTC), central.settings)
-            review.decide(
+            decisions.decide(
                 s, event_id, alice, "confirm", "clear evidence", "", None, datetime.now(UTC), central.settings
             )
     with serve(central) as base, httpx.Client(base_url=base, timeout=30) as client:

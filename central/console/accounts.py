@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from central import audit
 from central.console.auth import AuthError, add_user_with_one_time_password, find_user, hash_password, one_time_password
-from central.console.tables import ConsoleSession, ConsoleUser
+from central.console.tables import ConsoleSession
+from central.user_accounts import ConsoleUser
 
 
 def create_account(

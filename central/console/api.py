@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import audit
+from central import audit, decisions
 from central.console import schemas as s
 from central.console.accounts import create_account
 from central.console.accuracy import load_overturns
@@ -45,13 +45,13 @@ from central.console.roles import (
 )
 from central.console.second_review_check import shared_creator_warning
 from central.console.sessions import LiveSession, close_session
-from central.console.tables import ConsoleUser
 from central.ledger import service as ledger
 from central.ledger.tables import Appeal
 from central.review import service as review
 from central.review.separation import second_review_barrier
 from central.review.tables import Claim
 from central.tables import Infraction
+from central.user_accounts import ConsoleUser
 from models.base import SHA256_PATTERN
 
 ApiResponses = dict[int | str, dict[str, Any]]
@@ -366,7 +366,7 @@ def post_reopen(
 ) -> s.StateOut:
     with console(request).tx() as session:
         inf = load_infraction(session, event_id)
-        review.reopen(session, inf.event_id, live.principal.actor, body.reason, now(), version=body.version)
+        decisions.reopen(session, inf.event_id, live.principal.actor, body.reason, now(), version=body.version)
         return state_out(session, inf)
 
 

@@ -14,9 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
-from central.console.tables import ROLES, ConsoleUser, LoginAttempt
+from central.console.tables import ROLES, LoginAttempt
 from central.review.roles import Actor
 from central.timeutil import as_utc
+from central.user_accounts import ConsoleUser, fold_username
 from models.errors import InputError
 
 # Checked with re.fullmatch, as every pattern that validates input here: under re.match, `$` also matches before a
@@ -61,11 +62,6 @@ class LoginOutcome:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
-
-
-def fold_username(username: str) -> str:
-    """The form two usernames are compared in: `Alice`, `alice` and a full-width `ａｌｉｃｅ` are one name."""
-    return unicodedata.normalize("NFKC", username).casefold()
 
 
 def visible_characters(text: str) -> str:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.console.auth import fold_username
+from central import decisions
 from central.console.deps import console, now, require, require_change
 from central.console.evidence import evidence_response
 from central.console.filters import NO_NUL
@@ -22,7 +22,6 @@ from central.console.refusals import shown_on
 from central.console.roles import READ_EVIDENCE, REVIEW, SUPERVISE
 from central.console.second_review_check import shared_creator_warning
 from central.console.sessions import LiveSession
-from central.console.tables import ConsoleUser
 from central.console.view import render
 from central.review import service as review
 from central.review.errors import ReviewError
@@ -31,6 +30,7 @@ from central.review.tables import Claim
 from central.settings import CentralSettings
 from central.stored_check import infraction_breaches
 from central.timeutil import as_utc
+from central.user_accounts import ConsoleUser, fold_username
 from models.base import SHA256_PATTERN
 
 router = APIRouter(include_in_schema=False)
@@ -199,7 +199,7 @@ def claim_and_decide(
     event_id = load_infraction(session, event_id).event_id
     actor = live.principal.actor
     review.claim(session, event_id, actor, at, settings, version=version)
-    make = review.second_review if second else review.decide
+    make = decisions.second_review if second else decisions.decide
     return make(session, event_id, actor, decision, reason, note, subject_ref, at, settings)
 
 
@@ -314,5 +314,5 @@ def reopen(
     version: VersionField,
 ) -> Response:
     with console(request).tx() as session:
-        review.reopen(session, event_id.lower(), live.principal.actor, reason, now(), version=version)
+        decisions.reopen(session, event_id.lower(), live.principal.actor, reason, now(), version=version)
     return _after(event_id, "pending")

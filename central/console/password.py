@@ -16,8 +16,9 @@ from central.console.deps import console, require, require_change
 from central.console.filters import NO_NUL
 from central.console.roles import ANYONE, home_for
 from central.console.sessions import LiveSession
-from central.console.tables import ConsoleSession, ConsoleUser
+from central.console.tables import ConsoleSession
 from central.console.view import render
+from central.user_accounts import ConsoleUser
 
 PATH = "/account/password"
 API_PATH = "/api/v1/me/password"

@@ -13,8 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from central.console.auth import Principal, principal_of
-from central.console.tables import ConsoleSession, ConsoleUser
+from central.console.tables import ConsoleSession
 from central.timeutil import as_utc
+from central.user_accounts import ConsoleUser
 
 COOKIE_NAME = "cw_session"
 

@@ -1,10 +1,11 @@
-"""Console tables: users, server-side login sessions and login attempts (for rate limiting)."""
+"""Console tables: server-side login sessions and login attempts (for rate limiting). The users table is
+central.user_accounts, below the console, since separation of duties reads it too."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central.db import Base
@@ -14,28 +15,6 @@ ROLES = ("reviewer", "supervisor", "auditor", "admin")
 HOST_OPERATOR = "(host operator)"
 """The credential issuer of an account made or reset from the shell (`curbwatch central user`, the demo): whoever
 runs commands on the host, who owns the database anyway. No username can take this value (no spaces or brackets)."""
-
-
-class ConsoleUser(Base):
-    """A person who signs in to the console. Only the argon2 hash of the password is kept."""
-
-    __tablename__ = "console_users"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    username_key: Mapped[str] = mapped_column(String(80), unique=True, index=True)
-    """The username NFKC-normalised and casefolded: no two accounts share it, so `Alice` cannot sit beside
-    `alice`. (Accounts that clashed before this rule hold `KEY#ID` and are switched off.)"""
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    """Set for a one-time password: every page but the change-password form waits for a new one."""
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
-    credential_issuer: Mapped[str] = mapped_column(String(64))
-    """Who last gave this account a password someone else could know: the admin who created it or last reset it
-    (a username), or HOST_OPERATOR for the shell. The two reviews of a deduction may not both trace to one person
-    through it (central.review.separation)."""
 
 
 class ConsoleSession(Base):

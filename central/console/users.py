@@ -17,9 +17,10 @@ from central.console.filters import NO_NUL, RowId
 from central.console.roles import ADMIN
 from central.console.sessions import LiveSession, close_sessions_of
 from central.console.settings_rows import settings_rows
-from central.console.tables import ROLES, ConsoleUser
+from central.console.tables import ROLES
 from central.console.view import render
 from central.ledger import catalogue
+from central.user_accounts import ConsoleUser
 
 router = APIRouter(include_in_schema=False)
 

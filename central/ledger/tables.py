@@ -89,15 +89,3 @@ class CatalogueRow(Base):
     points: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
-
-
-class LedgerIdentity(Base):
-    """The ledger's identity: one row, a random id made when the database is migrated (0008). The checkpoint
-    folder records the id of the ledger it signs for and refuses another (central/checkpoint_log.py), so two
-    databases never share one checkpoint log and a checkpoint of one is never read as a claim about the other."""
-
-    __tablename__ = "ledger_identity"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    ledger_id: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

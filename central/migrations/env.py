@@ -5,16 +5,20 @@ from alembic import context
 import central.audit
 import central.console.tables
 import central.ledger.tables
+import central.ledger_identity
 import central.retention
 import central.review.tables
 import central.tables
+import central.user_accounts
 from central.db import Base, make_engine
 
 TABLE_MODULES = (
     central.tables,  # ingest: infractions, evidence, quarantine, camera status
-    central.console.tables,  # console users, sessions, login attempts
+    central.user_accounts,  # console users
+    central.console.tables,  # console sessions, login attempts
     central.review.tables,  # claims, review history
     central.ledger.tables,  # ledger entries, appeals, points catalogue
+    central.ledger_identity,  # the ledger's id
     central.audit,  # audit log
     central.retention,  # purge log
 )

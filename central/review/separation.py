@@ -12,13 +12,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.console.auth import fold_username
-from central.console.tables import ConsoleUser
 from central.review.errors import ReviewError
 from central.review.moves import current_round, last_of
 from central.review.roles import REVIEW_ROLES, Actor
 from central.review.states import Action, State
 from central.tables import Infraction
+from central.user_accounts import ConsoleUser, fold_username
 
 SECOND_REVIEW_STATES = (State.AWAITING_SECOND.value, State.SECOND_REVIEW.value)
 

@@ -36,7 +36,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     taken: set[str] = set()
     for user_id, username in bind.execute(sa.select(users.c.id, users.c.username).order_by(users.c.id)).all():
-        # The rule as central.console.auth.fold_username has it today, written out so this step stays the same.
+        # The rule as central.user_accounts.fold_username has it today, written out so this step stays the same.
         key = unicodedata.normalize("NFKC", username).casefold()
         values: dict[str, object] = {"username_key": key}
         if key in taken:
