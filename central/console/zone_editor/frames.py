@@ -14,12 +14,15 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 
 from models.config.detector import DetectorConfig
-from models.config.redaction import RedactionConfig
 from models.errors import UnavailableError
+
+if TYPE_CHECKING:
+    from edge.preview import Detector
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +51,22 @@ class EditorDetector:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
         self._lock = threading.Lock()
-        self._detector: object | None = None
+        self._detector: Detector | None = None
 
     @contextmanager
-    def use(self, wait_s: float) -> Iterator[object]:
+    def use(self, wait_s: float) -> Iterator[Detector]:
         """The loaded, reset detector; DetectorBusy when another caller holds it longer than `wait_s`; ModelError
         when the weights cannot be used."""
         if not self._lock.acquire(timeout=wait_s):
             raise DetectorBusy("the detector is busy with a test replay; try again when it ends")
         try:
             if self._detector is None:
-                from edge.detector import Detector
+                from edge.preview import Detector
 
                 started = time.perf_counter()
                 self._detector = Detector(self.config)
                 log.info("zone editor: loaded %s in %.1f s", self.config.model, time.perf_counter() - started)
-            self._detector.reset()  # type: ignore[attr-defined]
+            self._detector.reset()
             yield self._detector
         finally:
             self._lock.release()
@@ -72,18 +75,11 @@ class EditorDetector:
 def redacted_first_frame(uri: str, detector: EditorDetector, wait_s: float = 2.0) -> Frame:
     """The first frame of `uri` with every person pixelated as the edge pipeline does it (mode 'person',
     whatever a camera file says: the editor never shows people). Raises SourceError, ModelError, DetectorBusy."""
-    from edge.redact import Redactor
-    from edge.source import SourceError, VideoSource
+    from edge.preview import first_frame, redact_people
 
-    with VideoSource(uri, max_reconnects=0) as source:
-        frame = next(iter(source), None)
-    if frame is None:
-        raise SourceError("no frame could be read from the source now")
-    redactor = Redactor(RedactionConfig(mode="person"))
+    frame = first_frame(uri)
     with detector.use(wait_s) as model:
-        detections, detected = model.process(frame.image, frame.t)  # type: ignore[attr-defined]
-        redactor.update(frame.t, detections, detected, model.raw_people)  # type: ignore[attr-defined]
-    image = redactor.apply(frame.image, frame.t)
+        image = redact_people(model, frame)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise RuntimeError("could not encode the frame as JPEG")

@@ -9,13 +9,15 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from central.console.zone_editor.frames import DetectorBusy, EditorDetector
-from edge.samples import FrameSample
 from models.config.camera import CameraConfig
 from models.errors import UnavailableError
 from models.infraction import InfractionMessage
+
+if TYPE_CHECKING:
+    from edge.preview import FrameSample
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +131,9 @@ class ReplayState:
 def source_fps(uri: str) -> float:
     """The source's frame rate; SourceError unless a frame can be read now (a stream that is down would
     otherwise keep the replay reconnecting)."""
-    from edge.source import SourceError, VideoSource
+    from edge.preview import first_frame
 
-    with VideoSource(uri, max_reconnects=0) as source:
-        if next(iter(source), None) is None:
-            raise SourceError("no frame could be read from the source now")
-        return source.fps or FALLBACK_FPS
+    return first_frame(uri).fps or FALLBACK_FPS
 
 
 class ReplayRunner:
@@ -179,27 +178,20 @@ class ReplayRunner:
                 setattr(self._state, name, value)
 
     def _run(self, config: CameraConfig, uri: str, seconds: int, collector: PathCollector) -> None:
-        from edge.detector import Detector, ModelError
-        from edge.replay import replay_file
-        from edge.sink import MemorySink
-        from edge.source import SourceError
+        from edge.preview import ModelError, SourceError, replay_sample
 
         started = time.perf_counter()
         try:
             frames = math.ceil(seconds * source_fps(uri))
             self._finish(total_frames=frames)
-            sink = MemorySink()
             # Waits for a frame being redacted at this moment; frames asked for meanwhile are told it is busy.
             with self.detector.use(wait_s=60.0) as model:
-                assert isinstance(model, Detector)  # use() yields the edge Detector it loaded, typed as object there
-                stats = replay_file(
-                    uri, config, model, sinks=[sink], max_frames=frames, progress=False, observers=[collector]
-                )
+                stats, messages = replay_sample(uri, config, model, frames, collector)
             self._finish(
                 state="done",
                 frames_done=stats.frames,
                 summary=stats.summary(),
-                result=summarise(collector.paths, sink.messages),
+                result=summarise(collector.paths, messages),
                 wall_s=time.perf_counter() - started,
             )
         except (SourceError, ModelError, DetectorBusy) as exc:

@@ -130,8 +130,7 @@ def frame(
     source: Annotated[str, Query(min_length=1, max_length=MAX_KEY_LENGTH)],
 ) -> Response:
     """The source's first frame as JPEG, people pixelated."""
-    from edge.detector import ModelError
-    from edge.source import SourceError
+    from edge.preview import ModelError, SourceError
 
     editor = editor_of(request)
     try:
@@ -194,7 +193,7 @@ def save(
     payload: Annotated[dict[str, Any], Body()],
 ) -> JSONResponse:
     """Validate the draft with CameraConfig and write it into the cameras folder; problems come back one a line."""
-    from edge.zone_warnings import zone_warnings
+    from edge.preview import zone_warnings
 
     body, refused = _parse(SaveRequest, payload)
     if refused is not None:
