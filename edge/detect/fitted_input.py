@@ -62,8 +62,27 @@ def refit(data: bytes, size_for: Callable[[int], tuple[int, int]]) -> tuple[byte
     """The LiteRT YOLO detection export `data` with its input set to `size_for(side of the square export)`, as
     (height, width); returns the new model's bytes and that size. ModelError when the file is not laid out as
     such an export (then it can only run at its own input size)."""
+    rewrite = _unpacked(data)
+    import flatbuffers  # after LiteRT, which brings it, was found
+
+    height, width = size_for(rewrite.side)
+    if height % STRIDES[-1] or width % STRIDES[-1] or min(height, width) < STRIDES[-1]:
+        raise ModelError(f"a fitted input must be a multiple of {STRIDES[-1]} on each side, not {width}x{height}")
+    rewrite.apply(height, width)
+    builder = flatbuffers.Builder(len(data))
+    builder.Finish(rewrite.model.Pack(builder), file_identifier=b"TFL3")  # type: ignore[attr-defined]
+    return bytes(builder.Output()) + _metadata(data, height, width), (height, width)
+
+
+def check_refittable(data: bytes) -> None:
+    """ModelError unless `refit` can rewrite `data`: the same checks, without building a new model (a fifth of the
+    cost, which every camera with detection regions pays at start)."""
+    rewrite = _unpacked(data)
+    rewrite.changes(rewrite.side, rewrite.side)
+
+
+def _unpacked(data: bytes) -> _Rewrite:
     try:
-        import flatbuffers
         from ai_edge_litert import schema_py_generated as schema
     except ImportError:
         raise ModelError("fitting a .tflite model needs LiteRT: pip install 'curbwatch[box]'") from None
@@ -71,14 +90,7 @@ def refit(data: bytes, size_for: Callable[[int], tuple[int, int]]) -> tuple[byte
         model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
     except Exception as exc:  # flatbuffers raises whatever a truncated or foreign buffer trips over
         raise ModelError(f"not a LiteRT model: {exc}") from None
-    rewrite = _Rewrite(model, schema)
-    height, width = size_for(rewrite.side)
-    if height % STRIDES[-1] or width % STRIDES[-1] or min(height, width) < STRIDES[-1]:
-        raise ModelError(f"a fitted input must be a multiple of {STRIDES[-1]} on each side, not {width}x{height}")
-    rewrite.apply(height, width)
-    builder = flatbuffers.Builder(len(data))
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output()) + _metadata(data, height, width), (height, width)
+    return _Rewrite(model, schema)
 
 
 class _Rewrite:
@@ -116,12 +128,16 @@ class _Rewrite:
         self.model.buffers[tensor.buffer].data = np.ascontiguousarray(value, dtype=kind).tobytes()  # type: ignore[attr-defined]
         tensor.shape = [int(d) for d in value.shape]
 
-    def apply(self, height: int, width: int) -> None:
+    def changes(self, height: int, width: int) -> list[tuple[str, int, np.ndarray]]:
+        """Each constant to rewrite for an input of `height` x `width`: its kind, tensor and new value."""
         changes = self._upsampling(height, width) + self._flattening(height, width) + self._decoder(height, width)
         kinds = {kind for kind, _index, _value in changes}
         if kinds != {"upsample", "reshape", "anchors", "strides"}:
             raise ModelError(f"not a YOLOv8 detection export: found only {sorted(kinds) or 'none'} of its constants")
-        for _kind, index, value in changes:
+        return changes
+
+    def apply(self, height: int, width: int) -> None:
+        for _kind, index, value in self.changes(height, width):
             self._store(index, value)
         self.source.shape = [1, height, width, 3]
         for tensor in self.graph.tensors:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.detect.fitted_input import fitted_size, refit
+from edge.detect.fitted_input import check_refittable, fitted_size, refit
 from edge.detect.model_file import ModelError, model_format, stored_names
 from edge.detect.runtimes import Session, open_session
 from edge.detect.yolo_io import RawDetections, decode, letterbox
@@ -85,7 +85,7 @@ class NativeBackend:
             self._resizable = model_format(self._path) == "tflite"
             if self._resizable:
                 try:
-                    refit(self._content(), lambda side: (side, side))
+                    check_refittable(self._content())
                 except ModelError as exc:
                     log.info("%s runs only at its own input: %s", self._path.name, exc)
                     self._resizable = False
