@@ -3,6 +3,8 @@ system python3, which has python3-gi; `.ci/setup` installs both)."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
 import subprocess
 import threading
@@ -12,6 +14,10 @@ from pathlib import Path
 import pytest
 
 SYSTEM_PYTHON = "/usr/bin/python3"
+CLONE_NEWNET = 0x40000000
+OWN_NETWORK = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+"""A network namespace of the server's own, with only its loopback up: its network can be taken away without
+touching the machine's."""
 SERVER = Path(__file__).with_name("rtsp_server.py")
 READY_S = 60.0
 """Decoding the clip into memory comes first; on a busy two-core machine that can take a while."""
@@ -28,10 +34,20 @@ def check_gstreamer() -> None:
 
 
 class RtspCamera:
-    """One server process serving one clip at rtsp://127.0.0.1:PORT/cam; `restart` keeps the port."""
+    """One server process serving one clip at rtsp://127.0.0.1:PORT/cam; `restart` keeps the port. With
+    `own_network` it runs in a network namespace of its own (`join_network` lets a thread reach it there)."""
 
-    def __init__(self, clip: Path, *, loop: bool = True, codec: str = "h264", size: str | None = None) -> None:
+    def __init__(
+        self,
+        clip: Path,
+        *,
+        loop: bool = True,
+        codec: str = "h264",
+        size: str | None = None,
+        own_network: bool = False,
+    ) -> None:
         self.clip, self.loop, self.codec, self.size = clip, loop, codec, size
+        self.own_network = own_network
         self.port = 0
         self.process: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
@@ -46,6 +62,7 @@ class RtspCamera:
         command = [SYSTEM_PYTHON, str(SERVER), str(self.clip), "--port", str(self.port), "--codec", self.codec]
         command += ["--loop"] if self.loop else []
         command += ["--size", self.size] if self.size else []
+        command = OWN_NETWORK + command if self.own_network else command
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         ready = threading.Event()
         threading.Thread(target=self._listen, args=(self.process, ready), daemon=True).start()
@@ -76,6 +93,25 @@ class RtspCamera:
     def resume(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGUSR2)
+
+    @property
+    def _network(self) -> str:
+        assert self.process is not None and self.own_network
+        return f"/proc/{self.process.pid}/ns/net"
+
+    def join_network(self) -> None:
+        """Move the calling thread (only it, and the threads it starts) into the server's network namespace."""
+        descriptor = os.open(self._network, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).setns(descriptor, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns")
+        finally:
+            os.close(descriptor)
+
+    def network(self, up: bool) -> None:
+        """Take the server's network away (its loopback down: no reset, no goodbye, only silence) or bring it back."""
+        state = "up" if up else "down"
+        subprocess.run(["nsenter", f"--net={self._network}", "ip", "link", "set", "lo", state], check=True)
 
     def kill(self) -> None:
         """As a camera losing power: no goodbye to its clients."""

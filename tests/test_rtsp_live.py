@@ -1,11 +1,12 @@
 """Live cameras against a real RTSP server (GStreamer, tests/rtsp_server.py): H.264 and H.265 over TCP and UDP,
 and the faults a real camera has: killed and back, stalled with its connection open, refusing for a while,
-a new resolution after a restart, a wrong URL."""
+a new resolution after a restart, a wrong URL, its network going away mid-stream."""
 
 from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Iterator
 
@@ -168,3 +169,42 @@ def test_credentials_never_reach_the_log_or_the_heartbeat(camera, caplog):
         list(source)
     assert "s3cret" not in caplog.text and "admin:***@" in caplog.text
     assert "s3cret" not in str(waits.problems)
+
+
+def test_the_network_going_away_under_a_running_stream():
+    """The camera's network taken away mid-stream (loopback down in a network namespace of the test's own): no
+    reset and no end of stream reach the edge, only silence. The read timeout ends the connection, the reconnects
+    fail while the network is away, and frames flow again once it is back."""
+    camera = RtspCamera(shared_file("media", CLIP), own_network=True)
+    holder: dict[str, VideoSource] = {}
+    waits = Waits(holder, {3: lambda: camera.network(up=True)})
+    read_timeout = 3.0
+    frames, last_at = [], 0.0
+
+    def watch() -> None:
+        nonlocal last_at
+        camera.join_network()
+        with VideoSource(camera.url, reconnect_initial_s=0.5, read_timeout_s=read_timeout, sleep=waits) as source:
+            holder["source"] = source
+            for frame in source:
+                frames.append(frame)
+                if len(frames) == 30:
+                    camera.network(up=False)
+                if not waits.at:
+                    last_at = time.monotonic()
+                if len(frames) == 60:
+                    break
+
+    watcher = threading.Thread(target=watch)
+    try:
+        watcher.start()
+        watcher.join(timeout=120)
+    finally:
+        camera.kill()
+    assert not watcher.is_alive() and len(frames) == 60, (len(frames), waits.problems)
+    silence = waits.at[0] - last_at
+    assert read_timeout - 0.5 <= silence <= read_timeout + STALL_MARGIN_S, silence
+    assert waits.problems[0] == "no frame for 3 s; reconnecting in 0.5 s (attempt 1)"
+    assert all(problem and problem.startswith("cannot connect") for problem in waits.problems[1:3]), waits.problems
+    indices = [f.index for f in frames]
+    assert indices == sorted(indices) and len(set(indices)) == 60, "indices go on across the outage"
