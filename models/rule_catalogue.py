@@ -1,6 +1,6 @@
 """The one list of rules. Every other list of rules (message types, scoring, queue filters, the Rules page,
-the zone editor's switches, the ledger's default points) is read from here, so adding a rule means one entry
-here beside its module in edge/rules/ and its config model (docs/extending.md).
+the zone editor's switches, the what-if's config models) is read from here, so adding a rule means one entry
+here beside its module in edge/rules/ and its config model (docs/adding-a-rule.md).
 
 `InfractionType` is spelt out as a Literal because type checkers need the names before the program runs;
 the check at the bottom keeps it and the catalogue the same list."""
@@ -27,8 +27,11 @@ class RuleEntry:
     """The zone kinds it watches; the first is the one it needs to run at all."""
     follows_item: bool
     """The event is about an object left behind, which the edge keeps reporting on (the console shows its life)."""
-    default_points: int
-    """Points a confirmed event deducts until the catalogue in the ledger says otherwise."""
+
+    @property
+    def on_by_default(self) -> bool:
+        """Whether a camera file that does not name the rule runs it: its config model's `enabled` default."""
+        return bool(self.config.model_fields["enabled"].default)
 
 
 RULES: tuple[RuleEntry, ...] = (
@@ -37,14 +40,12 @@ RULES: tuple[RuleEntry, ...] = (
         config=JaywalkingConfig,
         zone_kinds=("roadway", "crosswalk"),
         follows_item=False,
-        default_points=2,
     ),
     RuleEntry(
         name="littering",
         config=LitteringConfig,
         zone_kinds=("litter_watch",),
         follows_item=True,
-        default_points=3,
     ),
 )
 RULE_NAMES: tuple[InfractionType, ...] = tuple(entry.name for entry in RULES)

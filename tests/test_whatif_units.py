@@ -103,5 +103,6 @@ def test_the_rules_page_judges_each_event_under_its_own_thresholds(db_url: str, 
         form = {"csrf_token": token, **{k: str(v) for k, v in WIDTHS.items() if k != "unit"}}
         page = client.post("/rules/main-st/cam-north/jaywalking/what-if", data=form)
     assert page.status_code == 200, page.text
+    assert "so a re-judged verdict is exact" in page.text, "the rule's own words on what its trace can tell"
     assert '<strong class="kept-confirmed">2</strong>' in page.text
     assert '<strong class="dropped-confirmed">0</strong>' in page.text

@@ -19,6 +19,7 @@ from central.db import transaction
 from central.settings import CentralSettings, load_settings
 from models.config.camera import load_camera_config
 from models.errors import ConfigError
+from models.rule_catalogue import RULES
 from tests.browser_support import shot
 from tests.conftest import shared_file
 from tests.console_support import FOOTAGE, PASSWORDS, Central, make_central, serve
@@ -263,6 +264,13 @@ def test_the_page_lists_only_videos_inside_the_folders_and_hides_stream_urls(edi
     assert "s3cret" not in page and "rtsp://" not in page
     settings = httpx.get(f"{base}/admin/config", headers=bearer(base, "root")).text
     assert "gate-cam" in settings and "s3cret" not in settings
+
+
+def test_each_rules_switch_starts_as_a_camera_file_that_does_not_name_it_runs(editor) -> None:
+    base, _central, _cameras = editor
+    page = httpx.get(f"{base}/admin/zones", headers=bearer(base, "root")).text
+    for entry in RULES:
+        assert (f'id="rule-{entry.name}" checked' in page) == entry.on_by_default, entry.name
 
 
 @pytest.mark.parametrize("name", ["../../evil", "evil.yaml", "a/b", ".hidden", "x" * 65, ""])

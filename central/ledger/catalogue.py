@@ -14,12 +14,8 @@ from central import audit
 from central.ledger.tables import CatalogueRow
 from central.review.errors import ReviewError
 from models.infraction import InfractionType
-from models.rule_catalogue import RULES
 
 INFRACTION_TYPES: tuple[str, ...] = get_args(InfractionType)
-DEFAULT_POINTS = {entry.name: entry.default_points for entry in RULES}
-"""Version 1 (the 0002_review migration) holds these for the first two rules; a rule added later is priced by
-the catalogue version that first names it."""
 MAX_POINTS = 20
 
 

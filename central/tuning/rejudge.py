@@ -60,6 +60,8 @@ class RuleSpec:
     """(thresholds in force, measurements, proposed thresholds) -> verdict under the proposal."""
     tests: Callable[[Mapping[str, Scalar], Mapping[str, float]], list[str]]
     """(measurements, proposed thresholds) -> the tests that pass, in words: which one fires an event."""
+    trace_tells: str
+    """How much a trace can tell a what-if, in words for the Rules page: whether its verdict is exact."""
 
     def replay_only_names(self) -> list[tuple[str, str]]:
         """Each threshold only a replay can judge, with why, one per name."""
@@ -137,6 +139,8 @@ RULES: dict[str, RuleSpec] = {
         ),
         judge=_jaywalking,
         tests=_jaywalking_tests,
+        trace_tells="A crossing's trace holds the whole crossing, so a re-judged verdict is exact (except for a "
+        "crossing still under way after max_crossing_s, which is reported before it ends).",
     ),
     "littering": RuleSpec(
         knobs=(
@@ -151,6 +155,9 @@ RULES: dict[str, RuleSpec] = {
         ),
         judge=_littering,
         tests=_littering_tests,
+        trace_tells="Littering is reported at the first moment its conditions hold, so a trace shows the times at "
+        "that moment: a looser value would still have fired, a stricter one above what was measured cannot be told "
+        "from the trace.",
     ),
 }
 

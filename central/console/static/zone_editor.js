@@ -419,7 +419,9 @@
     $("camera-site").value = camera.site || "";
     $("camera-name").value = camera.name || "";
     RULES.forEach(function (rule) {
-      $("rule-" + rule).checked = !(rules[rule] && rules[rule].enabled === false);
+      // A file that does not say runs the rule as its config's default does, which the page's switch starts at.
+      var box = $("rule-" + rule), said = rules[rule] && rules[rule].enabled;
+      box.checked = typeof said === "boolean" ? said : box.defaultChecked;
     });
     state.drawing = null;
     state.badZones = {};
