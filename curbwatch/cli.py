@@ -421,6 +421,28 @@ def bench_detect(
     click.echo(report(rows, len(picked)))
 
 
+@bench.command("floor")
+@click.option(
+    "--config",
+    "config_files",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Camera YAML whose source.uri is a clip of the camera; repeat for several cameras.",
+)
+@click.option("--frames", type=click.IntRange(2, 1000), default=24, show_default=True, help="Frames per clip.")
+def bench_floor(config_files: tuple[str, ...], frames: int) -> None:
+    """How tall, in model pixels, a person must be for the detector to find them (recall against height, every
+    person the detector finds at twice the whole frame's scale looked for again at smaller scales), and for each
+    camera the smallest person whose feet are in its rule zones: the value for detector.smallest_person."""
+    from pathlib import Path
+
+    from edge.bench_floor import measure, report
+
+    configs = [(Path(name).stem, load_camera_config(name)) for name in config_files]
+    click.echo(report(measure(configs, frames)))
+
+
 bench.add_command(bench_ingest)
 bench.add_command(bench_capacity)
 bench.add_command(bench_console)

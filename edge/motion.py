@@ -48,8 +48,9 @@ class Motion:
         # Every blob against every box at once: a busy street has hundreds of each on a kept frame.
         blobs = np.asarray(self.blobs)[:, None, :]
         grown = np.asarray([grow(box, EXPLAINED_PAD) for box in boxes])[None, :, :]
-        inside = (blobs[..., :2] >= grown[..., :2]).all(axis=2) & (blobs[..., 2:] <= grown[..., 2:]).all(axis=2)
-        return [blob for blob, held in zip(self.blobs, inside.any(axis=1), strict=True) if not held]
+        inside = np.all(blobs[..., :2] >= grown[..., :2], axis=2) & np.all(blobs[..., 2:] <= grown[..., 2:], axis=2)
+        held: list[bool] = np.any(inside, axis=1).tolist()
+        return [blob for blob, explained in zip(self.blobs, held, strict=True) if not explained]
 
 
 class MotionDetector:

@@ -54,6 +54,9 @@ a model to rewrite and load, 0.2-0.4 s and about 30 MB), so a region larger than
 people in it are large anyway."""
 STEP = 32
 """Model inputs are multiples of the detection head's coarsest stride."""
+PERSON_FLOOR_PX = 32
+"""Model pixels tall a person must be for the shipped model to find them reliably: `curbwatch bench floor` on the
+shared clips finds 90 % or more of the people from this height up (docs/accuracy.md)."""
 
 
 def window_of(zones: Iterable[Zone]) -> Box:
@@ -135,6 +138,16 @@ def _centred(box: Box, w: float, h: float, frame: tuple[int, int]) -> Pixels:
     return left, top, min(width, left + round(w)), min(height, top + round(h))
 
 
+def pixel_scale(detector: DetectorConfig, frame: tuple[int, int]) -> float:
+    """Model pixels per frame pixel (frame: width, height) for the zones' window: the whole frame's scale (imgsz
+    over its longer side), or less where `detector.smallest_person` says the smallest person the zones hold would
+    still be PERSON_FLOOR_PX tall."""
+    whole = detector.imgsz / max(frame)
+    if detector.smallest_person is None:
+        return whole
+    return min(whole, PERSON_FLOOR_PX / (detector.smallest_person * frame[1]))
+
+
 def model_input(width_px: float, height_px: float, scale: float) -> tuple[int, int]:
     """The model input (height, width) that holds `width_px` x `height_px` frame pixels at `scale` model pixels per
     frame pixel: each side rounded up to a multiple of STEP."""
@@ -158,9 +171,16 @@ def describe(zones: Iterable[Zone], detector: DetectorConfig) -> str:
     if not detector.regions:
         return "detector.regions off: the detector looks at the whole frame on every detection"
     x1, y1, x2, y2 = window_of(zones)
+    smallest = detector.smallest_person
+    scale = (
+        f"at the scale that keeps the smallest person in the zones (detector.smallest_person, {smallest:g} of the "
+        f"frame's height) {PERSON_FLOOR_PX} model pixels tall, never above the whole frame's"
+        if smallest is not None
+        else "at the whole frame's pixel scale (detector.smallest_person unset)"
+    )
     return (
         f"detector.regions on: the detector looks at x {x1:.2f}-{x2:.2f}, y {y1:.2f}-{y2:.2f} of the frame "
-        f"({box_area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them), all of it "
+        f"({box_area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them) {scale}, all of it "
         f"{detector.full_fps:g} times a second and in between only around the people it follows and what moves; "
         "the rest of the frame is pixelated in evidence (.tflite YOLO exports; other models look at whole frames)"
     )

@@ -1,0 +1,31 @@
+"""`curbwatch bench floor`: recall against a person's height in model pixels, and each camera's smallest person in
+its zones (the value for detector.smallest_person)."""
+
+import math
+import re
+
+from edge.bench_floor import EDGES, Floor, floor_px
+from tests.conftest import run_cli, shared_file
+
+
+def test_the_floor_is_the_height_from_which_every_taller_bin_is_found_reliably():
+    floor = Floor()
+    for height, found, of in ((10, 1, 10), (20, 8, 10), (30, 10, 10), (40, 9, 10), (100, 10, 10)):
+        for n in range(of):
+            floor.add(height, n < found)
+    assert floor_px(floor, 0.9) == 24, "the 20-24 bin finds 80 %: the floor is the next edge up"
+    assert floor_px(floor, 0.5) == 12, "empty bins (12-20) do not stop it"
+    assert sum(floor.wanted) == 50 and floor.wanted[EDGES.index(96)] == 10, "96 px and up in the last bin"
+    assert math.isinf(floor_px(Floor(), 0.9)), "no people, no floor"
+
+
+def test_bench_floor_prints_recall_by_height_and_the_smallest_person_in_the_zones(model_path):
+    shared_file("media", "litter_aboda_video4_bag_left_outdoor.avi")
+    config = "examples/litter_aboda_video4_bag_left_outdoor.yaml"
+    result = run_cli("bench", "floor", "--config", config, "--frames", "8")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"person height, model px +found +of +recall", result.stdout)
+    assert re.search(r"96- +\d+ +\d+ +\d+%", result.stdout), "large people counted"
+    row = re.search(r"litter_aboda_video4_bag_left_outdoor +(\d+) +(\S+) +(\S+)", result.stdout)
+    assert row, result.stdout
+    assert int(row[1]) > 0 and 0 < float(row[2]) < 1, "people stand in the litter watch zone, a share of the frame"
