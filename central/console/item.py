@@ -1,7 +1,7 @@
 """The item page (evidence, overlay, rule trace, history) and its actions: claim, release, decide (the first
 review), second review, reassign, reopen. Every form carries the item's version as the page showed it (hidden
 field `version`), so a move on an item that changed since is refused (409, the page again with what changed).
-Review rules live in central.review.service; this module turns its answers into pages."""
+Review rules live in central.review.service and central.decisions; this module turns their answers into pages."""
 
 from __future__ import annotations
 
