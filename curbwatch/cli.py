@@ -56,7 +56,7 @@ def check_config(config_file: str) -> None:
     config = load_camera_config(config_file)
     click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
     click.echo(f"# {config.detector.schedule()}")
-    click.echo(f"# {describe_regions(config.zones, config.detector)}")
+    click.echo(f"# {describe_regions(config)}")
 
 
 @cli.command("schema")

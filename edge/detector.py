@@ -123,6 +123,7 @@ class Detector:
         self.looked: tuple[Box, ...] = (self.window,)
         """The parts of the frame the last detector run looked at."""
         self._full_t: float | None = None
+        self._smallest: float | None = None
         self.window_input: tuple[int, int] | None = None
         """The model input (height, width) the zones' window is looked at, once regions have looked."""
         log.info(
@@ -172,7 +173,7 @@ class Detector:
         if self.window_input is None:
             return "the zones' window, not looked at yet"
         height, width = self.window_input
-        smallest = self.config.smallest_person
+        smallest = self._smallest
         why = (
             f"the scale at which the smallest person in the zones (detector.smallest_person, {smallest:g} of the "
             f"frame's height) is {PERSON_FLOOR_PX} model pixels tall, or the whole frame's if that is smaller"
@@ -184,10 +185,13 @@ class Detector:
             f"people followed and what moved at {REGION_INPUT}x{REGION_INPUT}"
         )
 
-    def look_within(self, window: Box) -> Box:
-        """Detect only inside `window` (`edge.regions.window_of` the camera's zones) when `detector.regions` is on;
-        returns the window in use (the whole frame when regions are off)."""
+    def look_within(self, window: Box, smallest_person: float | None = None) -> Box:
+        """Detect only inside `window` (`edge.regions.window_of` the camera's zones) when `detector.regions` is on,
+        at the scale that keeps `smallest_person` (frame heights; `edge.regions.smallest_person`) findable; returns
+        the window in use (the whole frame when regions are off)."""
         self.window = window if self.regions else FULL_WINDOW
+        self._smallest = smallest_person
+        self.window_input = None
         self._full_t = None  # the next run looks at all of it
         return self.window
 
@@ -240,7 +244,7 @@ class Detector:
         1 / `full_fps` seconds, else squares around the people and ridden vehicles of the last run and what moved
         since (the window when those would cost nearly as much); none when there is nothing to look for."""
         height, width = image.shape[:2]
-        scale = pixel_scale(self.config, (width, height))
+        scale = pixel_scale(self.config.imgsz, (width, height), self._smallest)
         x1, y1, x2, y2 = self.window
         size = model_input((x2 - x1) * width, (y2 - y1) * height, scale)
         self.window_input = size
