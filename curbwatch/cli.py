@@ -77,7 +77,7 @@ def schema(name: str | None) -> None:
 
 @cli.command("config-reference")
 def config_reference_command() -> None:
-    """Print the camera configuration reference as a Markdown table (the one in docs/config-reference.md)."""
+    """Print the camera configuration reference as a Markdown table (the one in docs/config.md)."""
     from curbwatch.reference import config_reference
 
     click.echo(config_reference(), nl=False)

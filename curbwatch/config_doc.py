@@ -1,4 +1,4 @@
-"""Keep docs/config-reference.md's generated table in step: `python -m curbwatch.config_doc` rewrites it."""
+"""Keep docs/config.md's generated table in step: `python -m curbwatch.config_doc` rewrites it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from curbwatch.reference import config_reference
 
-CONFIG_DOC = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
+CONFIG_DOC = Path(__file__).resolve().parent.parent / "docs" / "config.md"
 _BLOCK = re.compile(r"(<!-- config-reference -->\n).*?(<!-- /config-reference -->)", re.S)
 
 

@@ -36,10 +36,10 @@ def test_schema_prints_json_schema_of_each_message():
 
 
 def test_config_reference_doc_matches_the_models():
-    doc = (ROOT / "docs" / "config-reference.md").read_text()
+    doc = (ROOT / "docs" / "config.md").read_text()
     match = re.search(r"<!-- config-reference -->\n(.*?)<!-- /config-reference -->", doc, re.S)
-    assert match, "docs/config-reference.md lost its config-reference markers"
-    assert match.group(1) == config_reference(), "docs/config-reference.md is stale: run python -m curbwatch.config_doc"
+    assert match, "docs/config.md lost its config-reference markers"
+    assert match.group(1) == config_reference(), "docs/config.md is stale: run python -m curbwatch.config_doc"
 
 
 def test_the_smallest_camera_replays_offline_and_is_the_one_readme_shows(model_path):
