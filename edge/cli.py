@@ -206,7 +206,7 @@ def run_camera(
     from edge.pipeline import Pipeline
     from edge.pipeline import run as run_pipeline
     from edge.reload import reload_pipeline
-    from edge.source import VideoSource
+    from edge.source import VideoSource, source_kind
 
     lifecycle = Lifecycle()
     lifecycle.install()  # from here on a stop while the model loads is as clean as one later
@@ -216,19 +216,28 @@ def run_camera(
     remove_partial(evidence)
     sinks = open_sinks(config, events_out or str(evidence / "events.jsonl"), publish, None)
     origin = datetime.now(UTC)
-    source = VideoSource(  # before the model loads: a wrong path fails in a moment (SourceError, exit 4)
-        config.source.uri,
-        realtime=config.source.realtime,
-        reconnect_initial_s=config.source.reconnect_initial_s,
-        reconnect_max_s=config.source.reconnect_max_s,
-        open_timeout_s=config.source.open_timeout_s,
-        read_timeout_s=config.source.read_timeout_s,
-        rtsp_transport=config.source.rtsp_transport,
-        ffmpeg_options=config.source.ffmpeg_options,
-        start_wall=origin,
-        sleep=lifecycle.sleep,
-    )
+
+    def open_source() -> VideoSource:
+        return VideoSource(
+            config.source.uri,
+            realtime=config.source.realtime,
+            reconnect_initial_s=config.source.reconnect_initial_s,
+            reconnect_max_s=config.source.reconnect_max_s,
+            open_timeout_s=config.source.open_timeout_s,
+            read_timeout_s=config.source.read_timeout_s,
+            rtsp_transport=config.source.rtsp_transport,
+            ffmpeg_options=config.source.ffmpeg_options,
+            start_wall=origin,
+            sleep=lifecycle.sleep,
+        )
+
+    # A file opens before the model loads, so a wrong path fails in a moment (SourceError, exit 4). A live camera
+    # connects after: the stream would otherwise pile up seconds of frames while the model loads, which arrive in a
+    # burst at the first read and are dropped as stale once the pipeline is behind them.
+    live = source_kind(config.source.uri) != "file"
+    file_source = None if live else open_source()
     detector = open_detector(config, model)
+    source = file_source or open_source()
     pipeline = Pipeline(
         config,
         detector,
@@ -236,7 +245,7 @@ def run_camera(
         sinks=sinks,
         evidence_dir=evidence,
         source_fps=source.fps,
-        live=source.kind != "file",
+        live=live,
         frame_size=(source.width, source.height),
         clip=config.source.uri if source.kind == "file" else None,
     )

@@ -35,7 +35,8 @@ def check_gstreamer() -> None:
 
 class RtspCamera:
     """One server process serving one clip at rtsp://127.0.0.1:PORT/cam; `restart` keeps the port. With
-    `own_network` it runs in a network namespace of its own (`join_network` lets a thread reach it there)."""
+    `own_network` it runs in a network namespace of its own (`join_network` lets a thread reach it there); with
+    `lead_in`, each client gets that many grey frames before the clip."""
 
     def __init__(
         self,
@@ -45,9 +46,10 @@ class RtspCamera:
         codec: str = "h264",
         size: str | None = None,
         own_network: bool = False,
+        lead_in: int = 0,
     ) -> None:
         self.clip, self.loop, self.codec, self.size = clip, loop, codec, size
-        self.own_network = own_network
+        self.own_network, self.lead_in = own_network, lead_in
         self.port = 0
         self.process: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
@@ -62,6 +64,7 @@ class RtspCamera:
         command = [SYSTEM_PYTHON, str(SERVER), str(self.clip), "--port", str(self.port), "--codec", self.codec]
         command += ["--loop"] if self.loop else []
         command += ["--size", self.size] if self.size else []
+        command += ["--lead-in", str(self.lead_in)] if self.lead_in else []
         command = OWN_NETWORK + command if self.own_network else command
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         ready = threading.Event()

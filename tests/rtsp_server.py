@@ -2,7 +2,8 @@
 
 Runs under the system python3 (Debian's python3-gi and gir1.2-gst-rtsp-server-1.0), not the project's venv:
 `tests/rtsp_camera.py` starts it as a subprocess. The clip is decoded once into memory and each client gets
-its own stream from the first frame, paced by the clip's own timestamps (looping with --loop, else ending).
+its own stream from the first frame (after --lead-in grey frames), paced by the clip's own timestamps (looping with
+--loop, else ending).
 Both TCP (interleaved) and UDP transports are offered.
 
 It prints `ready PORT` once listening, `client` when a stream starts, `eos` when a stream without --loop
@@ -16,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import gi
 
@@ -58,9 +60,10 @@ def decode(path: str, width: int | None, height: int | None) -> tuple[list[tuple
 
 
 class Camera:
-    def __init__(self, frames: list[tuple[float, bytes]], loop: bool) -> None:
+    def __init__(self, frames: list[tuple[float, bytes]], loop: bool, lead_in: int = 0) -> None:
         self.frames = frames
         self.loop = loop
+        self.lead_in = lead_in
         self.flowing = threading.Event()
         self.flowing.set()
         # The clip's length plus one frame's time, so a loop does not show its last frame twice as long or short.
@@ -72,27 +75,37 @@ class Camera:
         media.connect("unprepared", lambda *_: stop.set())
         threading.Thread(target=self.feed, args=(source, stop), daemon=True).start()
 
+    def stream(self) -> Iterator[tuple[float, bytes]]:
+        """(seconds from the stream's start, I420 bytes) of each frame a client gets: the grey lead-in, then the
+        clip, again and again with --loop."""
+        step = self.period / len(self.frames)
+        grey = bytes([128]) * len(self.frames[0][1])
+        for i in range(self.lead_in):
+            yield i * step, grey
+        offset = self.lead_in * step
+        while True:
+            for t, data in self.frames:
+                yield offset + t, data
+            if not self.loop:
+                return
+            offset += self.period
+
     def feed(self, source: Gst.Element, stop: threading.Event) -> None:
         print("client", flush=True)
         started = time.monotonic()
-        offset = 0.0
-        while not stop.is_set():
-            for t, data in self.frames:
-                if not self.flowing.is_set():
-                    stalled = time.monotonic()
-                    while not self.flowing.wait(0.1) and not stop.is_set():
-                        pass
-                    started += time.monotonic() - stalled  # the stream goes on where it stopped
-                delay = started + offset + t - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                if stop.is_set() or source.emit("push-buffer", Gst.Buffer.new_wrapped(data)) != Gst.FlowReturn.OK:
-                    return
-            if not self.loop:
-                source.emit("end-of-stream")
-                print("eos", flush=True)
+        for t, data in self.stream():
+            if not self.flowing.is_set():
+                stalled = time.monotonic()
+                while not self.flowing.wait(0.1) and not stop.is_set():
+                    pass
+                started += time.monotonic() - stalled  # the stream goes on where it stopped
+            delay = started + t - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if stop.is_set() or source.emit("push-buffer", Gst.Buffer.new_wrapped(data)) != Gst.FlowReturn.OK:
                 return
-            offset += self.period
+        source.emit("end-of-stream")
+        print("eos", flush=True)
 
 
 def main() -> None:
@@ -103,11 +116,14 @@ def main() -> None:
     parser.add_argument("--codec", choices=sorted(ENCODERS), default="h264")
     parser.add_argument("--size", help="WIDTHxHEIGHT to scale the clip to")
     parser.add_argument("--loop", action="store_true")
+    parser.add_argument(
+        "--lead-in", type=int, default=0, help="grey frames each client gets before the clip (a client's start-up)"
+    )
     args = parser.parse_args()
     Gst.init(None)
     width, height = map(int, args.size.split("x")) if args.size else (None, None)
     frames, caps = decode(args.clip, width, height)
-    camera = Camera(frames, args.loop)
+    camera = Camera(frames, args.loop, args.lead_in)
     factory = GstRtspServer.RTSPMediaFactory()
     rate = round(len(frames) / camera.period * 1000)  # nominal only (x265 needs one); frames keep their own times
     # do-timestamp: each frame is stamped when pushed, so the encoder and payloader see a live camera's clock.
