@@ -56,7 +56,7 @@ def check_config(config_file: str) -> None:
     config = load_camera_config(config_file)
     click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
     click.echo(f"# {config.detector.schedule()}")
-    click.echo(f"# {describe_regions(config)}")
+    click.echo(f"# {describe_regions(config.zones, config.detector)}")
 
 
 @cli.command("schema")
@@ -434,7 +434,7 @@ def bench_detect(
 def bench_floor(config_files: tuple[str, ...], frames: int) -> None:
     """How tall, in model pixels, a person must be for the detector to find them (recall against height, every
     person the detector finds at twice the whole frame's scale looked for again at smaller scales), and for each
-    camera the smallest person whose feet are in its rule zones: the value for detector.smallest_person."""
+    camera the smallest person whose feet are in its rule zones and how tall the model sees them."""
     from pathlib import Path
 
     from edge.bench_floor import measure, report

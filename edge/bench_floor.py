@@ -1,12 +1,13 @@
 """`curbwatch bench floor`: how many model pixels tall a person must be for the detector to find them, and how
-small the people in a camera's rule zones are (issue 22, the input a camera needs).
+tall the people in a camera's rule zones are to the model (issue 22, the input a camera needs).
 
 The reference is the detector's own best look: each sampled frame at twice the whole frame's pixel scale. Every
 person it finds there is then looked for at smaller scales; binned by the height the person has in model pixels
 at each scale, the share still found is the detector's recall against height, whatever the scale that made them
-that small. The people of the reference whose feet stand in a rule zone give the camera's smallest person, in
-frame heights: with that `detector.smallest_person`, the zones' window runs at the scale that keeps that person
-PERSON_FLOOR_PX tall (`edge.regions.pixel_scale`)."""
+that small. The people of the reference whose feet stand in a rule zone give the camera's smallest person: when
+that person is under the floor at the whole frame's scale, the camera needs a larger `detector.imgsz` or a closer
+view; when far above it, a smaller input would find the same people in a still frame, but on the labelled clips
+it lost jaywalkers (docs/accuracy.md), so the detector keeps the whole frame's scale."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from edge.bench_box import cpu_description
 from edge.bench_detect import MATCH_IOU, sample_frames
 from edge.boxes import Box, iou
 from edge.detector import DetectorBackend, open_backend, resolve_model
-from edge.regions import NOT_LOOKED_FOR, PERSON_FLOOR_PX, model_input
+from edge.regions import NOT_LOOKED_FOR, model_input
 from models.config.camera import CameraConfig
 from models.config.detector import DetectorConfig
 from models.geometry import point_in_polygon
@@ -118,17 +119,23 @@ def report(floor: Floor) -> str:
         if wanted:
             share = floor.found[index] / wanted
             lines.append(f"{f'{low}-{high}':>24} {floor.found[index]:7d} {wanted:6d} {share:7.0%}")
-    lines += ["", f"{'camera':36} {'people in zones':>15} {'smallest (p5)':>13} {'scale vs whole frame':>20}"]
+    floor_at = floor_px(floor, FLOOR_RECALL)
+    lines += [
+        f"recall is at least {FLOOR_RECALL:.0%} from {floor_at:g} model px up",
+        "",
+        f"{'camera':40} {'people in zones':>15} {'smallest (p5)':>13} {'model px':>8}  under the floor",
+    ]
     for camera in floor.cameras:
         smallest = camera.smallest()
         if smallest is None:
-            lines.append(f"{camera.name:36} {0:15d} {'-':>13} {'-':>20}")
+            lines.append(f"{camera.name:40} {0:15d} {'-':>13} {'-':>8}  -")
             continue
-        share = min(1.0, PERSON_FLOOR_PX / (smallest * camera.height) / camera.whole)
-        lines.append(f"{camera.name:36} {len(camera.in_zones):15d} {smallest:13.3f} {share:20.2f}")
+        tall = smallest * camera.height * camera.whole
+        under = "yes: a larger detector.imgsz or a closer view" if tall < floor_at else "no"
+        lines.append(f"{camera.name:40} {len(camera.in_zones):15d} {smallest:13.3f} {tall:8.0f}  {under}")
     lines.append(
-        f"(detector.smallest_person: the p5 height, in frame heights; the scale keeps that person {PERSON_FLOOR_PX} "
-        f"model pixels tall; recall is at least {FLOOR_RECALL:.0%} from {floor_px(floor, FLOOR_RECALL):g} px up)"
+        "(smallest: the 5th percentile of the heights, in frame heights, of the people whose feet are in a rule zone; "
+        "model px: that person's height at the whole frame's scale)"
     )
     return "\n".join(lines)
 

@@ -25,13 +25,11 @@ from edge.detect.yolo_io import RawDetections, merged
 from edge.regions import (
     FULL_SHARE,
     FULL_WINDOW,
-    PERSON_FLOOR_PX,
     REGION_INPUT,
     Pixels,
     around,
     blob_area,
     model_input,
-    pixel_scale,
     placed,
     regions,
 )
@@ -123,9 +121,6 @@ class Detector:
         self.looked: tuple[Box, ...] = (self.window,)
         """The parts of the frame the last detector run looked at."""
         self._full_t: float | None = None
-        self._smallest: float | None = None
-        self.window_input: tuple[int, int] | None = None
-        """The model input (height, width) the zones' window is looked at, once regions have looked."""
         log.info(
             "detector: %s (%s) on %s; tracker %s",
             self.model_ref.name,
@@ -166,32 +161,10 @@ class Detector:
         self.model_ref = ModelRef(name=f"{self._file_ref.name}@{width}x{height}", sha256=sha256)
         log.info("detector: input fitted to %dx%d frames: %s (sha256 %s)", *frame_size, self.model_ref.name, sha256)
 
-    def looks(self) -> str:
-        """What the detector was given, in a sentence (the replay report)."""
-        if not self.regions:
-            return f"the whole frame at {self._backend.description}"
-        if self.window_input is None:
-            return "the zones' window, not looked at yet"
-        height, width = self.window_input
-        smallest = self._smallest
-        why = (
-            f"the scale at which the smallest person in the zones (detector.smallest_person, {smallest:g} of the "
-            f"frame's height) is {PERSON_FLOOR_PX} model pixels tall, or the whole frame's if that is smaller"
-            if smallest is not None
-            else "the whole frame's pixel scale"
-        )
-        return (
-            f"the zones' window at a {width}x{height} input ({why}); between whole looks, squares around the "
-            f"people followed and what moved at {REGION_INPUT}x{REGION_INPUT}"
-        )
-
-    def look_within(self, window: Box, smallest_person: float | None = None) -> Box:
-        """Detect only inside `window` (`edge.regions.window_of` the camera's zones) when `detector.regions` is on,
-        at the scale that keeps `smallest_person` (frame heights; `edge.regions.smallest_person`) findable; returns
-        the window in use (the whole frame when regions are off)."""
+    def look_within(self, window: Box) -> Box:
+        """Detect only inside `window` (`edge.regions.window_of` the camera's zones) when `detector.regions` is on;
+        returns the window in use (the whole frame when regions are off)."""
         self.window = window if self.regions else FULL_WINDOW
-        self._smallest = smallest_person
-        self.window_input = None
         self._full_t = None  # the next run looks at all of it
         return self.window
 
@@ -244,10 +217,10 @@ class Detector:
         1 / `full_fps` seconds, else squares around the people and ridden vehicles of the last run and what moved
         since (the window when those would cost nearly as much); none when there is nothing to look for."""
         height, width = image.shape[:2]
-        scale = pixel_scale(self.config.imgsz, (width, height), self._smallest)
+        # The pixel scale the whole frame would have had: a person is as many model pixels tall in the window.
+        scale = self.config.imgsz / max(width, height)
         x1, y1, x2, y2 = self.window
         size = model_input((x2 - x1) * width, (y2 - y1) * height, scale)
-        self.window_input = size
         whole = [(placed(self.window, size, scale, (width, height)), size)]
         half_frame = 0.5 / (self.rate * self.stride) if self.rate > 0 else 0.0
         if self._full_t is None or t - self._full_t >= 1.0 / self.config.full_fps - half_frame:

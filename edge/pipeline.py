@@ -28,7 +28,7 @@ from edge.messages import build_item_status, build_message
 from edge.motion import MotionDetector
 from edge.privacy_mask import PrivacyMask
 from edge.redact import Redactor, grow
-from edge.regions import smallest_person, window_of
+from edge.regions import window_of
 from edge.required_fps import required_fps
 from edge.rules import LitteringRule, Rule, RuleHit, build_rules
 from edge.samples import FrameSample, StaticItem
@@ -212,7 +212,7 @@ class Pipeline:
         # and a rule holding the signal would ask it again whenever that phase is unknown.
         self.rules = [kept.get(rule.name, rule) for rule in build_rules(config)]
         # What the detector never looks at cannot be redacted by it: it is pixelated whole, like a privacy zone.
-        window = self.detector.look_within(window_of(config.zones), smallest_person(config))
+        window = self.detector.look_within(window_of(config.zones))
         outside = window if config.redaction.mode != "off" else None
         self.privacy = PrivacyMask(config.zones, config.redaction.block_px, outside=outside)
         if previous is None or previous.redaction != config.redaction:

@@ -18,9 +18,8 @@ import math
 from collections.abc import Iterable, Sequence
 
 from edge.boxes import Box, box_area
-from models.config.camera import CameraConfig
+from models.config.detector import DetectorConfig
 from models.config.zones import Zone
-from models.rule_catalogue import RULES
 
 Pixels = tuple[int, int, int, int]
 """A rectangle of the frame in pixels: x1, y1, x2, y2."""
@@ -55,9 +54,6 @@ a model to rewrite and load, 0.2-0.4 s and about 30 MB), so a region larger than
 people in it are large anyway."""
 STEP = 32
 """Model inputs are multiples of the detection head's coarsest stride."""
-PERSON_FLOOR_PX = 32
-"""Model pixels tall a person must be for the shipped model to find them reliably: `curbwatch bench floor` on the
-shared clips finds 90 % or more of the people from this height up (docs/accuracy.md)."""
 
 
 def window_of(zones: Iterable[Zone]) -> Box:
@@ -139,25 +135,6 @@ def _centred(box: Box, w: float, h: float, frame: tuple[int, int]) -> Pixels:
     return left, top, min(width, left + round(w)), min(height, top + round(h))
 
 
-def pixel_scale(imgsz: int, frame: tuple[int, int], smallest_person: float | None) -> float:
-    """Model pixels per frame pixel (frame: width, height) for the zones' window: the whole frame's scale (imgsz
-    over its longer side), or less where the smallest person the zones hold (frame heights) would still be
-    PERSON_FLOOR_PX tall."""
-    whole = imgsz / max(frame)
-    if smallest_person is None:
-        return whole
-    return min(whole, PERSON_FLOOR_PX / (smallest_person * frame[1]))
-
-
-def smallest_person(config: CameraConfig) -> float | None:
-    """`detector.smallest_person` where the camera's rules look for people only. A rule that follows items (a
-    dropped bag is a fifth of its owner's height) needs them found too: there the window keeps the whole frame's
-    scale (on the ABODA clip the bag went unseen at the scale its owner allowed)."""
-    if any(entry.follows_item and getattr(config.rules, entry.name).enabled for entry in RULES):
-        return None
-    return config.detector.smallest_person
-
-
 def model_input(width_px: float, height_px: float, scale: float) -> tuple[int, int]:
     """The model input (height, width) that holds `width_px` x `height_px` frame pixels at `scale` model pixels per
     frame pixel: each side rounded up to a multiple of STEP."""
@@ -176,28 +153,14 @@ def placed(look: Box, size: tuple[int, int], scale: float, frame: tuple[int, int
     return _centred(in_pixels, size[1] / scale, size[0] / scale, frame)
 
 
-def describe(config: CameraConfig) -> str:
+def describe(zones: Iterable[Zone], detector: DetectorConfig) -> str:
     """Where a camera's detector looks, in a sentence (`curbwatch check-config`)."""
-    detector = config.detector
     if not detector.regions:
         return "detector.regions off: the detector looks at the whole frame on every detection"
-    x1, y1, x2, y2 = window_of(config.zones)
-    smallest = smallest_person(config)
-    if smallest is not None:
-        scale = (
-            f"at the scale that keeps the smallest person in the zones (detector.smallest_person, {smallest:g} of "
-            f"the frame's height) {PERSON_FLOOR_PX} model pixels tall, never above the whole frame's"
-        )
-    elif detector.smallest_person is not None:
-        scale = (
-            "at the whole frame's pixel scale (detector.smallest_person is not used: a rule that follows dropped "
-            "items is on, and items are smaller than people)"
-        )
-    else:
-        scale = "at the whole frame's pixel scale (detector.smallest_person unset)"
+    x1, y1, x2, y2 = window_of(zones)
     return (
         f"detector.regions on: the detector looks at x {x1:.2f}-{x2:.2f}, y {y1:.2f}-{y2:.2f} of the frame "
-        f"({box_area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them) {scale}, all of it "
+        f"({box_area((x1, y1, x2, y2)):.0%}, the zones grown by a person's height above them), all of it "
         f"{detector.full_fps:g} times a second and in between only around the people it follows and what moves; "
         "the rest of the frame is pixelated in evidence (.tflite YOLO exports; other models look at whole frames)"
     )

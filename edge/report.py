@@ -19,7 +19,7 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from edge import report_figures as figures
-from edge.detector import Detector, sha256_of
+from edge.detector import sha256_of
 from edge.pipeline import STAGES, Pipeline, PipelineStats
 from edge.report_data import ReportCollector
 from edge.sink import MemorySink
@@ -71,13 +71,11 @@ class ReplayReport:
     sink: MemorySink = field(default_factory=MemorySink)
     model: ModelRef | None = None
     stride: int = 1
-    detector: Detector | None = None
 
     def attach(self, pipeline: Pipeline) -> None:
         self.collector.watch(pipeline.ring)
         self.model = pipeline.detector.model_ref
         self.stride = pipeline.detector.stride
-        self.detector = pipeline.detector
 
     def write(self, path: Path, stats: PipelineStats) -> None:
         """Render and write atomically; ReportError when the file cannot be written."""
@@ -114,7 +112,6 @@ class ReplayReport:
             config_name=self.config_file.name,
             model=self.model,
             stride=self.stride,
-            looks=self.detector.looks() if self.detector is not None else "unknown",
             stats=stats,
             summary=stats.summary(),
             tracks=self.collector.track_count(),

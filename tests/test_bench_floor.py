@@ -1,5 +1,5 @@
 """`curbwatch bench floor`: recall against a person's height in model pixels, and each camera's smallest person in
-its zones (the value for detector.smallest_person)."""
+its zones, and whether the model sees them under that floor."""
 
 import math
 import re
@@ -26,6 +26,8 @@ def test_bench_floor_prints_recall_by_height_and_the_smallest_person_in_the_zone
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"person height, model px +found +of +recall", result.stdout)
     assert re.search(r"96- +\d+ +\d+ +\d+%", result.stdout), "large people counted"
-    row = re.search(r"litter_aboda_video4_bag_left_outdoor +(\d+) +(\S+) +(\S+)", result.stdout)
+    assert re.search(r"recall is at least 90% from \d+ model px up", result.stdout)
+    row = re.search(r"litter_aboda_video4_bag_left_outdoor +(\d+) +(\S+) +(\d+)  (yes|no)", result.stdout)
     assert row, result.stdout
     assert int(row[1]) > 0 and 0 < float(row[2]) < 1, "people stand in the litter watch zone, a share of the frame"
+    assert int(row[3]) > 48 and row[4] == "no", "the man by the bag is large to the model"

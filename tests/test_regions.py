@@ -5,20 +5,7 @@ import numpy as np
 import pytest
 
 from edge.privacy_mask import PrivacyMask
-from edge.regions import (
-    FULL_WINDOW,
-    PERSON_FLOOR_PX,
-    around,
-    blob_area,
-    describe,
-    model_input,
-    pixel_scale,
-    placed,
-    regions,
-    smallest_person,
-    window_of,
-)
-from models.config.camera import CameraConfig
+from edge.regions import FULL_WINDOW, around, blob_area, model_input, placed, regions, window_of
 from models.config.zones import Zone
 
 ROAD = Zone(name="road", kind="roadway", polygon=[(0.2, 0.55), (0.9, 0.55), (0.9, 0.7), (0.2, 0.7)])
@@ -66,33 +53,6 @@ def test_model_inputs_are_multiples_of_32():
     assert model_input(200, 100, 0.5) == (64, 128)
 
 
-def camera(zones: list[Zone], littering: bool = False, **detector: object) -> CameraConfig:
-    return CameraConfig.model_validate(
-        {
-            "camera": {"id": "cam1", "site": "site1"},
-            "source": {"uri": "street.mp4"},
-            "detector": detector,
-            "zones": [zone.model_dump() for zone in zones],
-            "rules": {"littering": {"enabled": littering}},
-        }
-    )
-
-
-def test_the_window_is_looked_at_the_scale_that_keeps_the_smallest_person_in_the_zones_findable():
-    frame = (1280, 720)
-    assert pixel_scale(640, frame, None) == 0.5, "unset: the whole frame's scale, imgsz over the long side"
-    tall = pixel_scale(640, frame, 0.2)
-    assert 0.2 * 720 * tall == pytest.approx(PERSON_FLOOR_PX), "a person of a fifth of the frame kept at the floor"
-    assert tall < 0.5 and model_input(1280, 720, tall) < model_input(1280, 720, 0.5), "a smaller input"
-    assert pixel_scale(640, frame, 0.02) == 0.5, "never above the whole frame's scale"
-
-
-def test_a_camera_that_watches_for_dropped_items_keeps_the_whole_frames_scale():
-    assert smallest_person(camera([ROAD], smallest_person=0.2)) == 0.2, "people only: the person's scale"
-    assert smallest_person(camera([ROAD], littering=True, smallest_person=0.2)) is None, "a bag is smaller"
-    assert "is not used" in describe(camera([ROAD], littering=True, smallest_person=0.2))
-
-
 def test_the_part_of_the_frame_given_to_the_model_stays_inside_the_frame():
     left, top, right, bottom = placed((0.9, 0.8, 1.0, 1.0), (192, 256), 0.5, (1280, 720))
     assert (right, bottom) == (1280, 720) and (right - left, bottom - top) == (512, 384)
@@ -115,8 +75,10 @@ def test_what_the_detector_never_looks_at_is_pixelated_in_evidence():
     assert detail(above, image) < 0.2 * detail(above, raw) and detail(left, image) < 0.2 * detail(left, raw)
 
 
-def test_check_config_says_where_the_detector_looks():
-    on = describe(camera([ROAD, PAVEMENT, WINDOWS]))
+def test_check_config_says_where_the_detector_looks(tmp_path):
+    from edge.regions import describe
+    from models.config.detector import DetectorConfig
+
+    on = describe([ROAD, PAVEMENT, WINDOWS], DetectorConfig())
     assert "y 0.30-0.94" in on and "pixelated in evidence" in on
-    assert "whole frame" in describe(camera([ROAD], regions=False))
-    assert "smallest_person, 0.15 of the frame's height" in describe(camera([ROAD], smallest_person=0.15))
+    assert "whole frame" in describe([ROAD], DetectorConfig(regions=False))

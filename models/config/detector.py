@@ -90,17 +90,6 @@ class DetectorConfig(StrictModel):
             "without moving, or whom the regions missed, is found within this long.",
         ),
     ] = 1.0
-    smallest_person: Annotated[
-        float | None,
-        Field(
-            gt=0.0,
-            le=1.0,
-            description="With `regions`: the height, in frame heights, of the smallest person the rule zones hold "
-            "(one standing on a zone's far edge); `curbwatch bench floor` measures it on the camera's footage. The "
-            "zones' window is then looked at the scale that keeps that person as tall as the model finds people "
-            "reliably (32 model pixels), never above the whole frame's scale. null: the whole frame's scale.",
-        ),
-    ] = None
     threads: Annotated[
         int | None,
         Field(
