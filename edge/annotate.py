@@ -69,7 +69,7 @@ class Annotator:
             cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 255), 2, cv2.LINE_AA)
         # A box or label of someone beside a privacy zone reaches into it; there the blocks show and nothing else.
         private = self._private_mask(width, height)
-        np.copyto(image, blocks, where=private[..., None])
+        cv2.copyTo(blocks, private, image)
         self._writer.write(image)
 
     def _private_mask(self, width: int, height: int) -> np.ndarray:
@@ -78,7 +78,7 @@ class Annotator:
             for zone in self.zones:
                 if zone.kind == "privacy":
                     cv2.fillPoly(mask, [to_pixels(list(zone.polygon), width, height)], 1)
-            self._mask = mask.astype(bool)
+            self._mask = mask
         return self._mask
 
     def _private(self, det: Detection) -> bool:
