@@ -268,8 +268,7 @@ def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None)
     return counts
 
 
-@bench.command("box")
-@click.option(
+camera_clips = click.option(
     "--config",
     "config_files",
     required=True,
@@ -277,6 +276,11 @@ def _scale_list(_ctx: click.Context, _param: click.Parameter, value: str | None)
     type=click.Path(dir_okay=False),
     help="Camera YAML whose source.uri is a video file; repeat for several cameras.",
 )
+"""The cameras a bench replays, one config each."""
+
+
+@bench.command("box")
+@camera_clips
 @click.option(
     "--scale",
     callback=_scale_list,
@@ -422,14 +426,7 @@ def bench_detect(
 
 
 @bench.command("floor")
-@click.option(
-    "--config",
-    "config_files",
-    multiple=True,
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Camera YAML whose source.uri is a clip of the camera; repeat for several cameras.",
-)
+@camera_clips
 @click.option("--frames", type=click.IntRange(2, 1000), default=24, show_default=True, help="Frames per clip.")
 def bench_floor(config_files: tuple[str, ...], frames: int) -> None:
     """How tall, in model pixels, a person must be for the detector to find them (recall against height, every
