@@ -2,7 +2,9 @@
 two minutes, memory, open file descriptors and threads of each camera's process tree recorded once a minute.
 
 Two cameras as docs/deploy.md recommends for a box, one `edge run` process each (as two systemd instances would
-run them): the intersection (jaywalking, 11 fps) and the London pavement (littering, 30 fps). The faults take
+run them): the intersection (jaywalking, 11 fps) and the London zebra (30 fps) with both rules, the zebra drawn as
+roadway (events, hence evidence, on every loop from the first minute: an evidence worker that starts at a camera's
+first event is no growth) and littering watched on the near pavement. The faults take
 turns between the cameras: the server killed and started again at once, a stall with the connection open for
 longer than the read timeout, and a refusal period (nothing listening for REFUSE_S). Frames are seen through the
 systemd notify protocol: each process gets a notify socket of the test's and a watchdog, so it pings once a
@@ -10,8 +12,10 @@ second while its frames flow.
 
 It passes when, over the whole run:
 - neither camera process exits, and each stops cleanly (exit 0) at the end;
-- RSS, open file descriptors and threads of each camera's process tree at the last minute are within 5 % of the
-  figures at minute 5 (the first minutes load the model and fill the frame ring and the background models);
+- RSS, open file descriptors and threads of each camera's process tree over the last five minutes are within 5 %
+  of those over minutes 5-9 (the first minutes load the model and fill the frame ring and the background models).
+  Each is the least of its five samples: what the process holds between its passing work (an evidence clip being
+  encoded holds 20-30 MB and a file while it lasts, and single samples swing with it); a leak raises it;
 - every silence (no frame) longer than the read timeout has its first reconnect logged within the read timeout
   of its start (plus one ping's margin), and frames flow again within RECOVERY_S of each fault's end.
 
@@ -45,8 +49,10 @@ from tests.rtsp_camera import RtspCamera, check_gstreamer
 SOAK_MINUTES = int(os.environ.get("CURBWATCH_SOAK_MINUTES", "30"))
 CAMERAS = {
     "intersection-01": ("jay_intersection_crosswalk.mp4", "jay_intersection_crosswalk.yaml"),
-    "zebra-pavement-01": ("ped_zebra_london_streetlevel.mp4", "litter_zebra_london_pavement.yaml"),
+    "zebra-london-roadway": ("ped_zebra_london_streetlevel.mp4", "jay_zebra_london_as_roadway.yaml"),
 }
+LITTER_ZONES = {"zebra-london-roadway": "litter_zebra_london_pavement.yaml"}
+"""Cameras that watch for littering too, in the litter_watch zones of this config."""
 FAULTS = ("restart", "stall", "refuse")
 FIRST_FAULT_S = 75
 FAULT_EVERY_S = 120
@@ -62,6 +68,7 @@ STALL_MARGIN_S = PING_S + 1.5
 RECOVERY_S = RECONNECT_MAX_S + 15.0
 """One backoff at its longest, then opening and probing the stream and the first frame on a busy machine."""
 BASELINE_MINUTE = 5
+WINDOW_MINUTES = 5
 MAX_GROWTH = 0.05
 LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"
 
@@ -123,6 +130,10 @@ class Pings:
 def start_edge(tmp: Path, camera_id: str, url: str, pings: Pings, model: Path) -> subprocess.Popen:
     config = yaml.safe_load((ROOT / "examples" / CAMERAS[camera_id][1]).read_text())
     config["detector"]["model"] = str(model)
+    if camera_id in LITTER_ZONES:
+        litter = yaml.safe_load((ROOT / "examples" / LITTER_ZONES[camera_id]).read_text())
+        config["zones"] += [{**zone, "name": f"{zone['name']} litter"} for zone in litter["zones"]]
+        config["rules"]["littering"] = {"enabled": True}
     config["source"] = {"uri": url, "read_timeout_s": READ_TIMEOUT_S, "reconnect_max_s": RECONNECT_MAX_S}
     (tmp / f"{camera_id}.yaml").write_text(yaml.safe_dump(config))
     env = {
@@ -167,10 +178,10 @@ def silences(times: list[float]) -> list[tuple[float, float]]:
 
 
 def growth(samples: list[Sample], camera: str, figure: str) -> tuple[float, float, float]:
-    """(at minute BASELINE_MINUTE, at the last minute, growth as a share)."""
-    own = [s for s in samples if s.camera == camera]
-    base = next(getattr(s, figure) for s in own if s.minute == BASELINE_MINUTE)
-    last = getattr(own[-1], figure)
+    """(the least over the WINDOW_MINUTES from BASELINE_MINUTE, the least over the last WINDOW_MINUTES, growth as a
+    share)."""
+    own = [getattr(s, figure) for s in samples if s.camera == camera and s.minute >= BASELINE_MINUTE]
+    base, last = min(own[:WINDOW_MINUTES]), min(own[-WINDOW_MINUTES:])
     return base, last, (last - base) / base if base else 0.0
 
 
@@ -192,7 +203,7 @@ def table(samples: list[Sample]) -> str:
 def test_two_live_cameras_through_faults_stay_flat(tmp_path, model_path, request):
     if "soak" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("the soak runs only when asked for: -m soak")
-    assert SOAK_MINUTES > BASELINE_MINUTE, "the growth is measured after minute 5"
+    assert SOAK_MINUTES >= BASELINE_MINUTE + 2 * WINDOW_MINUTES - 1, "the growth is measured from minute 5 on"
     check_gstreamer()
     cameras: dict[str, RtspCamera] = {}
     edges: dict[str, subprocess.Popen] = {}
@@ -266,7 +277,7 @@ def test_two_live_cameras_through_faults_stay_flat(tmp_path, model_path, request
     for fault in faults:
         print(f"fault {fault.kind:7} on {fault.camera}: frames {fault.recovered_in_s} s after the server was back")
     for (name, figure), (base, last, share) in growths.items():
-        print(f"growth {name} {figure}: minute {BASELINE_MINUTE} {base}, last {last}, {share:+.1%}")
+        print(f"growth {name} {figure}: least over minutes 5-9 {base}, over the last five {last}, {share:+.1%}")
 
     assert codes == dict.fromkeys(CAMERAS, 0), codes
     assert not late, late
