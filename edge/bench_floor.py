@@ -19,7 +19,7 @@ import numpy as np
 
 from edge.bench_box import cpu_description
 from edge.bench_detect import MATCH_IOU, sample_frames
-from edge.boxes import Box, iou
+from edge.boxes import Box, bottom_centre, iou
 from edge.detector import DetectorBackend, open_backend, resolve_model
 from edge.regions import NOT_LOOKED_FOR, model_input
 from models.config.camera import CameraConfig
@@ -70,14 +70,15 @@ class Floor:
 
 
 def _feet_in(box: Box, polygons: Sequence[Sequence[tuple[float, float]]]) -> bool:
-    feet = ((box[0] + box[2]) / 2, box[3])
-    return any(point_in_polygon(feet, polygon) for polygon in polygons)
+    return any(point_in_polygon(bottom_centre(box), polygon) for polygon in polygons)
 
 
-def _people_at(backend: DetectorBackend, detector: DetectorConfig, image: np.ndarray, scale: float) -> list[Box]:
-    """Person boxes (normalised) of the whole frame looked at `scale` model pixels per frame pixel."""
+def _people_at(
+    backend: DetectorBackend, person: int, detector: DetectorConfig, image: np.ndarray, scale: float
+) -> list[Box]:
+    """Person boxes (normalised; `person` is the class id) of the whole frame looked at `scale` model pixels per
+    frame pixel."""
     height, width = image.shape[:2]
-    person = next(i for i, label in backend.names.items() if label == "person")
     raw = backend.detect(image, detector.confidence, detector.iou, [person], model_input(width, height, scale))
     return [(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in raw.boxes]
 
@@ -88,6 +89,7 @@ def measure(configs: Sequence[tuple[str, CameraConfig]], frames_per_clip: int) -
     for name, config in configs:
         detector = config.detector
         backend = open_backend(detector.model, resolve_model(detector.model), detector, coco_names=False)
+        person = next(i for i, label in backend.names.items() if label == "person")
         polygons = [zone.polygon for zone in config.zones if zone.kind not in NOT_LOOKED_FOR]
         frames = sample_frames([config.source.uri], frames_per_clip)
         if not frames:
@@ -95,11 +97,11 @@ def measure(configs: Sequence[tuple[str, CameraConfig]], frames_per_clip: int) -
         height, width = frames[0].shape[:2]
         camera = Camera(name, height, detector.imgsz / max(width, height))
         # One scale at a time over all frames: each input shape is a model rewritten and loaded.
-        references = [_people_at(backend, detector, image, camera.whole * REFERENCE_SCALE) for image in frames]
+        references = [_people_at(backend, person, detector, image, camera.whole * REFERENCE_SCALE) for image in frames]
         camera.in_zones = [box[3] - box[1] for boxes in references for box in boxes if _feet_in(box, polygons)]
         for share in SHARES:
             for image, reference in zip(frames, references, strict=True):
-                found = _people_at(backend, detector, image, camera.whole * share)
+                found = _people_at(backend, person, detector, image, camera.whole * share)
                 for box in reference:
                     tall = (box[3] - box[1]) * height * camera.whole * share
                     floor.add(tall, any(iou(box, other) >= MATCH_IOU for other in found))

@@ -247,7 +247,7 @@ def run_camera(
         source_fps=source.fps,
         live=live,
         frame_size=(source.width, source.height),
-        clip=config.source.uri if source.kind == "file" else None,
+        clip=None if live else config.source.uri,
     )
     for sink in sinks:
         # The heartbeat says when the camera is reconnecting, besides the pipeline's figures.
