@@ -2,14 +2,8 @@
 
 A trace holds the thresholds the edge ran with and what it measured when it reported. Only some thresholds
 can be judged again from that alone; the others shape what was measured (how a crossing is cut into pieces,
-which detections are used, who owns an item), so changing them needs a replay of footage.
-
-- jaywalking: `min_depth`, `min_duration_s`, `min_move`, `min_distance` are compared with the whole crossing's
-  measurements (edge/rules/jaywalking.py `_qualifies`), so the verdict under other values is exact, except
-  for a crossing still under way after `max_crossing_s`, reported before it ended.
-- littering: the rule reports at the first moment `static_s >= min_static_s` and `owner_away_s >= grace_s`
-  hold, so the trace shows the values at that moment. A looser value would still have fired (sooner); a
-  stricter one above what was measured cannot be told: the item may have stayed, and the owner stayed away.
+which detections are used, who owns an item), so changing them needs a replay of footage. How exact a rule's
+re-judged verdict is, is its spec's `trace_tells` (below, shown on the Rules page).
 
 Whatever the thresholds, events the current ones never fired never reached central: a looser proposal can
 keep events, never find new ones. That needs a replay."""
