@@ -56,13 +56,19 @@ class Waits:
 
 @pytest.mark.parametrize(("codec", "transport"), [("h264", "tcp"), ("h264", "udp"), ("h265", "tcp")])
 def test_reads_a_live_stream(codec, transport):
+    """Over UDP a connection's first packets can be lost on a busy machine (CI once waited out the whole open
+    timeout with none): as in the field, the source may connect again, twice at most, within the test's time."""
     camera = RtspCamera(shared_file("media", CLIP), codec=codec)
     try:
-        with VideoSource(camera.url, rtsp_transport=transport, max_reconnects=0) as source:
-            assert (source.width, source.height) == (640, 352)
+        with VideoSource(
+            camera.url, rtsp_transport=transport, max_reconnects=2, open_timeout_s=8, reconnect_initial_s=0.5
+        ) as source:
             frames = [frame for _, frame in zip(range(30), source, strict=False)]
     finally:
         camera.kill()
+    if source.reconnects:
+        print(f"{codec} over {transport}: {source.reconnects} reconnect(s) before frames flowed")
+    assert (source.width, source.height) == (640, 352)
     assert [f.index for f in frames] == list(range(30))
     assert all(f.image.shape == (352, 640, 3) for f in frames)
     assert all(b.t >= a.t for a, b in itertools.pairwise(frames)), "live time is the wall clock"
