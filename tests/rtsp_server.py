@@ -33,11 +33,13 @@ ENCODERS = {
 
 
 def decode(path: str, width: int | None, height: int | None) -> tuple[list[tuple[float, bytes]], str]:
-    """Every frame of the clip as (seconds from its start, I420 bytes), and caps for them (without a rate)."""
+    """Every frame of the clip as (seconds from its start, I420 bytes), and caps for them (without a rate). Turned
+    as the file's rotation tag says (a phone clip stored sideways), as OpenCV turns it on replay: a camera streams
+    upright pictures."""
     size = f",width={width},height={height}" if width and height else ""
     pipeline = Gst.parse_launch(
-        f'filesrc location="{path}" ! decodebin ! videoconvert ! videoscale ! video/x-raw,format=I420{size} '
-        "! appsink name=sink sync=false"
+        f'filesrc location="{path}" ! decodebin ! videoflip video-direction=auto ! videoconvert ! videoscale '
+        f"! video/x-raw,format=I420{size} ! appsink name=sink sync=false"
     )
     sink = pipeline.get_by_name("sink")
     pipeline.set_state(Gst.State.PLAYING)
