@@ -241,7 +241,7 @@ class VideoSource:
         index, last_t = 0, 0.0
         backoff = self.reconnect_initial_s
         while True:
-            why = "cannot connect"
+            why = self._no_connection()
             cap, self._cap = self._cap, None  # the reader releases it, once its last read has returned
             if cap is not None:
                 reader = LiveReader(
@@ -266,6 +266,13 @@ class VideoSource:
             self._sleep(backoff)
             backoff = min(backoff * 2, self.reconnect_max_s)
             self._cap = self._open()
+
+    def _no_connection(self) -> str:
+        """Over UDP the stream's packets come on ports the camera picks, so a firewall or NAT that drops them makes
+        the open time out exactly as a dead camera does: say how to tell the two apart."""
+        if self.ffmpeg_options.get("rtsp_transport") == "udp":
+            return "cannot connect over UDP (if the camera answers over TCP, set source.rtsp_transport: tcp)"
+        return "cannot connect"
 
     def _frame_size(self, cap: cv2.VideoCapture) -> tuple[int, int] | None:
         """The size the pipeline was built for, when this connection delivers another one (a camera whose

@@ -154,15 +154,24 @@ def test_a_new_resolution_after_a_restart_is_scaled_to_the_first_and_said(camera
     assert "the stream is now 320x176, was 640x352" in caplog.text
 
 
-def test_a_wrong_url_is_one_line_and_retried(camera, caplog):
+@pytest.mark.parametrize(
+    ("transport", "why"),
+    [("tcp", "cannot connect"), ("udp", "cannot connect over UDP (if the camera answers over TCP, set "
+     "source.rtsp_transport: tcp)")],
+)  # fmt: skip
+def test_a_wrong_url_is_one_line_and_retried(camera, caplog, transport, why):
+    """Over UDP the line also says what to try: packets a firewall drops look like a camera that does not answer."""
     url = camera.url.replace("/cam", "/nope")
     sleeps: list[float] = []
-    with caplog.at_level(logging.WARNING), VideoSource(url, max_reconnects=2, sleep=sleeps.append) as source:
+    with (
+        caplog.at_level(logging.WARNING),
+        VideoSource(url, rtsp_transport=transport, max_reconnects=2, sleep=sleeps.append) as source,
+    ):
         frames = list(source)
     assert frames == [] and sleeps == [1.0, 2.0]
     lines = [r.getMessage() for r in caplog.records if r.name == "edge.source"]
     assert lines[0] == f"{url}: cannot connect yet; will retry with backoff"
-    assert lines[1] == f"{url}: cannot connect; reconnecting in 1.0 s (attempt 1)"
+    assert lines[1] == f"{url}: {why}; reconnecting in 1.0 s (attempt 1)"
     assert "Traceback" not in caplog.text
 
 

@@ -38,7 +38,8 @@ class SourceConfig(StrictModel):
         Literal["tcp", "udp"],
         Field(
             description="RTSP over TCP (no lost packets, hence no smeared frames; the usual choice) or UDP (less "
-            "delay on a clean network, gaps when packets are lost)."
+            "delay on a clean network, gaps when packets are lost; a firewall or NAT that drops the camera's UDP "
+            "packets looks like a camera that does not answer)."
         ),
     ] = "tcp"
     ffmpeg_options: Annotated[
