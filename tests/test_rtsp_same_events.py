@@ -27,10 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import pytest
 import yaml
 
+from edge.source import VideoSource
 from tests.conftest import ROOT, shared_file
 from tests.rtsp_camera import RtspCamera, check_gstreamer
 
@@ -51,14 +51,6 @@ def curbwatch(tmp: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def clip_fps(clip: Path) -> float:
-    capture = cv2.VideoCapture(str(clip))
-    try:
-        return capture.get(cv2.CAP_PROP_FPS)
-    finally:
-        capture.release()
-
-
 def events(path: Path, first_frame: int = 0) -> list[tuple[str, int, int]]:
     """(type, first frame, last frame) of each event, frames counted from the stream's `first_frame`."""
     messages = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
@@ -77,7 +69,8 @@ def test_live_stream_finds_the_replayed_events(tmp_path, model_path):
     )
     assert replay.wait(timeout=180) == 0, (tmp_path / "replay.log").read_text()[-2000:]
 
-    fps = clip_fps(clip)
+    with VideoSource(str(clip)) as file:
+        fps = file.fps
     lead_in, tolerance = round(LEAD_IN_S * fps), round(TOLERANCE_S * fps)
     camera = RtspCamera(clip, loop=False, lead_in=lead_in)
     try:
